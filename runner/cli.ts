@@ -1,0 +1,133 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { fitgridVersion } from './version.ts';
+
+/**
+ * Every command and flag is declared here; each action lazy-imports its module from
+ * commands/, so `fitgrid validate` never loads TensorFlow.js or the AWS SDK.
+ */
+export const defaultStore = './fitgrid-runs';
+
+const int = (name: string, min = 0) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected \`${name}\` to be an integer from ${min} and up, got ${value}`);
+  return n;
+};
+const num = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected \`${name}\` to be a number ≥ 0, got ${value}`);
+  return n;
+};
+const engineOption = () =>
+  new Option('--engine <engine>', 'training engine (overrides the grid file)').choices(['auto', 'fused', 'packed', 'layers']);
+
+export function buildCli(): Command {
+  const program = new Command('fitgrid')
+    .description('Compare remedies against overfitting over seeded grids, and compile the results into a static report.')
+    .version(fitgridVersion)
+    .showSuggestionAfterError()
+    .exitOverride();
+
+  program
+    .command('validate')
+    .description('check a grid file and count its trials and cells')
+    .argument('<grid>', 'grid file (YAML)')
+    .action(async (grid: string) => (await import('./commands/validate.ts')).validate({ grid }));
+
+  program
+    .command('plan')
+    .description('show the cells of a grid, what the store already has and the trial-epochs left')
+    .argument('<grid>', 'grid file (YAML)')
+    .option('--store <store>', 'results store: a folder or s3://bucket/prefix', defaultStore)
+    .option('--pack-size <n>', 'most trials trained together in one pack', int('pack-size', 1))
+    .action(async (grid: string, o) => (await import('./commands/plan.ts')).plan({ grid, ...o }));
+
+  program
+    .command('data')
+    .description("write the grid's dataset as CSV (features, label, split), exactly what will be trained on")
+    .argument('<grid>', 'grid file (YAML)')
+    .option('--out <file>', 'output file (default: standard output)')
+    .action(async (grid: string, o) => (await import('./commands/data.ts')).data({ grid, ...o }));
+
+  program
+    .command('run')
+    .description('train every trial of a grid on this machine (resumes: stored trials are skipped)')
+    .argument('<grid>', 'grid file (YAML)')
+    .option('--store <store>', 'results store: a folder or s3://bucket/prefix', defaultStore)
+    .option('--concurrency <n>', 'worker processes (default: one per core)', int('concurrency', 1))
+    .option('--pack-size <n>', 'most trials trained together in one pack', int('pack-size', 1))
+    .addOption(engineOption())
+    .option('--report', 'build the report site when training ends')
+    .option('--out <dir>', 'with --report: where to write the site')
+    .action(async (grid: string, o) => (await import('./commands/run.ts')).run({ grid, ...o }));
+
+  program
+    .command('worker')
+    .description('train one pack of a sweep (what `run` spawns and what an AWS Batch child runs)')
+    .option('--store <store>', 'results store: a folder or s3://bucket/prefix', process.env.FITGRID_STORE ?? defaultStore)
+    .option('--sweep <name>', 'sweep name', process.env.FITGRID_SWEEP)
+    .option('--pack <i>', 'pack index (default: AWS_BATCH_JOB_ARRAY_INDEX, else 0)', int('pack'))
+    .addOption(engineOption())
+    .action(async (o) => (await import('./commands/worker.ts')).worker(o));
+
+  program
+    .command('report')
+    .description('compile a sweep into a static website and print the path of its index.html')
+    .argument('<sweep>', 'sweep name (the grid file\'s `name`)')
+    .option('--store <store>', 'results store: a folder or s3://bucket/prefix', defaultStore)
+    .option('--out <dir>', 'where to write the site (default: <store>/sweeps/<sweep>/site)')
+    .option('--publish [url]', 'upload the site to s3://bucket/prefix/ (default: the sweep\'s site/ in the store)')
+    .action(async (sweep: string, o) => (await import('./commands/report.ts')).report({ sweep, ...o }));
+
+  program
+    .command('serve')
+    .description('serve a built report on 127.0.0.1 and print its URL')
+    .argument('<sweep>', 'sweep name')
+    .option('--store <store>', 'results store folder', defaultStore)
+    .option('--dir <dir>', 'a built site folder (default: <store>/sweeps/<sweep>/site)')
+    .option('--port <n>', 'port (default: any free one)', int('port'))
+    .action(async (sweep: string, o) => (await import('./commands/serve.ts')).serve({ sweep, ...o }));
+
+  program
+    .command('bench')
+    .description('measure the engines side by side on the seed workload and print ratios')
+    .option('--quick', 'fewer epochs and trials: under a minute')
+    .option('--json', 'print the figures as one JSON object')
+    .option('--epochs <n>', 'epochs per trial', int('epochs', 1))
+    .action(async (o) => (await import('./commands/bench.ts')).bench(o));
+
+  program
+    .command('launch')
+    .description('run a grid on AWS Batch: write the manifest to S3, submit an array job and a report job')
+    .argument('<grid>', 'grid file (YAML)')
+    .option('--store <url>', 's3://bucket/prefix for results')
+    .option('--queue <name>', 'AWS Batch job queue')
+    .option('--job-definition <name>', 'GPU job definition for the workers')
+    .option('--report-job-definition <name>', 'job definition for the report job (default: the worker one)')
+    .option('--stack <name>', 'read bucket, queue and job definitions from this CloudFormation stack\'s outputs')
+    .option('--pack-size <n>', 'most trials trained together in one pack', int('pack-size', 1))
+    .option('--timeout <seconds>', 'per-child timeout', int('timeout', 60), 3600)
+    .option('--attempts <n>', 'attempts per child for infrastructure failures', int('attempts', 1), 3)
+    .option('--price <usdPerGpuHour>', 'price of one GPU-hour, for the estimate', num('price'), 0.526)
+    .option('--backend <backend>', 'FITGRID_BACKEND for the workers', 'tensorflow')
+    .option('--dry-run', 'print every request as JSON and send nothing')
+    .action(async (grid: string, o) => (await import('./commands/launch.ts')).launch({ grid, ...o }));
+
+  program
+    .command('status')
+    .description('progress of a launched sweep: AWS Batch states next to the trials in the store')
+    .argument('<sweep>', 'sweep name')
+    .option('--store <store>', 'results store', defaultStore)
+    .option('--watch', 'refresh until every job has ended')
+    .option('--interval <seconds>', 'with --watch', int('interval', 1), 30)
+    .action(async (sweep: string, o) => (await import('./commands/status.ts')).status({ sweep, ...o }));
+
+  program
+    .command('pull')
+    .description("copy a sweep's manifest and trials into a local store (only what is missing)")
+    .argument('<sweep>', 'sweep name')
+    .requiredOption('--store <store>', 'source store, e.g. s3://bucket/prefix')
+    .option('--to <dir>', 'destination folder store', defaultStore)
+    .action(async (sweep: string, o) => (await import('./commands/pull.ts')).pull({ sweep, ...o }));
+
+  return program;
+}

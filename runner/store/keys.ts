@@ -1,0 +1,10 @@
+/** The store layout, in one place. */
+export const trialsPrefix = 'trials/';
+export const trialKey = (trialId: string) => `${trialsPrefix}${trialId}.json`;
+export const sweepPrefix = (sweep: string) => `sweeps/${sweep}/`;
+export const manifestKey = (sweep: string) => `${sweepPrefix(sweep)}manifest.json`;
+export const packLogKey = (sweep: string, pack: number) => `${sweepPrefix(sweep)}logs/pack-${pack}.jsonl`;
+export const summaryKey = (sweep: string) => `${sweepPrefix(sweep)}summary.json`;
+export const siteKey = (sweep: string) => `${sweepPrefix(sweep)}site/`;
+export const trialIdFromKey = (key: string) =>
+  key.startsWith(trialsPrefix) && key.endsWith('.json') ? key.slice(trialsPrefix.length, -'.json'.length) : undefined;
