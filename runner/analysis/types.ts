@@ -83,6 +83,18 @@ export interface CellSummary {
   /** 2-D data: the mean decision surface over the cell's trials and the points of one trial. */
   surface?: { x0: number; x1: number; y0: number; y1: number; n: number; values: number[]; variance?: number[] };
   points?: { train: [number, number, number][]; val: [number, number, number][] };
+  /** Validation confusion counts summed over the cell's ok trials: rows = true class, columns = predicted. */
+  confusion?: number[][];
+}
+
+/** Image data: sample training images and their augmented versions (pixels row-major in [0, 1]). */
+export interface ImagesSummary {
+  width: number;
+  height: number;
+  channels: number;
+  samples?: { label: number; pixels: number[] }[];
+  /** Per augmentation label: augmented versions of `samples`, same order. */
+  augmented?: Record<string, number[][]>;
 }
 
 export interface SweepSummary {
@@ -108,4 +120,5 @@ export interface SweepSummary {
   bestRemedy?: { cellId: string; label: string; text: string };
   cells: CellSummary[];
   thresholds?: { bias: number; variance: number; unstable: number };
+  images?: ImagesSummary;
 }

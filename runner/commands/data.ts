@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../errors.ts';
+
+export interface DataOptions {
+  grid: string;
+  /** Output file; standard output when absent. */
+  out?: string;
+}
+
+/**
+ * `fitgrid data`: writes the grid's dataset as CSV (features, label, split: training rows
+ * first, then validation rows, each in dataset order), exactly the numbers trials train on
+ * before augmentation. The file appears whole or not at all. Returns the CSV text.
+ */
+export async function data(options: DataOptions): Promise<string> {
+  const { loadGrid } = await import('../grid/load.ts');
+  const { loadDataset } = await import('../data/load.ts');
+  const { datasetToCsv } = await import('../data/to-csv.ts');
+  const grid = await loadGrid(options.grid);
+  const csv = datasetToCsv(await loadDataset(grid.data, { baseDir: path.dirname(grid.file) }));
+  if (options.out === undefined) process.stdout.write(csv);
+  else await writeAtomically(options.out, csv);
+  return csv;
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw new UserError(`Cannot write the data file: ${(error as Error).message}`, { file });
+  }
+}

@@ -1,0 +1,64 @@
+import { formatAugmentation, formatDropout, formatPatience, planCells, planTotals, type CellPlan, type PlanTotals } from '../grid/cells.ts';
+import { expandGrid } from '../grid/expand.ts';
+import { loadGrid } from '../grid/load.ts';
+import { DEFAULT_PACK_SIZE, planPacks } from '../grid/plan.ts';
+import { trialIdFromKey, trialsPrefix } from '../store/keys.ts';
+
+export interface PlanOptions {
+  grid: string;
+  store: string;
+  packSize?: number;
+}
+
+export interface PlanResult {
+  cells: CellPlan[];
+  totals: PlanTotals;
+}
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function formatTable(header: string[], rows: string[][], numeric: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+/**
+ * `fitgrid plan`: the grid's cells, what the store already holds and the trial-epochs left.
+ * Reads the store's trial list once (one listing, not a request per trial).
+ */
+export async function plan(options: PlanOptions): Promise<PlanResult> {
+  const grid = await loadGrid(options.grid);
+  const trials = expandGrid(grid);
+  const packs = planPacks(trials, { packSize: options.packSize ?? DEFAULT_PACK_SIZE });
+  const { openStore } = await import('../store/open.ts');
+  const store = await openStore(options.store);
+  const stored = new Set((await store.list(trialsPrefix)).map(trialIdFromKey).filter((id): id is string => id !== undefined));
+
+  const cells = planCells(grid, trials, stored);
+  const totals = planTotals(trials, packs.length, stored);
+  const showChanges = cells.some((c) => c.changes.length > 0);
+  const header = ['cell', 'l2', 'dropout', 'augmentation', 'patience', ...(showChanges ? ['changes'] : []), 'trials', 'stored', 'trial-epochs left'];
+  const rows = cells.map((c) => [
+    c.cellId,
+    String(c.config.l2),
+    formatDropout(c.config.dropout),
+    formatAugmentation(c.config.augmentation),
+    formatPatience(c.config.patience),
+    ...(showChanges ? [c.changes.join(' ') || '-'] : []),
+    String(c.trials),
+    String(c.stored),
+    n(c.epochsLeft),
+  ]);
+  const numeric = header.map((h) => ['trials', 'stored', 'trial-epochs left'].includes(h));
+  process.stdout.write(
+    `${[grid.name, grid.description.trim()].filter(Boolean).join(': ')}\nstore: ${store.url}\n\n` +
+      formatTable(header, rows, numeric) +
+      `\ntotal: ${n(totals.trials)} trials in ${n(totals.cells)} cells, ${n(totals.packs)} packs; ` +
+      `${n(totals.stored)} stored; ${n(totals.trialEpochsLeft)} trial-epochs left ` +
+      `(${n(totals.epochsToTrain)} to train: patience values replay one run)\n`,
+  );
+  return { cells, totals };
+}

@@ -1,0 +1,69 @@
+import { UserError } from '../errors.ts';
+import { manifestKey, sweepPrefix, trialKey, trialsPrefix } from '../store/keys.ts';
+import { openStore } from '../store/open.ts';
+import { copyChanged, copyKeys } from '../store/sync.ts';
+
+export interface PullOptions {
+  sweep: string;
+  store: string;
+  to: string;
+  /** Where the summary line goes (tests pass their own). */
+  log?: (line: string) => void;
+}
+
+export interface PullResult {
+  trialsCopied: number;
+  trialsPresent: number;
+  trialsPending: number;
+  otherFilesCopied: number;
+}
+
+/**
+ * `fitgrid pull <sweep> --store s3://… --to DIR`: the sweep's manifest, summary and logs, and
+ * the trials its manifest names that the source has and DIR lacks. Trials are content-addressed
+ * and never rewritten, so a copy already present is never downloaded again.
+ */
+export async function pull(options: PullOptions): Promise<PullResult> {
+  const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
+  const [from, to] = await Promise.all([openStore(options.store), openStore(options.to)]);
+  const manifestBytes = await from.get(manifestKey(options.sweep));
+  if (!manifestBytes) {
+    throw new UserError(`no sweep \`${options.sweep}\` in ${from.url} (${manifestKey(options.sweep)} is missing)`, { field: 'sweep' });
+  }
+  const ids = trialIds(manifestBytes, `${from.url}${manifestKey(options.sweep)}`);
+
+  const [sourceTrials, localTrials, sweepFiles] = await Promise.all([
+    from.list(trialsPrefix),
+    to.list(trialsPrefix),
+    from.list(sweepPrefix(options.sweep)),
+  ]);
+  const inSource = new Set(sourceTrials);
+  const local = new Set(localTrials);
+  const wanted = ids.map(trialKey);
+  const missing = wanted.filter((k) => inSource.has(k) && !local.has(k));
+  const trialsPresent = wanted.filter((k) => local.has(k)).length;
+  const trialsPending = wanted.filter((k) => !inSource.has(k) && !local.has(k)).length;
+
+  const { copied } = await copyKeys(from, to, missing);
+  // The manifest, summary and logs may change as a sweep goes on: refresh them when they differ.
+  // The published site stays in the cloud; `fitgrid report` rebuilds it locally.
+  const others = sweepFiles.filter((k) => !k.startsWith(`${sweepPrefix(options.sweep)}site/`));
+  const otherFilesCopied = await copyChanged(from, to, others);
+
+  log(
+    `pulled ${options.sweep} from ${from.url} to ${to.url}: ${copied} trials copied, ${trialsPresent} already here, ` +
+      `${trialsPending} not in the store yet; ${otherFilesCopied} of ${others.length} sweep files updated`,
+  );
+  return { trialsCopied: copied, trialsPresent, trialsPending, otherFilesCopied };
+}
+
+function trialIds(bytes: Uint8Array, where: string): string[] {
+  let manifest: { trials?: { trialId?: unknown }[] };
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new UserError(`the manifest is not JSON (${(error as Error).message})`, { file: where }, 1);
+  }
+  if (!Array.isArray(manifest?.trials)) throw new UserError('the manifest has no `trials` list', { file: where }, 1);
+  return manifest.trials.map((t) => t?.trialId).filter((id): id is string => typeof id === 'string');
+}

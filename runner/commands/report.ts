@@ -1,0 +1,49 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { defaultStore } from '../cli.ts';
+import { siteKey } from '../store/keys.ts';
+import type { SweepSummary } from '../analysis/types.ts';
+
+export interface ReportOptions {
+  sweep: string;
+  store?: string;
+  out?: string;
+  /** true: upload to the sweep's site/ prefix in the store; a string: to that s3://bucket/prefix. */
+  publish?: boolean | string;
+}
+
+export interface ReportResult {
+  summary: SweepSummary;
+  /** Path of the built index.html. */
+  index: string;
+  /** Where the site was uploaded, when published. */
+  url?: string;
+}
+
+/**
+ * `fitgrid report`: writes summary.json into the store, compiles the site and prints the path of
+ * its index.html (or, when published, its URL) as the last line.
+ */
+export async function report(options: ReportOptions): Promise<ReportResult> {
+  const { openStore, localRoot } = await import('../store/open.ts');
+  const { writeSummary } = await import('../analysis/summary.ts');
+  const { buildSite } = await import('../analysis/site-build.ts');
+  const store = await openStore(options.store ?? defaultStore);
+  const summary = await writeSummary(store, options.sweep);
+  const root = localRoot(store);
+  // An S3 store has no folder to build next to: a temporary one holds the site until it is uploaded.
+  const out = options.out ? resolve(options.out) : root ? join(root, siteKey(options.sweep)) : await mkdtemp(join(tmpdir(), `fitgrid-${options.sweep}-site-`));
+  const index = await buildSite(summary, out);
+  const result: ReportResult = { summary, index };
+  if (options.publish) {
+    const { publishDir } = await import('../store/sync.ts');
+    const target = typeof options.publish === 'string' ? await openStore(options.publish) : store;
+    const prefix = typeof options.publish === 'string' ? '' : siteKey(options.sweep);
+    await publishDir(out, target, prefix);
+    result.url = `${target.url.replace(/\/$/, '')}/${prefix}index.html`;
+  }
+  process.stdout.write(`${summary.counts.ok} of ${summary.counts.trials} trials in ${summary.counts.cells} cells reported\n`);
+  process.stdout.write(`${result.url ?? index}\n`);
+  return result;
+}

@@ -1,0 +1,38 @@
+import type { EngineChoice } from '../grid/types.ts';
+import { ExitError } from '../errors.ts';
+import { formatSummary, runLocal } from '../exec/local.ts';
+
+export interface RunOptions {
+  grid: string;
+  store: string;
+  concurrency?: number;
+  packSize?: number;
+  engine?: EngineChoice;
+  report?: boolean;
+  out?: string;
+}
+
+/**
+ * `fitgrid run`: trains what is missing of a grid on this machine and prints a summary. Exit 130
+ * when interrupted, 1 when a trial failed or diverged or a pack's worker failed (after everything
+ * else ran, the report included), 0 otherwise.
+ */
+export async function run(options: RunOptions): Promise<void> {
+  const { openStore } = await import('../store/open.ts');
+  const store = await openStore(options.store);
+  const summary = await runLocal({
+    grid: options.grid,
+    storeArg: options.store,
+    store,
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.packSize ? { packSize: options.packSize } : {}),
+    ...(options.engine ? { engine: options.engine } : {}),
+  });
+  process.stdout.write(formatSummary(summary, store.url));
+  if (summary.interrupted) throw new ExitError(130);
+  if (options.report) {
+    const { report } = await import('./report.ts');
+    await report({ sweep: summary.sweep, store: options.store, ...(options.out ? { out: options.out } : {}) });
+  }
+  if (summary.failed + summary.diverged > 0 || summary.packFailures.length > 0) throw new ExitError(1);
+}

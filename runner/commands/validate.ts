@@ -1,0 +1,19 @@
+import { countCells, expandGrid } from '../grid/expand.ts';
+import { loadGrid } from '../grid/load.ts';
+
+export interface ValidateOptions {
+  grid: string;
+}
+
+export interface ValidateResult {
+  trials: number;
+  cells: number;
+}
+
+/** `fitgrid validate`: loads and expands a grid; prints `ok: N trials in M cells` or fails with the first mistake. */
+export async function validate(options: ValidateOptions): Promise<ValidateResult> {
+  const trials = expandGrid(await loadGrid(options.grid));
+  const result = { trials: trials.length, cells: countCells(trials) };
+  process.stdout.write(`ok: ${result.trials} trials in ${result.cells} cells\n`);
+  return result;
+}

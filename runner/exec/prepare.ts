@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises';
+import type { Manifest } from '../grid/types.ts';
+import type { Store } from '../store/store.ts';
+import { trialIdFromKey, trialsPrefix } from '../store/keys.ts';
+import { UserError } from '../errors.ts';
+import { writeManifest, type ManifestWrite } from './manifest.ts';
+
+export interface Prepared {
+  manifest: Manifest;
+  /** What happened to the stored manifest; 'dry-run' when asked not to write. */
+  manifestWrite: ManifestWrite | 'dry-run';
+  /** Trial ids of this sweep already in the store. */
+  stored: Set<string>;
+  /** Packs with at least one trial missing, in index order. */
+  missingPacks: number[];
+}
+
+/** Grid file → manifest (written to the store) → what is left to train. Shared by `run` and `launch`. */
+export async function prepareSweep(gridPath: string, store: Store, packSize?: number, options: { write?: boolean } = {}): Promise<Prepared> {
+  const [{ loadGrid }, { expandGrid }, plan, { readDataFiles }] = await Promise.all([
+    import('../grid/load.ts'), import('../grid/expand.ts'), import('../grid/plan.ts'), import('../grid/data-files.ts'),
+  ]);
+  const grid = await loadGrid(gridPath);
+  const source = await readFile(grid.file, 'utf8');
+  const trials = expandGrid(grid);
+  const packs = plan.planPacks(trials, { packSize: packSize ?? plan.DEFAULT_PACK_SIZE });
+  let dataFiles: Record<string, string>;
+  try {
+    dataFiles = await readDataFiles(grid, trials);
+  } catch (error) {
+    throw new UserError(`cannot read the data file: ${(error as Error).message}`, { file: grid.file, field: 'data.path' });
+  }
+  // The manifest carries the data files, so a worker anywhere trains on the same bytes.
+  const manifest = plan.buildManifest(grid, source, trials, packs, dataFiles);
+  let manifestWrite: Prepared['manifestWrite'] = 'dry-run';
+  try {
+    if (options.write ?? true) manifestWrite = await writeManifest(store, manifest);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`cannot write to the store ${store.url}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const ids = new Set(trials.map((t) => t.trialId));
+  const stored = new Set((await store.list(trialsPrefix)).map(trialIdFromKey).filter((id): id is string => id !== undefined && ids.has(id)));
+  const missingPacks = packs.filter((p) => p.trialIds.some((id) => !stored.has(id))).map((p) => p.index);
+  return { manifest, manifestWrite, stored, missingPacks };
+}

@@ -1,0 +1,200 @@
+import { dirname } from 'node:path';
+import type { EngineChoice, Manifest, Trial } from '../grid/types.ts';
+import type { DataSpec } from '../grid/types.ts';
+import type { Dataset } from '../data/types.ts';
+import type { TrainPack } from '../train/engine.ts';
+import { RESULT_FORMAT, type TrialResult } from '../train/types.ts';
+import type { Store } from '../store/store.ts';
+import { packLogKey, trialKey } from '../store/keys.ts';
+import { NonRetriableError, UserError } from '../errors.ts';
+import { fitgridVersion } from '../version.ts';
+import type { WorkerEvent } from './events.ts';
+import { packListKey } from './keys.ts';
+import { readManifest } from './manifest.ts';
+
+export type LoadDataset = (spec: DataSpec, options: { baseDir: string; dataFiles: Record<string, string> }) => Promise<Dataset>;
+
+export interface WorkerOptions {
+  store: Store;
+  sweep: string;
+  /** Explicit pack index; else the Batch array index (+ FITGRID_PACK_OFFSET), else 0. */
+  pack?: number;
+  engine?: EngineChoice;
+  env?: Record<string, string | undefined>;
+  emit?: (event: WorkerEvent) => void;
+  /** Seconds between rewrites of the pack log while training (it is always written at the end). */
+  logInterval?: number;
+  /** For tests; by default the real data loader and trainer are imported lazily. */
+  loadDataset?: LoadDataset;
+  trainPack?: TrainPack;
+}
+
+export interface WorkerSummary {
+  pack: number;
+  trained: number;
+  skipped: number;
+  failed: number;
+}
+
+const envInt = (env: Record<string, string | undefined>, name: string): number | undefined => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`Expected \`${name}\` to be an integer from 0 and up, got ${raw}`);
+  return n;
+};
+
+/**
+ * The pack this worker trains: --pack as given; else the array index plus FITGRID_PACK_OFFSET,
+ * looked up in the launch's pack list when FITGRID_PACK_LIST names one (a re-launch of only the
+ * missing packs), else taken as the pack index itself.
+ */
+export async function resolvePack(store: Store, sweep: string, manifest: Manifest, pack: number | undefined, env: Record<string, string | undefined>): Promise<number> {
+  const count = manifest.packs.length;
+  let index = pack;
+  if (index === undefined) {
+    const position = (envInt(env, 'AWS_BATCH_JOB_ARRAY_INDEX') ?? 0) + (envInt(env, 'FITGRID_PACK_OFFSET') ?? 0);
+    const list = env.FITGRID_PACK_LIST;
+    if (list) {
+      const bytes = await store.get(packListKey(sweep, list));
+      if (!bytes) throw new UserError(`pack list ${packListKey(sweep, list)} is missing from ${store.url}`);
+      const packs = (JSON.parse(new TextDecoder().decode(bytes)) as { packs: number[] }).packs;
+      if (position >= packs.length) throw new UserError(`array index ${position} is past the launch's ${packs.length} packs`, { field: 'AWS_BATCH_JOB_ARRAY_INDEX' });
+      index = packs[position]!;
+    } else index = position;
+  }
+  if (index >= count) {
+    throw new UserError(`Expected \`pack\` to be an integer from 0 to ${count - 1} (sweep "${sweep}" has ${count} pack${count === 1 ? '' : 's'}), got ${index}`, { field: 'pack' });
+  }
+  return index;
+}
+
+/** A result for a trial whose training threw a NonRetriableError: stored so it is not retried. */
+export function failedResult(trial: Trial, sweep: string, error: string): TrialResult {
+  return {
+    formatVersion: RESULT_FORMAT,
+    fitgridVersion,
+    trialId: trial.trialId,
+    cellId: trial.cellId,
+    sweep,
+    config: trial.config,
+    seed: trial.seed,
+    replicate: trial.replicate,
+    status: 'failed',
+    error,
+    engine: trial.config.train.engine === 'auto' ? 'layers' : trial.config.train.engine,
+    backend: 'none',
+    device: 'none',
+    seconds: 0,
+    finishedAt: new Date().toISOString(),
+    history: { loss: [], val_loss: [], acc: [], val_acc: [] },
+    stoppedEpoch: 0,
+    bestEpoch: 0,
+    final: { loss: Number.NaN, acc: Number.NaN, val_loss: Number.NaN, val_acc: Number.NaN },
+    valProba: [],
+    valLabels: [],
+  };
+}
+
+/** Keeps the pack log: every event except progress, of which only the latest. */
+class PackLog {
+  private lines: string[] = [];
+  private progress: string | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  constructor(private store: Store, private key: string) {}
+  add(event: WorkerEvent) {
+    const line = JSON.stringify({ time: new Date().toISOString(), ...event });
+    if (event.event === 'progress') this.progress = line;
+    else this.lines.push(line);
+  }
+  /** Rewrites the whole file (S3 cannot append); writes never overlap. */
+  flush(): Promise<void> {
+    const body = [...this.lines, ...(this.progress ? [this.progress] : [])].join('\n') + '\n';
+    this.writing = this.writing.catch(() => {}).then(() => this.store.put(this.key, body, { contentType: 'application/x-ndjson' }));
+    return this.writing;
+  }
+}
+
+/**
+ * Trains one pack of a sweep into the store: the same function runs under `fitgrid run` (a child
+ * process per pack) and in an AWS Batch child. Stored trials are skipped, each finished trial is
+ * written at once (ifAbsent, so a retry never rewrites one), and trial failures are results.
+ * Throws only for user mistakes (UserError) and infrastructure failures (anything else).
+ */
+export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
+  const { store, sweep, env = process.env, emit = () => {} } = options;
+  const manifest = await readManifest(store, sweep, RESULT_FORMAT);
+  const pack = await resolvePack(store, sweep, manifest, options.pack, env);
+  const log = new PackLog(store, packLogKey(sweep, pack));
+  const report = (event: WorkerEvent) => {
+    log.add(event);
+    emit(event);
+  };
+  const started = Date.now();
+  const byId = new Map(manifest.trials.map((t) => [t.trialId, t]));
+  const trials = manifest.packs[pack]!.trialIds.map((id) => byId.get(id)!);
+  const stored = await Promise.all(trials.map((t) => store.exists(trialKey(t.trialId))));
+  const todo = trials.filter((_, i) => !stored[i]);
+  const summary: WorkerSummary = { pack, trained: 0, skipped: trials.length - todo.length, failed: 0 };
+  report({ event: 'start', pack, trials: trials.length, todo: todo.length, skipped: summary.skipped });
+
+  const written = new Set<string>();
+  // The trainer may catch what onResult throws and carry on (handing trials to another
+  // engine); a failed store write must still fail the worker, so it is remembered here.
+  let storeFailure: unknown;
+  const save = async (result: TrialResult) => {
+    if (written.has(result.trialId)) return;
+    try {
+      await store.put(trialKey(result.trialId), JSON.stringify(result), { ifAbsent: true, contentType: 'application/json' });
+    } catch (error) {
+      storeFailure ??= error;
+      throw error;
+    }
+    if (written.has(result.trialId)) return;
+    written.add(result.trialId);
+    summary.trained += 1;
+    if (result.status !== 'ok') summary.failed += 1;
+    report({
+      event: 'trial', pack, trialId: result.trialId, status: result.status, seconds: result.seconds,
+      ...(result.error ? { error: result.error } : {}),
+    });
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (todo.length > 0) {
+      const loadDataset = options.loadDataset ?? (await import('../data/load.ts')).loadDataset;
+      const trainPack = options.trainPack ?? (await import('../train/train-pack.ts')).trainPack;
+      // A pack shares its data (planPacks groups by it); include: entries may differ from the grid's.
+      const data = await loadDataset(todo[0]!.config.data, { baseDir: dirname(manifest.grid.file), dataFiles: manifest.dataFiles ?? {} });
+      // A failed log write surfaces at the final flush; the periodic ones must not crash the process.
+      timer = setInterval(() => log.flush().catch(() => {}), (options.logInterval ?? 10) * 1000);
+      timer.unref();
+      let results: TrialResult[];
+      try {
+        results = await trainPack(todo, data, {
+          sweep,
+          ...(options.engine ? { engine: options.engine } : {}),
+          onResult: save,
+          onProgress: (p) => report({ event: 'progress', pack, ...p }),
+        });
+      } catch (error) {
+        if (!(error instanceof NonRetriableError)) throw error;
+        results = todo.map((t) => failedResult(t, sweep, error.message));
+      }
+      if (storeFailure) throw storeFailure;
+      for (const result of results) await save(result);
+    }
+    report({ event: 'end', ...summary, seconds: (Date.now() - started) / 1000 });
+  } catch (error) {
+    if (!(error instanceof UserError)) report({ event: 'error', pack, message: oneLine(error) });
+    await log.flush().catch(() => {});
+    throw error;
+  } finally {
+    clearInterval(timer);
+  }
+  await log.flush();
+  return summary;
+}
+
+export const oneLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!;

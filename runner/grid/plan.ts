@@ -1,0 +1,80 @@
+import { RESULT_FORMAT } from '../train/types.ts';
+import { fitgridVersion } from '../version.ts';
+import { canonicalJson, idConfig } from './canonical.ts';
+import type { Grid, Manifest, Pack, Trial } from './types.ts';
+
+/** Most trials trained together in one pack; the engine engineers tune it by measurement. */
+export const DEFAULT_PACK_SIZE = 64;
+
+/** What makes trials trainable as one batched model: the same data, architecture and training spec. */
+export const packKey = (t: Trial) => {
+  const { data, model, train } = idConfig(t.config);
+  return canonicalJson({ data, model, train });
+};
+
+/**
+ * Trials that share one training: early stopping only truncates a run, so every patience value
+ * of the same config, seed and replicate is replayed from the one full run.
+ */
+export const replayKey = (t: Trial) =>
+  canonicalJson({ config: { ...idConfig(t.config), patience: undefined }, seed: t.seed, replicate: t.replicate });
+
+/** Epochs a trial costs to train: the full run, since early-stopped trials are replayed from it. */
+export const trialEpochs = (t: Trial) => t.config.train.epochs;
+
+function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Groups compatible trials into packs of at most `packSize` trials, in the trials' order, as even
+ * in size as the runs allow. A replay group (the patience values of one run) is never split; one
+ * larger than `packSize` is a pack alone.
+ */
+export function planPacks(trials: Trial[], options: { packSize?: number } = {}): Pack[] {
+  const packSize = options.packSize ?? DEFAULT_PACK_SIZE;
+  if (!Number.isInteger(packSize) || packSize < 1) throw new TypeError(`Expected \`packSize\` to be an integer from 1 and up, got ${packSize}`);
+  const packs: Pack[] = [];
+  for (const compatible of groupBy(trials, packKey)) {
+    // Packs of even size: 216 trials at 64 a pack train as 4 × 54, not 63, 63, 63 and a late 27.
+    const fill = Math.ceil(compatible.length / Math.ceil(compatible.length / packSize));
+    let current: string[] = [];
+    for (const replay of groupBy(compatible, replayKey)) {
+      if (current.length > 0 && current.length + replay.length > fill) {
+        packs.push({ index: packs.length, trialIds: current });
+        current = [];
+      }
+      current.push(...replay.map((t) => t.trialId));
+    }
+    if (current.length > 0) packs.push({ index: packs.length, trialIds: current });
+  }
+  return packs;
+}
+
+/** Trainings (full runs) the given trials need, patience values of one run counted once. */
+export const runsOf = (trials: Trial[]) => groupBy(trials, replayKey);
+
+/**
+ * The sweep as workers see it. `dataFiles` maps a csv/images file's sha256 to its bytes in
+ * base64 (see readDataFiles), so a worker elsewhere trains on exactly these bytes.
+ */
+export function buildManifest(grid: Grid, source: string, trials: Trial[], packs: Pack[], dataFiles: Record<string, string> = {}): Manifest {
+  return {
+    fitgridVersion,
+    formatVersion: RESULT_FORMAT,
+    sweep: grid.name,
+    createdAt: new Date().toISOString(),
+    grid,
+    gridSource: source,
+    dataFiles,
+    trials,
+    packs,
+  };
+}

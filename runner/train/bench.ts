@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Trial } from '../grid/types.ts';
+import type { Dataset } from '../data/types.ts';
+import type { TrainPack } from './engine.ts';
+import { loadGrid } from '../grid/load.ts';
+import { expandGrid } from '../grid/expand.ts';
+import { loadDataset } from '../data/load.ts';
+import { initBackend } from './backend.ts';
+
+/**
+ * `fitgrid bench`: workload W (the seed article's Dense(500) on 30 make_moons points) in the
+ * shape of grid G (grids/moons-sweep.yaml, 216 trials in 72 cells) for a fixed number of
+ * epochs, trained several ways in one process, each through its TrainPack.
+ */
+export interface WayFigures {
+  trials: number;
+  /** Trainings actually run (fewer than trials when patience values share one). */
+  trainings: number;
+  seconds: number;
+  /** Wall milliseconds per trial-epoch, result building included. */
+  msPerTrialEpoch: number;
+  /** Trials (of `epochs` epochs) finished per second. */
+  trialsPerSecond: number;
+}
+
+export interface BenchReport {
+  backend: string;
+  device: string;
+  epochs: number;
+  K: number;
+  ways: { layers: WayFigures; packed: WayFigures; replay: WayFigures; fused?: WayFigures };
+  speedups: { packedVsLayers: number; replayVsLayers: number; fusedVsLayers?: number };
+}
+
+export interface BenchOptions {
+  quick?: boolean;
+  epochs?: number;
+  /** Trials in the packed way (default 216, or 54 with quick). */
+  k?: number;
+  /** Trials the layers way trains one at a time (default 3, or 1 with quick). */
+  layersTrials?: number;
+  /** Include the fused engine when it is present (default true). */
+  fused?: boolean;
+  log?: (line: string) => void;
+}
+
+const gridFile = fileURLToPath(new URL('../../grids/moons-sweep.yaml', import.meta.url));
+
+export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
+  const quick = options.quick ?? false;
+  const epochs = options.epochs ?? (quick ? 20 : 200);
+  const k = options.k ?? (quick ? 54 : 216);
+  const log = options.log ?? (() => {});
+  const backend = await initBackend();
+  const grid = await loadGrid(gridFile);
+  const data = await loadDataset(grid.data, { baseDir: path.dirname(gridFile) });
+  const all = expandGrid(grid).map((t) => withEpochs(t, epochs));
+  // Without early stopping, every trial trains the same number of epochs: per trial-epoch times compare.
+  const noStop = all.map((t) => ({ ...t, config: { ...t.config, patience: null } }));
+  const packedTrials = spread(noStop, k);
+  const layersTrials = spread(noStop, options.layersTrials ?? (quick ? 1 : 3));
+  // G's shape: each of the first k/3 runs with its three patience values.
+  const replayTrials = all.slice(0, Math.max(3, Math.round(k / 3) * 3));
+
+  const { trainPackLayers } = await import('./layers.ts');
+  const { trainPacked } = await import('./packed.ts');
+  const run = async (name: string, train: TrainPack, trials: Trial[], trainings: number): Promise<WayFigures> => {
+    log(`${name}: ${trials.length} trials, ${trainings} trainings × ${epochs} epochs…`);
+    const started = performance.now();
+    await train(trials, data, { sweep: 'bench' });
+    const seconds = (performance.now() - started) / 1000;
+    const figures = { trials: trials.length, trainings, seconds, msPerTrialEpoch: (seconds * 1000) / (trials.length * epochs), trialsPerSecond: trials.length / seconds };
+    log(`${name}: ${figures.msPerTrialEpoch.toFixed(3)} ms per trial-epoch`);
+    return figures;
+  };
+  const layers = await run('layers', trainPackLayers, layersTrials, layersTrials.length);
+  const packed = await run('packed', (t, d, o) => trainPacked(t, d, o, { replay: false }), packedTrials, packedTrials.length);
+  const replay = await run('replay', (t, d, o) => trainPacked(t, d, o), replayTrials, replayTrials.length / 3);
+  const ways: BenchReport['ways'] = { layers, packed, replay };
+  const speedups: BenchReport['speedups'] = {
+    packedVsLayers: layers.msPerTrialEpoch / packed.msPerTrialEpoch,
+    replayVsLayers: layers.msPerTrialEpoch / replay.msPerTrialEpoch,
+  };
+  const fusedModule = fileURLToPath(new URL('./fused/index.ts', import.meta.url));
+  if ((options.fused ?? true) && existsSync(fusedModule)) {
+    const { trainPackFused } = (await import('./fused/index.ts')) as { trainPackFused: TrainPack };
+    ways.fused = await run('fused', trainPackFused, replayTrials, replayTrials.length / 3);
+    speedups.fusedVsLayers = layers.msPerTrialEpoch / ways.fused.msPerTrialEpoch;
+  }
+  return { backend: backend.name, device: backend.device, epochs, K: packedTrials.length, ways, speedups };
+}
+
+const withEpochs = (t: Trial, epochs: number): Trial => ({ ...t, config: { ...t.config, train: { ...t.config.train, epochs } } });
+
+/** n trials spread evenly over the list, so a small sample still mixes L2, dropout and jitter. */
+function spread<T>(items: T[], n: number): T[] {
+  if (n >= items.length) return items;
+  return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]!);
+}
+
+/** The report as a few aligned lines. */
+export function formatBench(r: BenchReport): string {
+  const row = (name: string, w: WayFigures) =>
+    `  ${name.padEnd(8)} ${String(w.trials).padStart(4)} trials ${String(w.trainings).padStart(4)} trainings  ${w.msPerTrialEpoch.toFixed(3).padStart(9)} ms/trial-epoch  ${w.trialsPerSecond.toFixed(2).padStart(9)} trials/s`;
+  const lines = [
+    `fitgrid bench: workload W (2→500→1, 30 points, Adam) in grid G's shape, ${r.epochs} epochs, backend ${r.backend} (${r.device})`,
+    row('layers', r.ways.layers),
+    row('packed', r.ways.packed),
+    row('replay', r.ways.replay),
+    ...(r.ways.fused ? [row('fused', r.ways.fused)] : []),
+    `  speedups: packed ${r.speedups.packedVsLayers.toFixed(1)}×, replay ${r.speedups.replayVsLayers.toFixed(1)}×` +
+      (r.speedups.fusedVsLayers !== undefined ? `, fused ${r.speedups.fusedVsLayers.toFixed(1)}×` : '') + ' vs layers (per trial-epoch)',
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,75 @@
+import type { Trial } from '../../grid/types.ts';
+import type { Dataset, Split } from '../../data/types.ts';
+import { streamFor, streamSeed } from '../../data/streams.ts';
+import { glorotWeights, outputUnits, rateAt, weightShapes } from '../layers-model.ts';
+import type { Training } from '../replay.ts';
+import type { KernelJob } from './kernel.d.mts';
+
+const ACTIVATIONS = { relu: 0, tanh: 1, sigmoid: 2 } as const;
+/** kernel.c's row_loss keeps per-class probabilities in a fixed buffer. */
+export const MAX_CLASSES = 64;
+
+/** Why the kernel cannot train this trial, or null when it can. */
+export function unsupported(trial: Trial, data: Dataset): string | null {
+  const { model, augmentation } = trial.config;
+  if (model.kind !== 'mlp') return 'the fused kernel trains MLPs only';
+  if (model.hidden.length > 15) return 'the fused kernel takes at most 15 hidden layers';
+  if (data.classNames.length > MAX_CLASSES) return `the fused kernel takes at most ${MAX_CLASSES} classes`;
+  const other = Object.keys(augmentation ?? {}).filter((k) => k !== 'jitter');
+  if (other.length) return `the fused kernel draws jitter only, not ${other.join(', ')}`;
+  return null;
+}
+
+/**
+ * The layers engine's initial weights for the trial (layers.ts' initialWeights: glorot from the
+ * seed's `init` stream), drawn here without importing layers.ts, which loads tfjs (~100 MB of
+ * RSS the kernel never needs). A test holds the two equal.
+ */
+export function initialWeights(trial: Trial, data: Dataset): Float32Array[] {
+  const init = streamFor(trial.seed, 'init');
+  const plan = { model: trial.config.model, inputShape: data.inputShape, classes: data.classNames.length, l2: trial.config.l2, dropout: trial.config.dropout };
+  return glorotWeights(weightShapes(plan), () => init.uniform());
+}
+
+/** One training (a trial, or trials differing only in patience) as the kernel's job. */
+export function kernelJob(trial: Trial, training: Training, data: Dataset, train: Split, surface: number[][] | undefined): KernelJob {
+  const { model, train: spec, dropout, l2, augmentation } = trial.config;
+  if (model.kind !== 'mlp') throw new Error('the fused kernel trains MLPs only');
+  const features = data.inputShape.reduce((a, b) => a * b, 1);
+  const opt = spec.optimizer;
+  // The kernel's own dropout/jitter/shuffle generator, seeded per seed and replicate (never per patience).
+  const [seedLo, seedHi] = streamSeed(trial.seed, 'fused-kernel', trial.replicate);
+  const rule = training.rules[0]!;
+  const cfg = Int32Array.from([
+    features, outputUnits(data.classNames.length), model.hidden.length, ACTIVATIONS[model.activation],
+    train.x.length, data.val.x.length, spec.batchSize, spec.epochs, opt.kind === 'adam' ? 0 : 1, spec.shuffle ? 1 : 0,
+    training.rules.length, rule.restoreBest ? 1 : 0, seedLo, seedHi, ...model.hidden,
+  ]);
+  const fcfg = Float64Array.from([
+    opt.learningRate, opt.kind === 'adam' ? opt.beta1 : 0, opt.kind === 'adam' ? opt.beta2 : 0,
+    opt.kind === 'adam' ? opt.epsilon : 0, opt.kind === 'sgd' ? opt.momentum : 0,
+    l2, augmentation?.jitter ?? 0, rule.minDelta, ...model.hidden.map((_, i) => rateAt(dropout, i)),
+  ]);
+  const xTrain = flat(train.x, features);
+  const xVal = flat(data.val.x, features);
+  return {
+    cfg, fcfg,
+    patience: Int32Array.from(training.rules.map((r) => r.patience ?? -1)),
+    xTrain, yTrain: Int32Array.from(train.y), xVal, yVal: Int32Array.from(data.val.y),
+    weights: concat(initialWeights(trial, data)),
+    predict: { train: xTrain, val: xVal, surface: surface ? flat(surface, features) : null },
+  };
+}
+
+export function flat(rows: number[][], width: number): Float32Array {
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((r, i) => out.set(r, i * width));
+  return out;
+}
+
+export function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}

@@ -1,0 +1,52 @@
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { KernelJob, KernelResult } from './kernel.d.mts';
+
+/** Threads for the fused engine: FITGRID_THREADS, else one per core. */
+export function threadCount(): number {
+  const asked = Number(process.env.FITGRID_THREADS);
+  return Number.isInteger(asked) && asked > 0 ? asked : os.availableParallelism();
+}
+
+export interface DoneJob<T> { tag: T; result: KernelResult; seconds: number }
+
+/**
+ * Runs kernel jobs on `threads` worker threads, each with its own kernel instance, handing the
+ * next job to whichever thread is free. `onDone` sees each job as it finishes (in finish order).
+ */
+export async function runJobs<T>(jobs: { tag: T; job: KernelJob }[], threads: number,
+  onDone: (done: DoneJob<T>) => Promise<void> | void, signal?: AbortSignal): Promise<void> {
+  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) },
+    () => new Worker(new URL('./worker.mjs', import.meta.url)));
+  let next = 0;
+  try {
+    await Promise.all(workers.map(async (worker) => {
+      while (next < jobs.length) {
+        if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+        const { tag, job } = jobs[next++]!;
+        const started = performance.now();
+        const result = await runOne(worker, job);
+        await onDone({ tag, result, seconds: (performance.now() - started) / 1000 });
+      }
+    }));
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+function runOne(worker: Worker, job: KernelJob): Promise<KernelResult> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
+    const onMessage = (m: { result?: KernelResult; error?: string }) => {
+      cleanup();
+      if (m.error !== undefined) reject(new Error(`fused kernel: ${m.error}`));
+      else resolve(m.result!);
+    };
+    const onError = (e: Error) => { cleanup(); reject(e); };
+    const onExit = (code: number) => { cleanup(); reject(new Error(`fused worker exited with code ${code}`)); };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage({ id: 0, job });
+  });
+}

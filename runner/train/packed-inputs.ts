@@ -1,0 +1,76 @@
+import type { MlpModel, Trial } from '../grid/types.ts';
+import type { Split } from '../data/types.ts';
+import { augmentBatch } from '../data/augment.ts';
+import { epochOrder, trialStreams } from './layers.ts';
+
+/**
+ * A packed epoch's inputs, built in JS and uploaded once per batch: each training's own
+ * augmentation, shuffle order and dropout masks, from the same streams the layers engine draws
+ * them from (its `trialStreams`), laid out [K, B, …].
+ */
+export type UnitStreams = ReturnType<typeof trialStreams> & {
+  /** Dropout rate after each hidden layer. */
+  rates: number[];
+};
+
+export function unitStreams(trial: Trial, model: MlpModel): UnitStreams {
+  const d = trial.config.dropout;
+  return { ...trialStreams(trial), rates: model.hidden.map((_, l) => (typeof d === 'number' ? d : d[l] ?? 0)) };
+}
+
+export interface EpochUnit {
+  trial: Trial;
+  train: Split;
+  streams: UnitStreams;
+  /** Frozen trainings get placeholder inputs and draw nothing, so their streams stay put. */
+  active: boolean;
+}
+
+export interface Batch {
+  size: number;
+  /** [K, size, features] */
+  x: Float32Array;
+  /** [K, size, outputs] (one-hot for more than one output) */
+  y: Float32Array;
+  /** Per hidden layer [K, size, units], or null when no training drops out there. */
+  masks: (Float32Array | null)[];
+}
+
+export function epochInputs(units: EpochUnit[], o: { batchSize: number; shuffle: boolean; features: number; outputs: number; model: MlpModel }): Batch[] {
+  const k = units.length;
+  const n = units[0]!.train.x.length;
+  if (units.some((u) => u.train.x.length !== n)) throw new Error('a pack needs the same number of training points in every trial');
+  const prepared = units.map((u) => {
+    if (!u.active) return { x: u.train.x, y: u.train.y, order: identity(n) };
+    const aug = u.trial.config.augmentation;
+    const x = aug ? augmentBatch(u.train.x, aug, u.streams.augment) : u.train.x;
+    const order = o.shuffle ? epochOrder(n, u.streams.shuffle) : identity(n);
+    return { x, y: u.train.y, order };
+  });
+  const dropping = o.model.hidden.map((_, l) => units.some((u) => u.active && u.streams.rates[l]! > 0));
+  const batches: Batch[] = [];
+  for (let startAt = 0; startAt < n; startAt += o.batchSize) {
+    const size = Math.min(o.batchSize, n - startAt);
+    const x = new Float32Array(k * size * o.features);
+    const y = new Float32Array(k * size * o.outputs);
+    prepared.forEach((p, i) => {
+      for (let b = 0; b < size; b++) {
+        const row = p.order[startAt + b]!;
+        x.set(p.x[row]!, (i * size + b) * o.features);
+        const label = p.y[row]!;
+        if (o.outputs === 1) y[i * size + b] = label === 1 ? 1 : 0;
+        else y[(i * size + b) * o.outputs + label] = 1;
+      }
+    });
+    const masks = o.model.hidden.map((width, l) => {
+      if (!dropping[l]) return null;
+      const mask = new Float32Array(k * size * width);
+      units.forEach((u, i) => u.streams.dropout.fillMask(mask, i * size * width, size * width, u.active ? u.streams.rates[l]! : 0));
+      return mask;
+    });
+    batches.push({ size, x, y, masks });
+  }
+  return batches;
+}
+
+const identity = (n: number) => Array.from({ length: n }, (_, i) => i);

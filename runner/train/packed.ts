@@ -1,0 +1,303 @@
+import type * as TF from '@tensorflow/tfjs';
+import type { MlpModel, Trial } from '../grid/types.ts';
+import type { Dataset, Split } from '../data/types.ts';
+import type { TrainOptions, TrainPack } from './engine.ts';
+import type { History, TrialResult } from './types.ts';
+import { initBackend } from './backend.ts';
+import { buildResult, surfaceGrid, toClassProba, trainingSet } from './result.ts';
+import { initialWeights } from './layers.ts';
+import { earlyStop } from './early-stopping.ts';
+import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
+import { adamInit, adamStep, accuracy, crossEntropy, flatParams, forward, sgdStep, type AdamState, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
+
+/**
+ * The packed engine: the trainings of a pack as one tfjs computation, weights [K, in, out].
+ * Trials that differ only in patience share one training (replay.ts); each training has its
+ * own initial weights (the layers engine's), L2 coefficient, dropout rates and streams, and a
+ * stop mask that freezes it once none of its trials needs more epochs.
+ */
+export const trainPackPacked: TrainPack = (trials, data, options) => trainPacked(trials, data, options);
+
+export interface PackedOptions {
+  /** Share one training among trials that differ only in patience (default); false stops each trial live. */
+  replay?: boolean;
+  /** Initial weights per trial (Keras order: kernel, bias per layer); default: the layers engine's. */
+  initialWeights?: Float32Array[][];
+}
+
+/** Trials that can share tensors: the same model, optimizer, epochs and batch size. */
+const packKey = (t: Trial) => JSON.stringify([t.config.model, t.config.train.optimizer, t.config.train.epochs, t.config.train.batchSize, t.config.train.shuffle]);
+
+export async function trainPacked(trials: Trial[], data: Dataset, options: TrainOptions, packed: PackedOptions = {}): Promise<TrialResult[]> {
+  const keys = [...new Set(trials.map(packKey))];
+  if (keys.length <= 1) return trainHomogeneous(trials, data, options, packed);
+  // A pack mixing optimizers (e.g. from `include`) trains as several packs, results in input order.
+  const results: TrialResult[] = new Array(trials.length);
+  for (const key of keys) {
+    const indices = trials.flatMap((t, i) => (packKey(t) === key ? [i] : []));
+    const part = await trainHomogeneous(indices.map((i) => trials[i]!), data, options, {
+      ...packed,
+      initialWeights: packed.initialWeights && indices.map((i) => packed.initialWeights![i]!),
+    });
+    part.forEach((r, j) => (results[indices[j]!] = r));
+  }
+  return results;
+}
+
+interface Unit {
+  training: Training;
+  trial: Trial;
+  train: Split;
+  streams: UnitStreams;
+  tracker: SnapshotTracker;
+  history: History;
+  /** Epochs trained; frozen once it stops changing (all rules stopped, or a non-finite loss). */
+  epochs: number;
+  active: boolean;
+  diverged: boolean;
+}
+
+async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOptions, packed: PackedOptions): Promise<TrialResult[]> {
+  const started = performance.now();
+  const backend = await initBackend();
+  const tf = backend.tf;
+  const first = trials[0]!;
+  const model = first.config.model;
+  if (model.kind !== 'mlp') throw new Error('the packed engine trains MLPs only');
+  const spec = first.config.train;
+  const epochs = spec.epochs;
+  const classes = data.classNames.length;
+  const shape: PackedShape = { activation: model.activation, outputs: classes === 2 ? 1 : classes };
+  const features = data.train.x[0]!.length;
+
+  const trainings = packed.replay === false ? liveTrainings(trials) : planTrainings(trials);
+  const units: Unit[] = trainings.map((training) => {
+    const trial = trials[training.members[0]!]!;
+    return {
+      training,
+      trial,
+      train: trainingSet(trial, data),
+      streams: unitStreams(trial, model),
+      tracker: createSnapshotTracker(training.rules),
+      history: { loss: [], val_loss: [], acc: [], val_acc: [] },
+      epochs: 0,
+      active: true,
+      diverged: false,
+    };
+  });
+  const k = units.length;
+
+  // Initial weights, stacked [K, in, out]: exactly what the layers engine would start from.
+  const start = await Promise.all(units.map(async (u) => packed.initialWeights?.[u.training.members[0]!] ?? (await initialWeights(u.trial, data))));
+  let params = stackParams(tf, start, features, model, shape.outputs);
+  let adam: AdamState | undefined;
+  let velocity: TF.Tensor3D[] | undefined;
+  const opt = spec.optimizer;
+  if (opt.kind === 'adam') adam = adamInit(tf, params, opt);
+  else velocity = flatParams(params).map((p) => tf.zerosLike(p));
+  const l2 = tf.tensor1d(units.map((u) => u.trial.config.l2));
+  const xVal = tf.tensor3d(data.val.x.flat(), [1, data.val.x.length, features]);
+  const yVal = tf.tensor3d(oneHot(data.val.y, shape.outputs), [1, data.val.y.length, shape.outputs]);
+  const slotCount = Math.max(...units.map((u) => u.training.rules.length));
+  const slots: (PackedParams | undefined)[] = new Array(slotCount).fill(undefined);
+  let activeMask: TF.Tensor3D | null = null;
+
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+      // train: one or more steps, inputs built in JS and uploaded once per batch
+      const batches = epochInputs(units.map((u) => ({ train: u.train, streams: u.streams, active: u.active, trial: u.trial })), {
+        batchSize: spec.batchSize, shuffle: spec.shuffle, features, outputs: shape.outputs, model,
+      });
+      let lossSum: TF.Tensor1D | undefined;
+      let accSum: TF.Tensor1D | undefined;
+      let seen = 0;
+      for (const batch of batches) {
+        const out = tidy(tf, () => {
+          const inputs = {
+            x: tf.tensor3d(batch.x, [k, batch.size, features]),
+            y: tf.tensor3d(batch.y, [k, batch.size, shape.outputs]),
+            masks: batch.masks.map((m, l) => (m ? tf.tensor3d(m, [k, batch.size, model.hidden[l]!]) : null)),
+            l2,
+            active: activeMask,
+          };
+          if (adam) {
+            const step = adamStep(tf, params, adam, opt as Extract<typeof opt, { kind: 'adam' }>, shape, inputs);
+            return { params: step.params, adam: step.adam, velocity: undefined, loss: step.loss, acc: step.acc };
+          }
+          const step = sgdStep(tf, params, velocity!, opt as Extract<typeof opt, { kind: 'sgd' }>, shape, inputs);
+          return { params: step.params, adam: undefined, velocity: step.velocity, loss: step.loss, acc: step.acc };
+        });
+        disposeParams(params);
+        params = out.params;
+        if (adam) {
+          tf.dispose([...adam.m, ...adam.v]);
+          adam = out.adam!;
+        } else {
+          tf.dispose(velocity!);
+          velocity = out.velocity!;
+        }
+        // Keras averages the epoch's batch losses weighted by batch size.
+        const weightedLoss = tf.mul(out.loss, batch.size) as TF.Tensor1D;
+        const weightedAcc = tf.mul(out.acc, batch.size) as TF.Tensor1D;
+        tf.dispose([out.loss, out.acc]);
+        lossSum = accumulate(tf, lossSum, weightedLoss);
+        accSum = accumulate(tf, accSum, weightedAcc);
+        seen += batch.size;
+      }
+      // validate: inference mode, no penalty; one download per epoch
+      const figures = tf.tidy(() => {
+        const proba = forward(tf, params, xVal, shape);
+        return tf.stack([tf.div(lossSum!, seen), tf.div(accSum!, seen), crossEntropy(tf, proba, yVal), accuracy(tf, proba, yVal)]);
+      });
+      tf.dispose([lossSum!, accSum!]);
+      const values = figures.dataSync() as Float32Array;
+      figures.dispose();
+
+      // bookkeeping: histories, snapshots for each rule's kept weights, stop mask
+      const snapshotAt: boolean[][] = slots.map(() => new Array(k).fill(false));
+      let maskChanged = false;
+      units.forEach((u, i) => {
+        if (!u.active) return;
+        const [loss, acc, valLoss, valAcc] = [values[i]!, values[k + i]!, values[2 * k + i]!, values[3 * k + i]!];
+        u.history.loss.push(loss);
+        u.history.acc.push(acc);
+        u.history.val_loss.push(valLoss);
+        u.history.val_acc.push(valAcc);
+        u.epochs = epoch;
+        if (!Number.isFinite(loss) || !Number.isFinite(valLoss)) {
+          u.diverged = true;
+          u.active = false;
+          maskChanged = true;
+          return;
+        }
+        for (const slot of u.tracker.observe(valLoss)) snapshotAt[slot]![i] = true;
+        if (u.tracker.done) {
+          u.active = false;
+          maskChanged = true;
+        }
+      });
+      snapshotAt.forEach((which, s) => {
+        if (!which.some(Boolean)) return;
+        const previous = slots[s];
+        slots[s] = previous ? selectParams(tf, which, params, previous) : cloneParams(tf, params);
+        if (previous) disposeParams(previous);
+      });
+      if (maskChanged) {
+        activeMask?.dispose();
+        activeMask = tf.tensor3d(units.map((u) => (u.active ? 1 : 0)), [k, 1, 1], 'int32').cast('bool') as TF.Tensor3D;
+      }
+      options.onProgress?.({ epoch, epochs, trialsDone: 0, trials: trials.length });
+      if (units.every((u) => !u.active)) break;
+    }
+
+    return await finish(tf, backend, trials, data, options, units, params, slots, shape, features, started);
+  } finally {
+    disposeParams(params);
+    for (const s of slots) if (s) disposeParams(s);
+    if (adam) tf.dispose([...adam.m, ...adam.v]);
+    if (velocity) tf.dispose(velocity);
+    tf.dispose([l2, xVal, yVal]);
+    activeMask?.dispose();
+  }
+}
+
+/** Replays each trial's stop, gathers its kept weights and evaluates them all in a few batched passes. */
+async function finish(
+  tf: Tf, backend: { name: string; device: string }, trials: Trial[], data: Dataset, options: TrainOptions,
+  units: Unit[], params: PackedParams, slots: (PackedParams | undefined)[], shape: PackedShape, features: number,
+  started: number,
+): Promise<TrialResult[]> {
+  const plans = trials.map(() => ({ unit: -1, slot: -1, history: undefined as History | undefined, stopped: 0, best: 0 }));
+  units.forEach((u, i) => {
+    u.training.members.forEach((member, j) => {
+      const rule = u.training.rules[u.training.slotOf[j]!]!;
+      if (u.diverged) {
+        plans[member] = { unit: i, slot: -1, history: u.history, stopped: u.epochs, best: u.epochs };
+        return;
+      }
+      const point = earlyStop(u.history.val_loss, rule);
+      const source = keptWeights(point, u.epochs);
+      plans[member] = { unit: i, slot: source === 'final' ? -1 : u.training.slotOf[j]!, history: truncateHistory(u.history, point), stopped: point.stoppedEpoch, best: point.bestEpoch };
+    });
+  });
+
+  const grid = surfaceGrid(data);
+  const seconds = (performance.now() - started) / 1000 / trials.length;
+  const results: TrialResult[] = [];
+  for (const [member, trial] of trials.entries()) {
+    const plan = plans[member]!;
+    const unit = units[plan.unit]!;
+    const source = plan.slot < 0 ? params : slots[plan.slot]!;
+    const kept = tidy(tf, () => sliceParams(tf, source, plan.unit));
+    const classes = data.classNames.length;
+    const ok = !unit.diverged;
+    const result = buildResult({
+      trial, sweep: options.sweep, engine: 'packed', backend, seconds, data, train: unit.train,
+      history: plan.history!, stoppedEpoch: plan.stopped, bestEpoch: plan.best,
+      probaTrain: ok ? predict(tf, kept, unit.train.x, features, shape, classes) : undefined,
+      probaVal: ok ? predict(tf, kept, data.val.x, features, shape, classes) : undefined,
+      probaSurface: ok && grid ? predict(tf, kept, grid.points, features, shape, classes) : undefined,
+    });
+    disposeParams(kept);
+    results.push(result);
+    await options.onResult?.(result);
+  }
+  return results;
+}
+
+/** Class probabilities of one trial's weights ([1, in, out] per layer) on the points x. */
+function predict(tf: Tf, params: PackedParams, x: number[][], features: number, shape: PackedShape, classes: number): number[][] {
+  const values = tf.tidy(() => forward(tf, params, tf.tensor3d(x.flat(), [1, x.length, features]), shape).dataSync());
+  return toClassProba(values, x.length, classes);
+}
+
+function stackParams(tf: Tf, weights: Float32Array[][], features: number, model: MlpModel, outputs: number): PackedParams {
+  const sizes = [features, ...model.hidden, outputs];
+  const kernels: TF.Tensor3D[] = [];
+  const biases: TF.Tensor3D[] = [];
+  for (let l = 0; l < sizes.length - 1; l++) {
+    const [fanIn, fanOut] = [sizes[l]!, sizes[l + 1]!];
+    const kernel = new Float32Array(weights.length * fanIn * fanOut);
+    const bias = new Float32Array(weights.length * fanOut);
+    weights.forEach((w, i) => {
+      if (w[2 * l]?.length !== fanIn * fanOut || w[2 * l + 1]?.length !== fanOut) throw new Error(`initial weights of layer ${l} do not match the model ${fanIn}→${fanOut}`);
+      kernel.set(w[2 * l]!, i * fanIn * fanOut);
+      bias.set(w[2 * l + 1]!, i * fanOut);
+    });
+    kernels.push(tf.tensor3d(kernel, [weights.length, fanIn, fanOut]));
+    biases.push(tf.tensor3d(bias, [weights.length, 1, fanOut]));
+  }
+  return { kernels, biases };
+}
+
+function oneHot(labels: number[], outputs: number): number[] {
+  if (outputs === 1) return labels.map((y) => (y === 1 ? 1 : 0));
+  return labels.flatMap((y) => Array.from({ length: outputs }, (_, c) => (c === y ? 1 : 0)));
+}
+
+const accumulate = (tf: Tf, sum: TF.Tensor1D | undefined, value: TF.Tensor1D): TF.Tensor1D => {
+  if (!sum) return value;
+  const next = tf.add(sum, value) as TF.Tensor1D;
+  tf.dispose([sum, value]);
+  return next;
+};
+
+const mapParams = (p: PackedParams, f: (t: TF.Tensor3D) => TF.Tensor3D): PackedParams => ({ kernels: p.kernels.map(f), biases: p.biases.map(f) });
+const disposeParams = (p: PackedParams) => [...p.kernels, ...p.biases].forEach((t) => t.dispose());
+const cloneParams = (tf: Tf, p: PackedParams) => mapParams(p, (t) => tf.clone(t));
+
+/** Per trial i: this epoch's weights where `which[i]`, else the previous snapshot. */
+function selectParams(tf: Tf, which: boolean[], current: PackedParams, previous: PackedParams): PackedParams {
+  return tidy(tf, () => {
+    const mask = tf.tensor3d(which.map(Number), [which.length, 1, 1]).cast('bool') as TF.Tensor3D;
+    const pick = (a: TF.Tensor3D[], b: TF.Tensor3D[]) => a.map((t, i) => tf.where(mask, t, b[i]!) as TF.Tensor3D);
+    return { kernels: pick(current.kernels, previous.kernels), biases: pick(current.biases, previous.biases) };
+  });
+}
+
+const sliceParams = (tf: Tf, p: PackedParams, i: number) => mapParams(p, (t) => t.slice([i, 0, 0], [1, -1, -1]));
+
+/** tf.tidy for our own containers of tensors (it keeps every tensor nested in what it returns). */
+const tidy = <T>(tf: Tf, fn: () => T): T => tf.tidy(fn as () => TF.TensorContainer) as T;

@@ -1,0 +1,185 @@
+import type { EngineName, Trial } from '../grid/types.ts';
+import type { Dataset, Split } from '../data/types.ts';
+import { bootstrapIndices } from '../data/split.ts';
+import { fitgridVersion } from '../version.ts';
+import { RESULT_FORMAT, type FinalMetrics, type History, type Surface, type TrialResult } from './types.ts';
+import { accuracy, argmax, crossEntropy } from './metrics.ts';
+
+export { accuracy, argmax, crossEntropy, toClassProba } from './metrics.ts';
+
+export interface SurfaceGrid {
+  x0: number; x1: number; y0: number; y1: number;
+  n: number;
+  /** n×n points [x, y], row-major with y outer (row i is y = y0 + i·(y1 − y0)/(n − 1)). */
+  points: number[][];
+}
+
+/**
+ * The fixed grid a decision surface is evaluated on, for 2-D data only: the range of the
+ * training and validation points, widened by 0.5 on every side.
+ */
+export function surfaceGrid(data: Dataset, n = 80): SurfaceGrid | undefined {
+  if (!isPlanar(data)) return undefined;
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (const p of [...data.train.x, ...data.val.x]) {
+    x0 = Math.min(x0, p[0]!); x1 = Math.max(x1, p[0]!);
+    y0 = Math.min(y0, p[1]!); y1 = Math.max(y1, p[1]!);
+  }
+  if (!Number.isFinite(x0) || !Number.isFinite(y0)) return undefined;
+  x0 -= 0.5; x1 += 0.5; y0 -= 0.5; y1 += 0.5;
+  const points: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const y = y0 + (i * (y1 - y0)) / (n - 1);
+    for (let j = 0; j < n; j++) points.push([x0 + (j * (x1 - x0)) / (n - 1), y]);
+  }
+  return { x0, x1, y0, y1, n, points };
+}
+
+/** Two features: the data has points and a decision surface to plot. */
+export function isPlanar(data: Dataset): boolean {
+  return data.inputShape.length === 1 && data.inputShape[0] === 2;
+}
+
+/** p(class 1) for two classes, else the index of the most probable class. */
+export function surfaceValues(proba: number[][]): number[] {
+  return proba.map((p) => (p.length === 2 ? p[1]! : argmax(p)));
+}
+
+/** Cross-entropy (no penalty) and accuracy of both splits, from per-class probabilities. */
+export function finalMetrics(probaTrain: number[][], yTrain: number[], probaVal: number[][], yVal: number[]): FinalMetrics {
+  return {
+    loss: crossEntropy(probaTrain, yTrain),
+    acc: accuracy(probaTrain, yTrain),
+    val_loss: crossEntropy(probaVal, yVal),
+    val_acc: accuracy(probaVal, yVal),
+  };
+}
+
+/**
+ * The training split a trial trains on: the dataset's, or its bootstrap replicate. Never
+ * augmented: augmentation is drawn per epoch inside the engines.
+ */
+export function trainingSet(trial: Trial, data: Dataset): Split {
+  if (trial.replicate === null) return data.train;
+  const idx = bootstrapIndices(data.train.x.length, trial.replicate);
+  return { x: idx.map((i) => data.train.x[i]!), y: idx.map((i) => data.train.y[i]!) };
+}
+
+/** The first 1-based epoch whose training or validation loss is not finite, or 0. */
+export function divergedEpoch(history: History): number {
+  for (let e = 0; e < history.loss.length; e++) {
+    if (!Number.isFinite(history.loss[e]!) || !Number.isFinite(history.val_loss[e]!)) return e + 1;
+  }
+  return 0;
+}
+
+export interface ResultInput {
+  trial: Trial;
+  sweep: string;
+  engine: EngineName;
+  backend: { name: string; device: string };
+  seconds: number;
+  data: Dataset;
+  /** The training split as trained on (after bootstrap, never augmented). */
+  train: Split;
+  history: History;
+  stoppedEpoch: number;
+  bestEpoch: number;
+  /** Per-class probabilities at the kept weights; absent for a failed trial. */
+  probaTrain?: number[][];
+  probaVal?: number[][];
+  /** Probabilities on surfaceGrid(data).points, for 2-D data. */
+  probaSurface?: number[][];
+  /** A failure message: the result is `failed`. */
+  error?: string;
+}
+
+const NO_METRICS: FinalMetrics = { loss: NaN, acc: NaN, val_loss: NaN, val_acc: NaN };
+
+/**
+ * One trial's stored result. Status: `failed` when an error is given; `diverged` when a loss is
+ * not finite (history kept up to the epoch before, the epoch named in `error`); else `ok`.
+ * For a failed or diverged trial `final` is NaN (null in JSON), `valProba` empty, no surface:
+ * the analysis counts such trials but does not average them.
+ */
+export function buildResult(input: ResultInput): TrialResult {
+  const { trial, data } = input;
+  let history = input.history;
+  let status: TrialResult['status'] = 'ok';
+  let error = input.error;
+  let { stoppedEpoch, bestEpoch } = input;
+  const bad = error === undefined ? divergedEpoch(history) : 0;
+  if (error !== undefined) status = 'failed';
+  else if (bad > 0) {
+    status = 'diverged';
+    const [name, value] = Number.isFinite(history.loss[bad - 1]!) ? ['val_loss', history.val_loss[bad - 1]] : ['loss', history.loss[bad - 1]];
+    error = `${name} became ${value} at epoch ${bad}`;
+    history = truncateHistory(history, bad - 1);
+    stoppedEpoch = bad;
+    bestEpoch = Math.min(bestEpoch, bad);
+  }
+  const ok = status === 'ok' && input.probaTrain !== undefined && input.probaVal !== undefined;
+  const result: TrialResult = {
+    formatVersion: RESULT_FORMAT,
+    fitgridVersion,
+    trialId: trial.trialId,
+    cellId: trial.cellId,
+    sweep: input.sweep,
+    config: trial.config,
+    seed: trial.seed,
+    replicate: trial.replicate,
+    status,
+    ...(error !== undefined ? { error: oneLine(error) } : {}),
+    engine: input.engine,
+    backend: input.backend.name,
+    device: input.backend.device,
+    seconds: input.seconds,
+    finishedAt: new Date().toISOString(),
+    history,
+    stoppedEpoch,
+    bestEpoch,
+    final: ok ? finalMetrics(input.probaTrain!, input.train.y, input.probaVal!, data.val.y) : NO_METRICS,
+    valProba: ok ? input.probaVal!.map((p) => p.map(round6)) : [],
+    valLabels: data.val.y,
+  };
+  if (isPlanar(data)) {
+    result.points = {
+      train: input.train.x.map((p, i) => [p[0]!, p[1]!, input.train.y[i]!]),
+      val: data.val.x.map((p, i) => [p[0]!, p[1]!, data.val.y[i]!]),
+    };
+    if (ok && input.probaSurface) {
+      const full = surfaceGrid(data, Math.round(Math.sqrt(input.probaSurface.length)))!;
+      // Only the bounds are needed here; the engine evaluated the same points.
+      const surface: Surface = {
+        x0: full.x0, x1: full.x1, y0: full.y0, y1: full.y1, n: full.n,
+        values: surfaceValues(input.probaSurface).map(round6),
+      };
+      result.surface = surface;
+    }
+  }
+  return result;
+}
+
+/** A result for a trial that threw before or during training. */
+export function failedResult(input: Omit<ResultInput, 'history' | 'stoppedEpoch' | 'bestEpoch' | 'train'> & { train?: Split; error: string }): TrialResult {
+  return buildResult({
+    ...input,
+    train: input.train ?? input.data.train,
+    history: { loss: [], val_loss: [], acc: [], val_acc: [] },
+    stoppedEpoch: 0,
+    bestEpoch: 0,
+  });
+}
+
+export function truncateHistory(h: History, epochs: number): History {
+  return { loss: h.loss.slice(0, epochs), val_loss: h.val_loss.slice(0, epochs), acc: h.acc.slice(0, epochs), val_acc: h.val_acc.slice(0, epochs) };
+}
+
+/** ~6 significant digits: enough for plots and bias-variance, and files a third the size. */
+export function round6(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(6)) : v;
+}
+
+function oneLine(s: string): string {
+  return s.split('\n')[0]!.slice(0, 500);
+}

@@ -1,0 +1,84 @@
+import type { EngineChoice, EngineName, ModelSpec } from '../grid/types.ts';
+import type { TrainPack } from './engine.ts';
+import type { TrialResult } from './types.ts';
+import { initBackend, type BackendName } from './backend.ts';
+import { trainPackLayers } from './layers.ts';
+import { failedResult } from './result.ts';
+
+/**
+ * Trains a pack with the engine chosen for it: `options.engine`, else the grid's
+ * `train.engine`, else auto (see chooseEngine). An engine that is missing, fails to load, or
+ * throws for the whole pack hands the trials it did not finish to the layers engine, saying
+ * so once on stderr; a trial the layers engine cannot train becomes a failed result.
+ */
+export const trainPack: TrainPack = async (trials, data, options) => {
+  if (trials.length === 0) return [];
+  const backend = await initBackend();
+  const model = trials[0]!.config.model;
+  const wanted = chooseEngine(options.engine ?? trials[0]!.config.train.engine, model, backend.name);
+  const engine = wanted === 'layers' ? undefined : await loadEngine(wanted, model);
+
+  const done = new Map<string, TrialResult>();
+  const record = async (result: TrialResult) => {
+    done.set(result.trialId, result);
+    await options.onResult?.(result);
+  };
+  if (engine) {
+    try {
+      const results = await engine(trials, data, { ...options, onResult: record });
+      for (const r of results) if (!done.has(r.trialId)) await record(r);
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      say(`fitgrid: the ${wanted} engine failed on a pack (${firstLine(e)}); training its remaining trials with layers`);
+    }
+  }
+  const rest = trials.filter((t) => !done.has(t.trialId));
+  if (rest.length > 0) {
+    try {
+      await trainPackLayers(rest, data, { ...options, onResult: record });
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      // Layers turns trial errors into results itself; this is a failure around them.
+      for (const t of trials.filter((t) => !done.has(t.trialId))) {
+        await record(failedResult({ trial: t, data, sweep: options.sweep, engine: 'layers', backend, seconds: 0, error: firstLine(e) }));
+      }
+    }
+  }
+  return trials.map((t) => done.get(t.trialId)!);
+};
+
+/**
+ * auto: fused (the WebAssembly kernel) for MLPs on wasm/cpu, packed (batched tfjs) for MLPs on
+ * tfjs-node, layers for everything else. packed and fused train MLPs only: asked for on a CNN,
+ * they give way to layers.
+ */
+export function chooseEngine(choice: EngineChoice | undefined, model: ModelSpec, backend: BackendName): EngineName {
+  if (model.kind !== 'mlp') return 'layers';
+  if (choice && choice !== 'auto') return choice;
+  return backend === 'tensorflow' ? 'packed' : 'fused';
+}
+
+async function loadEngine(name: Exclude<EngineName, 'layers'>, model: ModelSpec): Promise<TrainPack | undefined> {
+  try {
+    const engine = name === 'packed'
+      ? (await import('./packed.ts')).trainPackPacked
+      : (await import('./fused/index.ts')).trainPackFused;
+    if (typeof engine !== 'function') throw new Error(`it exports no trainPack${name === 'packed' ? 'Packed' : 'Fused'}`);
+    return engine;
+  } catch (e) {
+    say(`fitgrid: the ${name} engine is unavailable (${firstLine(e)}); using layers for ${model.kind} packs`);
+    return undefined;
+  }
+}
+
+const said = new Set<string>();
+function say(line: string): void {
+  if (said.has(line)) return;
+  said.add(line);
+  process.stderr.write(line + '\n');
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}
+

@@ -1,0 +1,46 @@
+import type { CellSummary } from '../lib/summary.ts';
+import { document, okabeIto, Plot, plotElement } from './plot.ts';
+import { pngDataUrl, ramp } from './png.ts';
+
+const classColor = [okabeIto[0], okabeIto[4]];
+const classSymbol = ['circle', 'triangle'];
+
+/**
+ * The article's overfitting picture: the decision surface (p of class 1, blue → white → orange)
+ * with its 0.5 contour, training points filled and validation points hollow. With a variance
+ * map (bias-variance analysis), dashed contours show where the seeds disagree.
+ */
+export function boundary(cell: CellSummary, o: { width?: number } = {}): string {
+  const s = cell.surface!;
+  // grid points sit at the centres of the image's pixels, so the extent is half a cell wider
+  const dx = (s.x1 - s.x0) / (s.n - 1) / 2, dy = (s.y1 - s.y0) / (s.n - 1) / 2;
+  const grid = { width: s.n, height: s.n, x1: s.x0 - dx, x2: s.x1 + dx, y1: s.y0 - dy, y2: s.y1 + dy };
+  const pts = (which: 'train' | 'val') => (cell.points?.[which] ?? []).map(([x, y, label]) => ({ x, y, label }));
+  const width = o.width ?? 300;
+  const svg = plotElement({
+    width, height: Math.round(width * 0.8), marginLeft: 36,
+    x: { label: 'Feature x₀', domain: [grid.x1, grid.x2] },
+    y: { label: 'Feature x₁', domain: [grid.y1, grid.y2] },
+    marks: [
+      ...(s.values.some((v) => v > 1) ? [] : [Plot.contour(s.values, { ...grid, thresholds: [0.5], stroke: 'black', strokeWidth: 1.2, fill: null })]),
+      ...(s.variance ? [Plot.contour(s.variance, { ...grid, thresholds: 4, stroke: '#CC79A7', strokeDasharray: '3,2', strokeWidth: 1, fill: null })] : []),
+      ...[0, 1].flatMap((k) => [
+        Plot.dot(pts('train').filter((d) => d.label === k), { x: 'x', y: 'y', symbol: classSymbol[k], r: 3.2, fill: classColor[k], stroke: 'black', strokeWidth: 0.7, title: () => `training point, class ${k}` }),
+        Plot.dot(pts('val').filter((d) => d.label === k), { x: 'x', y: 'y', symbol: classSymbol[k], r: 2.6, fill: 'none', stroke: classColor[k] === okabeIto[4] ? '#8a5a00' : '#003d66', strokeWidth: 1, title: () => `validation point, class ${k}` }),
+      ]),
+    ],
+  });
+  // the surface as one pixelated PNG under the marks; row 0 of the surface is the bottom (y0)
+  // values are p(class 1) for two classes, the predicted class index for more
+  const multiclass = s.values.some((v) => v > 1);
+  const ramped = ramp([okabeIto[0], '#f7f7f7', okabeIto[4]]);
+  const colour = multiclass ? (v: number) => ramp([okabeIto[v % okabeIto.length], '#ffffff'])(0.45) : ramped;
+  const href = pngDataUrl(s.n, s.n, (x, y) => colour(s.values[(s.n - 1 - y) * s.n + x]));
+  const [left, right] = [grid.x1, grid.x2].map(svg.scale('x').apply);
+  const [bottom, top] = [grid.y1, grid.y2].map(svg.scale('y').apply);
+  const image = document.createElementNS('http://www.w3.org/2000/svg', 'image');
+  for (const [k, v] of Object.entries({ href, x: left, y: top, width: right - left, height: bottom - top, preserveAspectRatio: 'none', style: 'image-rendering: pixelated', class: 'surface' })) image.setAttribute(k, String(v));
+  const firstMark = svg.querySelector('g[aria-label="contour"], g[aria-label="dot"]');
+  firstMark?.parentNode?.insertBefore(image, firstMark);
+  return svg.outerHTML;
+}

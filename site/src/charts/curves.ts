@@ -1,0 +1,63 @@
+import type { CellSummary, CurveSeries } from '../lib/summary.ts';
+import { Plot, render, trainColor, valColor } from './plot.ts';
+
+export type Metric = 'loss' | 'acc';
+interface Row { epoch: number; value: number; trial: string }
+
+const rows = (c: CurveSeries, key: keyof CurveSeries, trial: string): Row[] =>
+  c.epoch.map((epoch, i) => ({ epoch, value: c[key][i], trial })).filter((r) => Number.isFinite(r.value));
+
+export const metricLabel = (m: Metric) => (m === 'loss' ? 'Loss (cross-entropy)' : 'Accuracy');
+
+/**
+ * One cell's learning curves: every seed thin, the mean bold, training dashed blue and validation
+ * solid vermillion, each seed's kept (best) epoch as a dot on its validation curve.
+ */
+export function cellCurves(cell: CellSummary, metric: Metric, o: { yDomain?: [number, number]; xDomain?: [number, number]; width?: number; height?: number } = {}): string {
+  const ok = cell.trials.filter((t) => t.status === 'ok');
+  const train = ok.flatMap((t) => rows(t.curves, metric, t.trialId));
+  const val = ok.flatMap((t) => rows(t.curves, `val_${metric}`, t.trialId));
+  const mean = cell.meanCurves;
+  const best = ok.map((t) => {
+    const i = t.curves.epoch.indexOf(t.bestEpoch);
+    return { epoch: t.bestEpoch, value: i < 0 ? NaN : t.curves[`val_${metric}`][i], seed: t.seed };
+  }).filter((d) => Number.isFinite(d.value));
+  return render({
+    width: o.width ?? 300, height: o.height ?? 190, marginLeft: 44,
+    x: { label: 'Epoch', domain: o.xDomain },
+    y: { label: metricLabel(metric), domain: o.yDomain, grid: true },
+    marks: [
+      Plot.line(train, { x: 'epoch', y: 'value', z: 'trial', stroke: trainColor, strokeWidth: 0.8, strokeOpacity: 0.45, strokeDasharray: '3,2' }),
+      Plot.line(val, { x: 'epoch', y: 'value', z: 'trial', stroke: valColor, strokeWidth: 0.8, strokeOpacity: 0.45 }),
+      ...(mean ? [
+        Plot.line(rows(mean, metric, 'mean'), { x: 'epoch', y: 'value', stroke: trainColor, strokeWidth: 2.2, strokeDasharray: '5,3', title: () => 'training, mean over seeds' }),
+        Plot.line(rows(mean, `val_${metric}`, 'mean'), { x: 'epoch', y: 'value', stroke: valColor, strokeWidth: 2.2, title: () => 'validation, mean over seeds' }),
+      ] : []),
+      Plot.dot(best, { x: 'epoch', y: 'value', r: 3.5, fill: 'white', stroke: 'black', strokeWidth: 1.2, title: (d: { epoch: number; value: number; seed: number }) => `seed ${d.seed}: kept epoch ${d.epoch}, validation ${d.value.toPrecision(3)}` }),
+    ],
+  });
+}
+
+/** Where a mean validation-loss curve ends well above its minimum: the article's overfitting picture. */
+export function risesAfterMinimum(cell: CellSummary, tolerance = 0.1): { epoch: number; min: number; last: number } | undefined {
+  const c = cell.meanCurves;
+  if (!c || c.val_loss.length < 3) return undefined;
+  let i = 0;
+  c.val_loss.forEach((v, k) => { if (v < c.val_loss[i]) i = k; });
+  const last = c.val_loss.at(-1)!;
+  return last > c.val_loss[i] * (1 + tolerance) ? { epoch: c.epoch[i], min: c.val_loss[i], last } : undefined;
+}
+
+/** The y extent of a metric over every cell, so small multiples share one scale. */
+export function extent(cells: CellSummary[], metric: Metric): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const c of cells) for (const t of c.trials) if (t.status === 'ok') {
+    for (const v of [...t.curves[metric], ...t.curves[`val_${metric}`]]) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  }
+  return lo <= hi ? [Math.min(0, lo), metric === 'acc' ? Math.max(1, hi) : hi] : [0, 1];
+}
+
+export function epochExtent(cells: CellSummary[]): [number, number] {
+  const last = Math.max(1, ...cells.flatMap((c) => c.trials.map((t) => t.curves.epoch.at(-1) ?? 1)));
+  return [1, last];
+}

@@ -1,0 +1,40 @@
+import type { Stat, SweepSummary } from '../lib/summary.ts';
+import { Plot, render } from './plot.ts';
+
+const dropoutText = (d: number | number[]) => (Array.isArray(d) ? `[${d.join(', ')}]` : String(d));
+const patienceText = (p: number | null) => (p === null ? 'no early stopping' : `patience ${p}`);
+
+/**
+ * A metric across l2 (rows) × dropout (columns), faceted by augmentation × patience; each square
+ * shows the mean and, with more than one seed, the 95% interval's half-width.
+ */
+export function heatmap(s: SweepSummary, pick: (st: SweepSummary['cells'][number]['stats']) => Stat, label: string, scheme = 'cividis'): string {
+  const data = s.cells.map((c) => {
+    const st = pick(c.stats);
+    const ok = st && Number.isFinite(st.mean);
+    const half = ok && st.n > 1 && Number.isFinite(st.ci?.[1]) ? st.ci[1] - st.mean : 0;
+    return {
+      l2: String(c.axes.l2), dropout: dropoutText(c.axes.dropout), augmentation: c.axes.augmentation,
+      patience: patienceText(c.axes.patience), mean: ok ? st.mean : NaN,
+      text: ok ? (half > 0 ? `${st.mean.toPrecision(3)}\n±${half.toPrecision(2)}` : st.mean.toPrecision(3)) : 'no data',
+      title: `${c.label}\n${label}: ${ok ? st.mean.toPrecision(4) : 'no finished trials'}${half > 0 ? ` (95% CI ±${half.toPrecision(3)}, ${st.n} seeds)` : ''}`,
+    };
+  });
+  const aug = s.axes.augmentation.length ? s.axes.augmentation : [...new Set(data.map((d) => d.augmentation))];
+  const pat = (s.axes.patience.length ? s.axes.patience : [...new Set(s.cells.map((c) => c.axes.patience))]).map(patienceText);
+  const columns = Math.max(1, s.axes.dropout.length) * aug.length;
+  return render({
+    width: Math.max(320, 90 * columns + 140), height: Math.max(160, 52 * Math.max(1, s.axes.l2.length) * pat.length + 80),
+    marginLeft: 70, marginRight: 110, marginTop: 40, marginBottom: 40,
+    x: { label: 'Dropout rate', domain: s.axes.dropout.map(dropoutText) },
+    y: { label: 'L2 coefficient', domain: s.axes.l2.map(String) },
+    fx: { label: 'Augmentation', domain: aug },
+    fy: { label: null, domain: pat },
+    // quantized: a continuous ramp legend needs a canvas, which build-time rendering has not got
+    color: { type: 'quantize', n: 7, scheme, label, legend: true },
+    marks: [
+      Plot.cell(data, { x: 'dropout', y: 'l2', fx: 'augmentation', fy: 'patience', fill: 'mean', inset: 1, title: 'title' }),
+      Plot.text(data, { x: 'dropout', y: 'l2', fx: 'augmentation', fy: 'patience', text: 'text', fill: 'black', stroke: 'white', strokeWidth: 3, fontSize: 10, lineHeight: 1.1 }),
+    ],
+  });
+}

@@ -1,0 +1,27 @@
+import type { Stat } from './summary.ts';
+
+const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
+
+export const num = (x: number | null | undefined, digits = 3) => (finite(x) ? x.toPrecision(digits) : '—');
+export const pct = (x: number | null | undefined) => (finite(x) ? `${(100 * x).toFixed(1)}%` : '—');
+export const int = (x: number | null | undefined) => (finite(x) ? String(Math.round(x)) : '—');
+
+/** "0.512 ± 0.031" with the 95% interval's half-width, or the mean alone for one seed. */
+export function withCi(s: Stat, f: (x: number) => string = (x) => num(x)): string {
+  if (!finite(s.mean)) return '—';
+  const half = finite(s.ci?.[1]) ? s.ci[1] - s.mean : 0;
+  return s.n > 1 && half > 0 ? `${f(s.mean)} ± ${f(half)}` : f(s.mean);
+}
+
+export const ciTitle = (s: Stat) =>
+  finite(s.mean) ? `mean ${s.mean.toPrecision(4)}, sd ${num(s.sd, 3)}, 95% CI [${num(s.ci[0], 4)}, ${num(s.ci[1], 4)}] over ${s.n} seed(s)` : 'no finished trials';
+
+/** A sortable cell value: non-finite sorts last. */
+export const sortKey = (x: number | null | undefined) => (finite(x) ? String(x) : '');
+
+export function seconds(s: number): string {
+  if (!finite(s)) return '—';
+  if (s < 90) return `${s.toFixed(1)} s`;
+  if (s < 5400) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}

@@ -1,0 +1,164 @@
+import { describe as group, expect, it } from 'vitest';
+import { buildSummary, curves, meanHistory, writeSummary } from '../../runner/analysis/summary.ts';
+import { describe } from '../../runner/analysis/describe.ts';
+import { downsampleIndices } from '../../runner/analysis/downsample.ts';
+import { manifestKey, summaryKey, trialKey } from '../../runner/store/keys.ts';
+import type { SweepSummary } from '../../runner/analysis/types.ts';
+import { UserError } from '../../runner/errors.ts';
+import { MemoryStore } from '../fixtures/summary/memory-store.ts';
+import { makeGrid, makeManifest, makeResult, makeTrial } from '../fixtures/summary/make.ts';
+
+/**
+ * Written by hand: the no-remedy cell (two ok seeds, one of them overfitting), a dropout cell
+ * whose seed 1 failed, and an early-stopping cell with nothing stored yet.
+ */
+function handMadeStore() {
+  const grid = makeGrid({ axes: { l2: [0], dropout: [0, 0.5], augmentation: [null], patience: [null, 2] } });
+  const base = { l2: 0, dropout: 0, augmentation: null, patience: null };
+  const drop = { l2: 0, dropout: 0.5, augmentation: null, patience: null };
+  const early = { l2: 0, dropout: 0, augmentation: null, patience: 2 };
+  // listed out of grid order on purpose: cells come out in axis order
+  const trials = [makeTrial(grid, drop, 0), makeTrial(grid, drop, 1), makeTrial(grid, base, 0), makeTrial(grid, base, 1), makeTrial(grid, early, 0)];
+  const store = new MemoryStore();
+  store.putJson(manifestKey('fixture'), makeManifest(grid, trials));
+  const put = (r: ReturnType<typeof makeResult>) => store.putJson(trialKey(r.trialId), r);
+  put(makeResult(trials[0], { loss: [0.9, 0.6, 0.5, 0.45], val_loss: [0.8, 0.6, 0.55, 0.5], acc: [0.5, 0.7, 0.8, 0.8], val_acc: [0.5, 0.6, 0.7, 0.75] },
+    { seconds: 3, finishedAt: '2026-11-28T10:00:20.000Z' }));
+  put(makeResult(trials[1], { loss: [], val_loss: [], acc: [], val_acc: [] }, {
+    status: 'failed', error: 'boom', stoppedEpoch: 0, bestEpoch: 0, final: { loss: NaN, acc: NaN, val_loss: NaN, val_acc: NaN },
+  }));
+  // seed 0 overfits: val_loss bottoms out at epoch 2 then rises
+  put(makeResult(trials[2], { loss: [0.8, 0.4, 0.2, 0.1], val_loss: [0.7, 0.5, 0.6, 0.9], acc: [0.6, 0.8, 0.9, 1.0], val_acc: [0.55, 0.7, 0.65, 0.6] },
+    { seconds: 2, finishedAt: '2026-11-28T10:00:10.000Z', backend: 'wasm' }));
+  put(makeResult(trials[3], { loss: [0.8, 0.5, 0.3, 0.2], val_loss: [0.7, 0.6, 0.65, 0.7], acc: [0.6, 0.7, 0.8, 0.9], val_acc: [0.5, 0.6, 0.6, 0.55] },
+    { seconds: 4, finishedAt: '2026-11-28T10:00:12.000Z' }));
+  return { store, trials };
+}
+
+group('describe', () => {
+  it('gives the mean, sample sd and Student-t interval of two values', () => {
+    const s = describe([1, 3]);
+    expect(s.n).toBe(2);
+    expect(s.mean).toBe(2);
+    expect(s.sd).toBeCloseTo(Math.SQRT2, 12);
+    // t(0.975, 1) = 12.706204736; half-width = t · sd / √2 = t
+    expect(s.ci[0]).toBeCloseTo(2 - 12.706204736, 9);
+    expect(s.ci[1]).toBeCloseTo(2 + 12.706204736, 9);
+  });
+
+  it('collapses the interval to the mean for one value and drops non-finite values', () => {
+    expect(describe([5, NaN])).toEqual({ n: 1, mean: 5, sd: 0, ci: [5, 5] });
+    expect(describe([]).n).toBe(0);
+  });
+
+  it('uses the t quantile for 4 degrees of freedom on five values', () => {
+    const s = describe([2, 4, 4, 4, 5]);
+    expect(s.mean).toBeCloseTo(3.8, 12);
+    expect(s.sd).toBeCloseTo(Math.sqrt(1.2), 12);
+    expect(s.ci[1] - s.mean).toBeCloseTo((2.776445105 * Math.sqrt(1.2)) / Math.sqrt(5), 9);
+  });
+});
+
+group('downsampling', () => {
+  it('keeps every point of a short curve', () => {
+    expect(downsampleIndices(5, [2])).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('keeps at most 500 points of a long curve, with the first, last, minimum and best epoch', () => {
+    const idx = downsampleIndices(4000, [1237, 2999]);
+    expect(idx.length).toBeLessThanOrEqual(500);
+    expect(idx).toEqual([...new Set(idx)].sort((a, b) => a - b));
+    for (const i of [0, 3999, 1237, 2999]) expect(idx).toContain(i);
+  });
+
+  it('downsamples a history by its own minimum of val_loss and best epoch', () => {
+    const n = 1200;
+    const val = Array.from({ length: n }, (_, i) => Math.abs(i - 777) / n + 0.1);
+    const c = curves({ loss: val, val_loss: val, acc: val, val_acc: val }, 1000);
+    expect(c.epoch.length).toBeLessThanOrEqual(500);
+    expect(c.epoch).toContain(778);
+    expect(c.epoch).toContain(1001);
+    expect(c.epoch[0]).toBe(1);
+    expect(c.epoch.at(-1)).toBe(n);
+    expect(Math.min(...c.val_loss)).toBe(0.1);
+  });
+
+  it('averages histories epoch by epoch over the trials still running', () => {
+    const m = meanHistory([
+      { loss: [1, 2, 3], val_loss: [1, 2, 3], acc: [0, 0, 0], val_acc: [0, 0, 0] },
+      { loss: [3], val_loss: [5], acc: [1], val_acc: [1] },
+    ]);
+    expect(m.loss).toEqual([2, 2, 3]);
+    expect(m.val_loss).toEqual([3, 2, 3]);
+    expect(m.acc).toEqual([0.5, 0, 0]);
+  });
+});
+
+group('buildSummary', () => {
+  let summary: SweepSummary;
+  it('reads the manifest and every stored result into cells in grid order', async () => {
+    summary = await buildSummary(handMadeStore().store, 'fixture');
+    expect(summary.sweep).toBe('fixture');
+    expect(summary.cells.map((c) => c.label)).toEqual([
+      'l2 0 · dropout 0 · none · no early stopping',
+      'l2 0 · dropout 0 · none · patience 2',
+      'l2 0 · dropout 0.5 · none · no early stopping',
+    ]);
+    expect(summary.counts).toEqual({ trials: 5, cells: 3, ok: 3, diverged: 0, failed: 1, missing: 1 });
+    expect(summary.cells[1].counts).toEqual({ ok: 0, diverged: 0, failed: 0, missing: 1 });
+    expect(summary.cells[2].counts).toEqual({ ok: 1, diverged: 0, failed: 1, missing: 0 });
+  });
+
+  it('computes per-cell statistics over the ok seeds only', () => {
+    const base = summary.cells[0].stats;
+    expect(base.val_loss.mean).toBeCloseTo(0.8, 12);
+    expect(base.val_loss.sd).toBeCloseTo(Math.sqrt(0.02), 12);
+    expect(base.loss.mean).toBeCloseTo(0.15, 12);
+    expect(base.gap_loss.mean).toBeCloseTo(0.65, 12); // (0.9−0.1 + 0.7−0.2) / 2
+    expect(base.gap_acc.mean).toBeCloseTo(0.375, 12); // (1−0.6 + 0.9−0.55) / 2
+    expect(base.best_val_loss.mean).toBeCloseTo(0.55, 12); // min 0.5 and min 0.6
+    expect(base.best_val_acc.mean).toBeCloseTo(0.65, 12); // 0.7 at epoch 2, 0.6 at epoch 2
+    expect(base.stoppedEpoch).toEqual({ n: 2, mean: 4, sd: 0, ci: [4, 4] });
+    expect(base.seconds.ci[1]).toBeCloseTo(3 + 12.706204736, 9); // seconds 2 and 4: sd √2, half-width t·√2/√2
+    const drop = summary.cells[2].stats;
+    expect(drop.val_loss).toEqual({ n: 1, mean: 0.5, sd: 0, ci: [0.5, 0.5] });
+    expect(summary.cells[1].stats.val_loss.n).toBe(0);
+  });
+
+  it('keeps each trial with its best values and curves, failed ones with their error', () => {
+    const [s0] = summary.cells[0].trials;
+    expect(s0.best).toEqual({ val_loss: 0.5, val_acc: 0.7 });
+    expect(s0.curves.epoch).toEqual([1, 2, 3, 4]);
+    expect(s0.curves.val_loss).toEqual([0.7, 0.5, 0.6, 0.9]);
+    const failed = summary.cells[2].trials.find((t) => t.status === 'failed');
+    expect(failed?.error).toBe('boom');
+    expect(summary.cells[0].meanCurves?.val_loss.map((x) => +x.toFixed(12))).toEqual([0.7, 0.55, 0.625, 0.8]);
+  });
+
+  it('names the baseline and the remedy that lowered validation loss most', () => {
+    expect(summary.baselineCellId).toBe(summary.cells[0].cellId);
+    expect(summary.bestRemedy?.cellId).toBe(summary.cells[2].cellId);
+    expect(summary.bestRemedy?.text).toBe('dropout 0.5 helped most: mean validation loss 0.500 against 0.800 without any remedy (-37.5%).');
+  });
+
+  it('records backends, engines, train and wall seconds', () => {
+    expect(summary.backends).toEqual(['cpu', 'wasm']);
+    expect(summary.engines).toEqual(['layers']);
+    expect(summary.trainSeconds).toBe(3 + 1 + 2 + 4);
+    // first start: 10:00:10 − 2 s = 10:00:08; last finish 10:00:20
+    expect(summary.wallSeconds).toBe(12);
+    expect(summary.data).toMatchObject({ kind: 'moons', features: 2, classes: ['0', '1'], train: 30, val: 2 });
+  });
+
+  it('writes summary.json into the store', async () => {
+    const { store } = handMadeStore();
+    await writeSummary(store, 'fixture');
+    const stored = JSON.parse(new TextDecoder().decode(await store.get(summaryKey('fixture'))));
+    expect(stored.cells).toHaveLength(3);
+    expect(stored.cells[1].stats.val_loss.mean).toBeNull();
+  });
+
+  it('throws a UserError for a sweep that is not in the store', async () => {
+    await expect(buildSummary(new MemoryStore(), 'nope')).rejects.toThrow(UserError);
+  });
+});

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+// @ts-expect-error s3rver ships no types
+import S3rver from 's3rver';
+
+export interface S3Server {
+  /** `s3://<bucket>/<prefix>/`: pass it as `--store`. */
+  url: string;
+  bucket: string;
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  /** What a process needs to reach this server through the standard AWS configuration. */
+  env: Record<string, string>;
+  /** Stops listening and drops every open connection, as a lost network would. */
+  stop(): Promise<void>;
+  /** Listens again on the same port, with the objects written before. */
+  restart(): Promise<void>;
+  /**
+   * Writes objects straight into the server's folder (keys relative to the bucket), to set up
+   * thousands of objects in milliseconds; reading them back still goes through S3 requests.
+   */
+  seed(objects: Record<string, string | Uint8Array>): Promise<void>;
+  /** Stops and deletes the server's folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * A real S3-compatible server (s3rver, in-process) on 127.0.0.1 with one bucket, for tests.
+ * Paginated listing needs `--openssl-legacy-provider` (vitest.config.ts sets it for workers).
+ * Call `useS3Env(server)` to point this process's SDK clients at it.
+ */
+export async function startS3(options: { bucket?: string; prefix?: string } = {}): Promise<S3Server> {
+  const bucket = options.bucket ?? 'fitgrid-test';
+  const prefix = options.prefix ?? 'runs';
+  const directory = await mkdtemp(path.join(tmpdir(), 'fitgrid-s3rver-'));
+  let port = 0;
+  let instance: { run(): Promise<AddressInfo>; httpServer?: Server } | undefined;
+
+  const start = async () => {
+    instance = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket }] });
+    port = (await instance!.run()).port;
+  };
+  const stop = async () => {
+    const server = instance?.httpServer;
+    instance = undefined;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  };
+  await start();
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    url: `s3://${bucket}/${prefix}${prefix ? '/' : ''}`,
+    bucket,
+    endpoint,
+    env: {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    seed: async (objects) => {
+      for (const [key, body] of Object.entries(objects)) {
+        // s3rver's filesystem layout: <dir>/<bucket>/<key>._S3rver_object (metadata is optional).
+        const file = path.join(directory, bucket, ...key.split('/')) + '._S3rver_object';
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, body);
+        await writeFile(`${file}.md5`, createHash('md5').update(body).digest('hex'));
+      }
+    },
+    close: async () => {
+      await stop();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Points this process's S3 clients at the server; returns a function that restores the env. */
+export function useS3Env(server: S3Server): () => void {
+  const saved = Object.fromEntries(Object.keys(server.env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, server.env);
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}

@@ -1,0 +1,105 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { parseHTML } from 'linkedom';
+import { describe, expect, it } from 'vitest';
+import { pngDataUrl, ramp } from '../../site/src/charts/png.ts';
+import { boundary } from '../../site/src/charts/boundary.ts';
+import { heatmap } from '../../site/src/charts/heatmap.ts';
+import { cellCurves, risesAfterMinimum } from '../../site/src/charts/curves.ts';
+import { jsonForScript } from '../../site/src/lib/summary.ts';
+import { relativizeUrls } from '../../runner/analysis/site-build.ts';
+import { summarize } from '../../runner/analysis/summary.ts';
+import { generateSweep } from '../fixtures/summary/generate.ts';
+
+const summary = summarize(generateSweep().manifest, generateSweep().results);
+const svgOf = (html: string) => parseHTML(`<html><body>${html}</body></html>`).document;
+
+describe('pngDataUrl', () => {
+  it('encodes the pixels given, row by row, as an RGB PNG', () => {
+    const url = pngDataUrl(2, 2, (x, y) => [x * 255, y * 255, 7]);
+    const png = Buffer.from(url.slice('data:image/png;base64,'.length), 'base64');
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([2, 2]);
+    const idat = png.indexOf('IDAT');
+    const raw = inflateSync(png.subarray(idat + 4, idat + 4 + png.readUInt32BE(idat - 4)));
+    expect([...raw]).toEqual([0, 0, 0, 7, 255, 0, 7, 0, 0, 255, 7, 255, 255, 7]);
+  });
+
+  it('interpolates a colour ramp between its stops', () => {
+    const r = ramp(['#000000', '#ff0000', '#ffffff']);
+    expect(r(0)).toEqual([0, 0, 0]);
+    expect(r(0.5)).toEqual([255, 0, 0]);
+    expect(r(0.75)).toEqual([255, 128, 128]);
+    expect(r(2)).toEqual([255, 255, 255]);
+  });
+});
+
+describe('chart helpers', () => {
+  it('boundary puts the surface image exactly under the plot area, below the points', () => {
+    const cell = summary.cells[0];
+    const doc = svgOf(boundary(cell, { width: 300 }));
+    const image = doc.querySelector('image.surface')!;
+    expect(Number(image.getAttribute('x'))).toBe(36); // marginLeft: the x domain starts at the image's edge
+    expect(Number(image.getAttribute('width'))).toBeGreaterThan(200);
+    const order = [...doc.querySelector('svg')!.children].map((e) => e.tagName.toLowerCase() === 'image' ? 'image' : e.getAttribute('aria-label'));
+    expect(order.indexOf('image')).toBeLessThan(order.indexOf('dot'));
+    expect(doc.querySelectorAll('g[aria-label="dot"] > *').length).toBe(100);
+  });
+
+  it('boundary overlays dashed variance contours only when the surface has a variance map', () => {
+    const cell = summary.cells[0];
+    expect(svgOf(boundary(cell)).querySelectorAll('g[aria-label="contour"]').length).toBe(1);
+    const variance = cell.surface!.values.map((p) => p * (1 - p));
+    const doc = svgOf(boundary({ ...cell, surface: { ...cell.surface!, variance } }));
+    const contours = doc.querySelectorAll('g[aria-label="contour"]');
+    expect(contours.length).toBe(2);
+    expect(contours[1].getAttribute('stroke-dasharray')).toBe('3,2');
+  });
+
+  it('heatmap draws one square per cell with its mean and interval as text', () => {
+    const doc = svgOf(heatmap(summary, (s) => s.val_loss, 'Validation loss'));
+    expect(doc.querySelectorAll('g[aria-label="cell"] rect').length).toBe(summary.cells.length);
+    const texts = [...doc.querySelectorAll('g[aria-label="text"] text')].map((t) => t.textContent);
+    expect(texts).toContain(`${summary.cells[0].stats.val_loss.mean.toPrecision(3)}±${(summary.cells[0].stats.val_loss.ci[1] - summary.cells[0].stats.val_loss.mean).toPrecision(2)}`);
+  });
+
+  it('cellCurves draws a thin line per seed and a bold mean, for training and validation', () => {
+    const doc = svgOf(cellCurves(summary.cells[0], 'loss'));
+    const lines = doc.querySelectorAll('g[aria-label="line"]');
+    expect(lines.length).toBe(4);
+    expect(doc.querySelectorAll('g[aria-label="dot"] > *').length).toBe(2); // each seed's kept epoch
+  });
+
+  it('flags the no-remedy cell as rising after its minimum, and not a strongly regularised one', () => {
+    expect(risesAfterMinimum(summary.cells[0])?.epoch).toBeGreaterThan(5);
+    const strong = summary.cells.find((c) => c.label === 'l2 0.001 · dropout 0.5 · jitter 0.05 · no early stopping')!;
+    expect(risesAfterMinimum(strong)).toBeUndefined();
+  });
+
+  it('jsonForScript leaves no "<" that could close a script element', () => {
+    const text = jsonForScript({ d: '</script><script>alert(1)</script>' });
+    expect(text).not.toContain('<');
+    expect(JSON.parse(text)).toEqual({ d: '</script><script>alert(1)</script>' });
+  });
+});
+
+describe('relativizeUrls', () => {
+  it('rewrites root-absolute URLs relative to each file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fitgrid-rel-'));
+    try {
+      mkdirSync(join(dir, 'trials'));
+      writeFileSync(join(dir, 'index.html'), '<a href="/curves.html"></a><script src="/_astro/a.js"></script><a href="//cdn.example/x">');
+      writeFileSync(join(dir, 'trials', 't.html'), `<link href='/_astro/s.css'><img src="/_astro/i.png">`);
+      writeFileSync(join(dir, 'trials', 's.css'), 'a{background:url(/_astro/i.png)}');
+      await relativizeUrls(dir);
+      expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe('<a href="./curves.html"></a><script src="./_astro/a.js"></script><a href="//cdn.example/x">');
+      expect(readFileSync(join(dir, 'trials', 't.html'), 'utf8')).toBe(`<link href='../_astro/s.css'><img src="../_astro/i.png">`);
+      expect(readFileSync(join(dir, 'trials', 's.css'), 'utf8')).toBe('a{background:url(../_astro/i.png)}');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

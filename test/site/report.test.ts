@@ -1,0 +1,262 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseHTML } from 'linkedom';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { report, type ReportResult } from '../../runner/commands/report.ts';
+import { serveDir } from '../../runner/commands/serve.ts';
+import { buildSite } from '../../runner/analysis/site-build.ts';
+import { summarize } from '../../runner/analysis/summary.ts';
+import { summaryKey } from '../../runner/store/keys.ts';
+import { generateImageSweep, generateSweep, writeSweep } from '../fixtures/summary/generate.ts';
+
+const xss = 'Remedies compared <script>alert(1)</script> & "quotes"';
+const pages = ['index.html', 'curves.html', 'heatmaps.html', 'boundaries.html', 'compare.html'];
+const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+
+let tmp: string;
+let siteDir: string;
+let imageSite: string;
+let built: ReportResult;
+let printed: string[];
+let http: Awaited<ReturnType<typeof serveDir>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'fitgrid-site-test-'));
+  const store = join(tmp, 'store');
+  writeSweep(store, generateSweep({ name: 'demo', description: xss }));
+  // an image sweep built at the same time: two builds in one process must not collide
+  const images = generateImageSweep();
+  const imageSummary = summarize(images.manifest, images.results);
+  const pixels = (k: number) => Array.from({ length: 64 }, (_, i) => ((i + k) % 9 === 0 ? 1 : 0));
+  imageSummary.images = { width: 8, height: 8, channels: 1, samples: [0, 1, 2].map((k) => ({ label: k, pixels: pixels(k) })), augmented: { 'shift 0.1': [3, 4, 5].map(pixels) } };
+  // what the analysis stage adds: bias-variance, verdicts and their thresholds
+  imageSummary.cells.forEach((c, i) => {
+    c.biasVariance = { mse: { loss: 0.3 - 0.05 * i, bias: 0.1 + 0.02 * i, variance: 0.2 - 0.07 * i }, zeroOne: { loss: 0.2, bias: 0.1, variance: 0.1 } };
+    c.verdict = i === 0 ? { label: 'overfit', reason: 'variance 0.2 above 0.1' } : { label: 'good fit', reason: 'low bias and variance' };
+  });
+  imageSummary.thresholds = { bias: 0.1, variance: 0.1, unstable: 0.2 };
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    [built, imageSite] = await Promise.all([
+      report({ sweep: 'demo', store }),
+      buildSite(imageSummary, join(tmp, 'image-site')).then(dirname),
+    ]);
+    printed = write.mock.calls.map((c) => String(c[0]));
+  } finally {
+    write.mockRestore();
+  }
+  siteDir = dirname(built.index);
+  http = await serveDir(siteDir);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await http?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** Opens a page and collects console errors, failed requests and dialogs while it loads. */
+async function open(url: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
+  const response = await page.goto(url, { waitUntil: 'load' });
+  if (response && !response.ok()) problems.push(`HTTP ${response.status()} for ${url}`);
+  return { page, problems };
+}
+
+const fileUrl = (rel: string) => pathToFileURL(join(siteDir, rel)).href;
+const httpUrl = (rel: string) => new URL(rel, http.url).href;
+const firstTrialPage = () => `trials/${readdirSync(join(siteDir, 'trials')).sort()[0]}`;
+
+describe('fitgrid report', () => {
+  it('writes summary.json and prints the path of index.html as its last line', () => {
+    expect(printed.join('').trimEnd().split('\n').at(-1)).toBe(built.index);
+    expect(existsSync(join(tmp, 'store', summaryKey('demo')))).toBe(true);
+    expect(built.index).toBe(join(tmp, 'store', 'sweeps', 'demo', 'site', 'index.html'));
+  });
+
+  it('writes one page per trial and no root-absolute URL anywhere', () => {
+    expect(readdirSync(join(siteDir, 'trials'))).toHaveLength(built.summary.counts.trials);
+    for (const file of [...pages, firstTrialPage()]) {
+      const html = readFileSync(join(siteDir, file), 'utf8');
+      expect(html, file).not.toMatch(/(href|src)=["']\/(?!\/)/);
+    }
+  });
+});
+
+describe('the report site in a browser', () => {
+  it('loads every page without console errors from file:// and from 127.0.0.1', async () => {
+    for (const rel of [...pages, 'bias-variance.html', firstTrialPage()]) {
+      for (const url of [fileUrl(rel), httpUrl(rel)]) {
+        const { page, problems } = await open(url);
+        expect(problems, url).toEqual([]);
+        expect(await page.locator('nav a').count(), url).toBeGreaterThanOrEqual(5);
+        await page.close();
+      }
+    }
+  });
+
+  it('draws learning curves, heatmap squares and a decision boundary for every cell', async () => {
+    const cells = built.summary.cells.filter((c) => c.counts.ok > 0).map((c) => c.cellId);
+    const { page } = await open(fileUrl('curves.html'));
+    for (const id of cells) {
+      expect(await page.locator(`figure.chart-loss[data-cell="${id}"] svg path`).count(), id).toBeGreaterThanOrEqual(4);
+      expect(await page.locator(`figure.chart-acc[data-cell="${id}"] svg path`).count(), id).toBeGreaterThanOrEqual(4);
+    }
+    // the no-remedy cell is the article's overfitting picture, flagged in words
+    await expect(page.locator('figure.baseline .note').textContent()).resolves.toMatch(/Validation loss rises after epoch \d+/);
+    await page.goto(fileUrl('heatmaps.html'));
+    // every heatmap has a square per cell
+    for (const id of ['gap', 'val-loss']) {
+      expect(await page.locator(`#${id} svg g[aria-label="cell"] rect`).count()).toBe(built.summary.cells.length);
+    }
+    await page.goto(fileUrl('boundaries.html'));
+    for (const id of cells) {
+      await expect(page.locator(`figure.chart-boundary[data-cell="${id}"] svg image.surface`).getAttribute('href'), id).resolves.toMatch(/^data:image\/png;base64,/);
+      expect(await page.locator(`figure.chart-boundary[data-cell="${id}"] svg g[aria-label="contour"] path`).count(), id).toBeGreaterThan(0);
+      expect(await page.locator(`figure.chart-boundary[data-cell="${id}"] svg g[aria-label="dot"] > *`).count(), id).toBe(100); // 30 training + 70 validation points
+    }
+    await page.close();
+  });
+
+  it('sorts the leaderboard by a column in both directions', async () => {
+    const { page } = await open(fileUrl('index.html'));
+    const order = () => page.locator('#leaderboard tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-cell')));
+    const values = () => page.locator('#leaderboard tbody tr td:nth-child(2)').evaluateAll((tds) => tds.map((td) => Number((td as HTMLElement).dataset.sort)));
+    const before = await order();
+    await page.getByRole('button', { name: 'Validation loss' }).click();
+    const ascending = await values();
+    expect(await order()).not.toEqual(before);
+    expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
+    await page.getByRole('button', { name: 'Validation loss' }).click();
+    const descending = await values();
+    expect(descending).toEqual([...ascending].reverse());
+    await page.close();
+  });
+
+  it('filters the leaderboard by the words typed', async () => {
+    const { page } = await open(fileUrl('index.html'));
+    await page.locator('#filter').fill('dropout 0.5 jitter');
+    const visible = await page.locator('#leaderboard tbody tr:visible').count();
+    expect(visible).toBe(built.summary.cells.filter((c) => c.label.includes('dropout 0.5') && c.label.includes('jitter')).length);
+    await page.close();
+  });
+
+  it('resolves every link of every page to a file that exists and loads over HTTP', async () => {
+    // parsed rather than opened in the browser: the pages themselves load in the first test
+    const seen = new Set<string>();
+    const queue = ['index.html'];
+    while (queue.length) {
+      const rel = queue.shift()!;
+      if (seen.has(rel)) continue;
+      seen.add(rel);
+      const { document } = parseHTML(readFileSync(join(siteDir, rel), 'utf8'));
+      for (const a of document.querySelectorAll('a[href]')) {
+        const href = a.getAttribute('href')!;
+        const url = new URL(href, fileUrl(rel));
+        expect(url.protocol, `${href} on ${rel}`).toBe('file:');
+        const target = relative(siteDir, fileURLToPath(url));
+        expect(existsSync(join(siteDir, target)), `${href} on ${rel}`).toBe(true);
+        if (url.hash) expect(readFileSync(join(siteDir, target), 'utf8'), `${href} on ${rel}`).toContain(`id="${decodeURIComponent(url.hash.slice(1))}"`);
+        if (!seen.has(target)) queue.push(target);
+      }
+    }
+    // the crawl reaches every page: the nav pages and every trial page
+    expect(seen.size).toBe(pages.length + built.summary.counts.trials);
+    for (const rel of seen) expect((await fetch(httpUrl(rel))).status, rel).toBe(200);
+  });
+
+  it('overlays the curves of the cells picked on the compare page, up to four', async () => {
+    const { page } = await open(fileUrl('compare.html'));
+    const lines = () => page.locator('#chart svg polyline').count();
+    expect(await lines()).toBe(4); // two cells preselected: training and validation each
+    const boxes = page.locator('#picker input[type=checkbox]');
+    const unchecked = page.locator('#picker input[type=checkbox]:not(:checked)');
+    await unchecked.first().check();
+    expect(await lines()).toBe(6);
+    await unchecked.first().check();
+    expect(await lines()).toBe(8);
+    expect(await page.locator('#picker input:disabled').count()).toBe((await boxes.count()) - 4);
+    await page.selectOption('#metric', 'acc');
+    expect(await page.locator('#chart svg text', { hasText: 'Accuracy' }).count()).toBe(1);
+    await page.close();
+  });
+
+  it('shows a grid description with a script tag as text and runs no script from it', async () => {
+    const { page, problems } = await open(httpUrl('index.html'));
+    await expect(page.locator('p.description').textContent()).resolves.toBe(xss);
+    await expect(page.locator('pre').textContent()).resolves.toContain('<script>alert(1)</script>');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows sample images, augmented versions and a confusion matrix per chosen cell for image data', async () => {
+    const { page, problems } = await open(pathToFileURL(join(imageSite, 'boundaries.html')).href);
+    expect(problems).toEqual([]);
+    expect(await page.locator('table.samples td svg').count()).toBe(6);
+    const visible = page.locator('figure.confusion:visible');
+    expect(await visible.count()).toBe(1);
+    const first = await visible.getAttribute('data-cell');
+    expect(await visible.locator('svg g[aria-label="cell"] rect').count()).toBe(100);
+    const options = await page.locator('#confusion-cell option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    await page.selectOption('#confusion-cell', options[1]);
+    expect(await page.locator('figure.confusion:visible').getAttribute('data-cell')).not.toBe(first);
+    await page.close();
+  });
+
+  it('shows verdicts and the bias-variance page only when the analysis produced them', async () => {
+    const { page, problems } = await open(pathToFileURL(join(imageSite, 'index.html')).href);
+    expect(await page.locator('#leaderboard th', { hasText: 'Verdict' }).count()).toBe(1);
+    expect(await page.locator('#leaderboard td.verdict-overfit').count()).toBe(1);
+    await page.locator('nav a', { hasText: 'Bias-variance' }).click();
+    await page.waitForURL(/bias-variance\.html$/);
+    // loss, bias and variance: a line each, per decomposition
+    expect(await page.locator('section.bias-variance svg g[aria-label="line"] path').count()).toBe(6);
+    expect(await page.locator('tbody tr').count()).toBe(4);
+    expect(problems).toEqual([]);
+    await page.goto(fileUrl('index.html'));
+    expect(await page.locator('nav a', { hasText: 'Bias-variance' }).count()).toBe(0);
+    expect(await page.locator('#leaderboard th', { hasText: 'Verdict' }).count()).toBe(0);
+    await page.close();
+  });
+
+  it('saves screenshots of the overview and the curves', async () => {
+    mkdirSync(artifacts, { recursive: true });
+    for (const name of ['index', 'curves', 'boundaries']) {
+      const { page } = await open(fileUrl(`${name}.html`));
+      const path = join(artifacts, `report-${name}.png`);
+      await page.screenshot({ path, fullPage: name === 'index' });
+      expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
+      await page.close();
+    }
+  });
+});
+
+describe('fitgrid serve', () => {
+  const get = (path: string) => new Promise<{ status: number; type?: string }>((ok, fail) => {
+    const u = new URL(http.url);
+    request({ host: u.hostname, port: u.port, path }, (res) => { res.resume(); ok({ status: res.statusCode!, type: res.headers['content-type'] }); }).on('error', fail).end();
+  });
+
+  it('serves pages with their content type and refuses paths outside the site', async () => {
+    expect(await get('/index.html')).toEqual({ status: 200, type: 'text/html; charset=utf-8' });
+    expect((await get('/')).status).toBe(200);
+    expect((await get('/nope.html')).status).toBe(404);
+    expect((await get('/..%2f..%2f..%2fsummary.json')).status).toBe(403);
+    expect((await get('/../../summary.json')).status).not.toBe(200);
+  });
+});

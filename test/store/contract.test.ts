@@ -1,0 +1,111 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openStore } from '../../runner/store/open.ts';
+import type { Store } from '../../runner/store/store.ts';
+import { startS3, useS3Env, type S3Server } from '../helpers/s3rver.ts';
+
+/** The Store contract (store.ts), run unchanged against a folder and against a real S3 server. */
+let s3: S3Server;
+let restoreEnv: () => void;
+let folderRoot: string;
+let n = 0;
+
+beforeAll(async () => {
+  s3 = await startS3();
+  restoreEnv = useS3Env(s3);
+  folderRoot = await mkdtemp(path.join(tmpdir(), 'fitgrid-folder-'));
+});
+afterAll(async () => {
+  restoreEnv?.();
+  await s3?.close();
+  await rm(folderRoot, { recursive: true, force: true });
+});
+
+const kinds: [string, () => Promise<Store>][] = [
+  ['folder', () => openStore(path.join(folderRoot, `store-${++n}`))],
+  ['s3', () => openStore(`${s3.url}case-${++n}`)],
+];
+const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
+
+describe.each(kinds)('the %s store', (_kind, open) => {
+  test('put then get returns the same bytes, for strings and binary', async () => {
+    const store = await open();
+    const binary = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) % 256);
+    await store.put('trials/a.json', '{"ok":true,"π":3.14}');
+    await store.put('blobs/b.bin', binary);
+    expect(text(await store.get('trials/a.json'))).toBe('{"ok":true,"π":3.14}');
+    expect(await store.get('blobs/b.bin')).toEqual(binary);
+  });
+
+  test('get of a missing key is undefined and exists is false', async () => {
+    const store = await open();
+    await store.put('sweeps/s/manifest.json', '{}');
+    expect(await store.get('trials/missing.json')).toBeUndefined();
+    expect(await store.get('sweeps/s')).toBeUndefined();
+    expect(await store.exists('trials/missing.json')).toBe(false);
+    expect(await store.exists('sweeps/s/manifest.json')).toBe(true);
+  });
+
+  test('put overwrites by default', async () => {
+    const store = await open();
+    await store.put('k.txt', 'one');
+    await store.put('k.txt', 'two');
+    expect(text(await store.get('k.txt'))).toBe('two');
+  });
+
+  test('put with ifAbsent leaves an existing key untouched and writes a missing one', async () => {
+    const store = await open();
+    await store.put('trials/t.json', 'first');
+    await store.put('trials/t.json', 'second', { ifAbsent: true });
+    await store.put('trials/u.json', 'new', { ifAbsent: true });
+    expect(text(await store.get('trials/t.json'))).toBe('first');
+    expect(text(await store.get('trials/u.json'))).toBe('new');
+  });
+
+  test('concurrent ifAbsent writers of one key leave exactly one whole value', async () => {
+    const store = await open();
+    const bodies = Array.from({ length: 8 }, (_, i) => `writer-${i}-`.repeat(1000));
+    await Promise.all(bodies.map((b) => store.put('trials/race.json', b, { ifAbsent: true })));
+    expect(bodies).toContain(text(await store.get('trials/race.json')));
+    expect(await store.list('trials/')).toEqual(['trials/race.json']);
+  });
+
+  test('list returns every key under a prefix, recursively and sorted', async () => {
+    const store = await open();
+    for (const k of ['trials/b.json', 'trials/a.json', 'sweeps/s/logs/pack-1.jsonl', 'sweeps/s/manifest.json', 'sweeps/t/manifest.json', 'trials2/x.json']) {
+      await store.put(k, k);
+    }
+    expect(await store.list('trials/')).toEqual(['trials/a.json', 'trials/b.json']);
+    expect(await store.list('sweeps/s/')).toEqual(['sweeps/s/logs/pack-1.jsonl', 'sweeps/s/manifest.json']);
+    expect(await store.list('sweeps/')).toHaveLength(3);
+    expect(await store.list('trials')).toEqual(['trials/a.json', 'trials/b.json', 'trials2/x.json']);
+    expect(await store.list('')).toHaveLength(6);
+    expect(await store.list('nothing/')).toEqual([]);
+  });
+
+  test.each([
+    ['../escape.json'],
+    ['trials/../../escape.json'],
+    ['/etc/passwd'],
+    ['trials\\x.json'],
+    ['trials//x.json'],
+    ['trials/./x.json'],
+    ['trials/x\0.json'],
+    [''],
+  ])('refuses the unsafe key %j on put, get and exists', async (key) => {
+    const store = await open();
+    await expect(store.put(key, 'x')).rejects.toThrow(/store key/);
+    await expect(store.get(key)).rejects.toThrow(/store key/);
+    await expect(store.exists(key)).rejects.toThrow(/store key/);
+    await expect(store.list('../')).rejects.toThrow(/store key/);
+    expect(await store.list('')).toEqual([]);
+  });
+});
+
+test('the folder store leaves no temporary files behind and lists none in flight', async () => {
+  const store = await openStore(path.join(folderRoot, 'tmp-check'));
+  await Promise.all(Array.from({ length: 20 }, (_, i) => store.put(`trials/t${i % 5}.json`, 'x'.repeat(10_000), { ifAbsent: i % 2 === 0 })));
+  expect(await readdir(path.join(folderRoot, 'tmp-check', 'trials'))).toEqual(['t0.json', 't1.json', 't2.json', 't3.json', 't4.json']);
+});

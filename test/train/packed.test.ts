@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { trainPackPacked, trainPacked } from '../../runner/train/packed.ts';
+import { initialWeights, trainTrialLayers } from '../../runner/train/layers.ts';
+import { blobs, maxRelativeError, mean, moons, std, trial } from './packed-fixtures.ts';
+
+const data = moons();
+
+describe('the packed engine', () => {
+  it('matches the layers engine trial by trial over 200 epochs without dropout or augmentation', async () => {
+    const trials = [0, 1e-3, 1e-2].map((l2, seed) => trial({ seed, l2, epochs: 200, optimizer: { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } }));
+    const packed = await trainPackPacked(trials, data, { sweep: 't' });
+    for (const [i, t] of trials.entries()) {
+      const layers = await trainTrialLayers(t, data, { initialWeights: initialWeights(t, data) });
+      expect(packed[i]!.history.loss).toHaveLength(200);
+      expect(maxRelativeError(packed[i]!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
+      expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      expect(packed[i]!.final.val_loss).toBeCloseTo(layers.final.val_loss, 4);
+      expect(packed[i]!.engine).toBe('packed');
+    }
+    // L2 is in the reported training loss: the penalised trials report more at the same start.
+    expect(packed[2]!.history.loss[0]!).toBeGreaterThan(packed[0]!.history.loss[0]!);
+  });
+
+  it('trains several batches per epoch, averaging their losses as Keras does', async () => {
+    const trials = [trial({ seed: 3, batchSize: 8, epochs: 15 })];
+    const [packed] = await trainPackPacked(trials, data, { sweep: 't' });
+    const layers = await trainTrialLayers(trials[0]!, data);
+    expect(maxRelativeError(packed!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
+    expect(maxRelativeError(packed!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+  });
+
+  it('matches the layers engine with softmax over three classes and with SGD', async () => {
+    const three = blobs();
+    const sgd = { kind: 'sgd' as const, learningRate: 0.05, momentum: 0.9 };
+    const trials = [trial({ seed: 1, epochs: 30, l2: 1e-3 }), trial({ seed: 2, epochs: 30, optimizer: sgd })];
+    const packed = await trainPacked(trials, three, { sweep: 't' });
+    for (const [i, t] of trials.entries()) {
+      const layers = await trainTrialLayers(t, three);
+      expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      expect(packed[i]!.valProba[0]).toHaveLength(3);
+    }
+  });
+
+  it('draws dropout and augmentation per trial, with the same distribution over seeds as the layers engine', async () => {
+    const seeds = [0, 1, 2, 3, 4, 5];
+    const trials = seeds.map((seed) => trial({ seed, epochs: 40, dropout: 0.5, augmentation: { jitter: 0.1 } }));
+    const packed = await trainPackPacked(trials, data, { sweep: 't' });
+    const layers = await Promise.all(trials.map((t) => trainTrialLayers(t, data)));
+    const p = packed.map((r) => r.final.val_loss);
+    const l = layers.map((r) => r.final.val_loss);
+    expect(Math.abs(mean(p) - mean(l))).toBeLessThan(Math.max(std(p), std(l)));
+    // Each seed draws its own masks: the runs differ from one another.
+    expect(new Set(p.map((v) => v.toFixed(6))).size).toBe(seeds.length);
+    // and from the same trial without dropout
+    const [plain] = await trainPackPacked([trial({ seed: 0, epochs: 40 })], data, { sweep: 't' });
+    expect(plain!.history.loss).not.toEqual(packed[0]!.history.loss);
+  });
+
+  it('freezes a trial that stops early while the rest of the pack trains on', async () => {
+    const trials = [trial({ seed: 0, patience: 2, minDelta: 0.05, epochs: 40 }), trial({ seed: 1, epochs: 40 })];
+    const packed = await trainPacked(trials, data, { sweep: 't' }, { replay: false });
+    const live = await trainTrialLayers(trials[0]!, data);
+    expect(packed[0]!.stoppedEpoch).toBeLessThan(40);
+    expect(packed[0]!.stoppedEpoch).toBe(live.stoppedEpoch);
+    expect(packed[0]!.bestEpoch).toBe(live.bestEpoch);
+    expect(packed[0]!.history.val_loss).toHaveLength(packed[0]!.stoppedEpoch);
+    expect(maxRelativeError(packed[0]!.history.val_loss, live.history.val_loss)).toBeLessThan(1e-5);
+    expect(packed[0]!.final.val_loss).toBeCloseTo(live.final.val_loss, 4);
+    expect(packed[1]!.history.loss).toHaveLength(40);
+  });
+
+  it('records a trial whose loss stops being finite as diverged and trains the others normally', async () => {
+    // An absurd penalty multiplies the weights by about −2·10¹⁰ a step: infinite within a few epochs.
+    const sgd = { kind: 'sgd' as const, learningRate: 1, momentum: 0 };
+    const results = await trainPackPacked([trial({ seed: 0, epochs: 10, optimizer: sgd, l2: 1e10 }), trial({ seed: 1, epochs: 10, optimizer: sgd })], data, { sweep: 't' });
+    expect(results[0]!.status).toBe('diverged');
+    expect(results[0]!.history.loss.length).toBeLessThan(10);
+    expect(results[1]!.status).toBe('ok');
+    expect(results[1]!.history.loss).toHaveLength(10);
+  });
+
+  it('gives every result a surface, validation probabilities and the points it trained on', async () => {
+    const [r] = await trainPackPacked([trial({ epochs: 3 })], data, { sweep: 's' });
+    expect(r!.sweep).toBe('s');
+    expect(r!.valProba).toHaveLength(data.val.x.length);
+    expect(r!.surface!.values).toHaveLength(80 * 80);
+    expect(r!.points!.train).toHaveLength(data.train.x.length);
+  });
+});
