@@ -12,3 +12,8 @@ export { DEFAULT_VERDICT } from './grid/schema.ts';
 export { dataFilePath, readDataFiles } from './grid/data-files.ts';
 export { makeMoons, makeCircles } from './data/synthetic.ts';
 export { loadDataset } from './data/load.ts';
+export { biasVarianceDecomp, varianceSplit, pointVariance } from './analysis/bias-variance.ts';
+export type { BiasVarianceLoss, Decomposition } from './analysis/bias-variance.ts';
+export { mean, sd, tQuantile, ciOf, coefficientOfVariation } from './analysis/stats.ts';
+export { pairedEffect } from './analysis/effects.ts';
+export { verdict } from './analysis/verdict.ts';

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { DataSpec, Manifest, Trial } from '../grid/types.ts';
+import type { DataSpec, Grid, Manifest, Trial } from '../grid/types.ts';
 import type { History, TrialResult } from '../train/types.ts';
 import type { Store } from '../store/store.ts';
 import { manifestKey, summaryKey, trialKey } from '../store/keys.ts';
@@ -7,6 +7,7 @@ import { UserError } from '../errors.ts';
 import { fitgridVersion } from '../version.ts';
 import type { CellSummary, CurveSeries, Stat, SweepSummary, TrialSummary } from './types.ts';
 import { describe } from './describe.ts';
+import { analyze, type CellGroup } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
 import {
   augmentationLabel, cellLabel, dataDescription, isNoRemedy, modelDescription, optimizerLabel, remedyWords,
@@ -112,15 +113,15 @@ export function summarize(manifest: Manifest, results: (TrialResult | undefined)
     cells,
   };
   Object.assign(summary, compareToBaseline(groups.map((g) => g.trials[0]), cells));
-  return enrich(summary);
+  return enrich(summary, grid, groups);
 }
 
 /**
  * Where the analysis stage plugs in (runner/analysis/stats.ts, bias-variance.ts, verdict.ts):
  * each adds its fields to the cells (`effect`, `biasVariance`, `verdict`) and `thresholds`.
  */
-export function enrich(summary: SweepSummary): SweepSummary {
-  return summary;
+export function enrich(summary: SweepSummary, grid: Grid, groups: CellGroup[]): SweepSummary {
+  return analyze(summary, grid, groups);
 }
 
 function cellSummary(trials: Trial[], results: TrialResult[], classCount: number): CellSummary {
@@ -220,9 +221,10 @@ function compareToBaseline(firstTrials: Trial[], cells: CellSummary[]): Pick<Swe
   if (!Number.isFinite(b)) {
     return { baselineCellId: base.cellId, bestRemedy: { cellId: c.cellId, label: c.label, text: `${remedyWords(t.config)} reached the lowest validation loss, ${fmt(valLoss(c))}; the cell without remedies has no finished trials.` } };
   }
-  const text = valLoss(c) < b
+  // a change under 1% is noise for any practical purpose, not a remedy that "helped"
+  const text = valLoss(c) < b * 0.99
     ? `${remedyWords(t.config)} helped most: mean validation loss ${fmt(valLoss(c))} against ${fmt(b)} without any remedy (${fmt((100 * (valLoss(c) - b)) / b)}%).`
-    : `No remedy lowered the validation loss below the cell without remedies (${fmt(b)}); the closest was ${remedyWords(t.config)} at ${fmt(valLoss(c))}.`;
+    : `No remedy lowered the mean validation loss by 1% or more against the cell without remedies (${fmt(b)}); the lowest was ${remedyWords(t.config)} at ${fmt(valLoss(c))}.`;
   return { baselineCellId: base.cellId, bestRemedy: { cellId: c.cellId, label: c.label, text } };
 }
 

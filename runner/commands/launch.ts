@@ -28,6 +28,9 @@ export interface LaunchOptions {
   print?: (line: string) => void;
 }
 
+// The AWS SDK warns on every command that future versions need Node 22; fitgrid pins it (NOTES.md).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** The outputs the infra stack declares (infra/), by their exact names. */
 export interface StackOutputs {
   StoreUrl?: string;
@@ -74,8 +77,9 @@ export async function launch(options: LaunchOptions): Promise<void> {
   };
 
   const store = await (options.openStore ?? (await import('../store/open.ts')).openStore)(storeUrl);
-  const { manifest, stored, missingPacks } = await prepareSweep(options.grid, store, options.packSize, { write: !options.dryRun });
+  const { manifest, stored, missingPacks, storeUnreadable } = await prepareSweep(options.grid, store, options.packSize, { write: !options.dryRun });
   const sweep = manifest.sweep;
+  if (storeUnreadable) print(`cannot read ${storeUrl} (${storeUnreadable}): taking every trial as missing`);
   const cost = estimate(manifest, missingPacks, stored, options.price ?? 0.526);
   print(`sweep "${sweep}": ${manifest.trials.length} trials in ${manifest.packs.length} packs; ${stored.size} trials already done; ${missingPacks.length} pack(s) to run`);
   print(`estimate: ${cost.trialEpochs} trial-epochs, ${cost.gpuHours.toFixed(2)} GPU-hours, about $${cost.cost.toFixed(2)} at $${(options.price ?? 0.526).toFixed(3)}/GPU-hour (rough; see GPU_SECONDS_PER_TRIAL_EPOCH)`);

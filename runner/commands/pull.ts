@@ -28,7 +28,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   const [from, to] = await Promise.all([openStore(options.store), openStore(options.to)]);
   const manifestBytes = await from.get(manifestKey(options.sweep));
   if (!manifestBytes) {
-    throw new UserError(`no sweep \`${options.sweep}\` in ${from.url} (${manifestKey(options.sweep)} is missing)`, { field: 'sweep' });
+    throw new UserError(`no sweep \`${options.sweep}\` in ${from.url} (${manifestKey(options.sweep)} is missing)`);
   }
   const ids = trialIds(manifestBytes, `${from.url}${manifestKey(options.sweep)}`);
 

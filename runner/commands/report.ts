@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultStore } from '../cli.ts';
@@ -15,7 +15,7 @@ export interface ReportOptions {
 
 export interface ReportResult {
   summary: SweepSummary;
-  /** Path of the built index.html. */
+  /** Path of the built index.html (deleted after publishing from a temporary folder: S3 stores without --out). */
   index: string;
   /** Where the site was uploaded, when published. */
   url?: string;
@@ -33,6 +33,7 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   const summary = await writeSummary(store, options.sweep);
   const root = localRoot(store);
   // An S3 store has no folder to build next to: a temporary one holds the site until it is uploaded.
+  const temporary = !options.out && !root;
   const out = options.out ? resolve(options.out) : root ? join(root, siteKey(options.sweep)) : await mkdtemp(join(tmpdir(), `fitgrid-${options.sweep}-site-`));
   const index = await buildSite(summary, out);
   const result: ReportResult = { summary, index };
@@ -42,6 +43,8 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     const prefix = typeof options.publish === 'string' ? '' : siteKey(options.sweep);
     await publishDir(out, target, prefix);
     result.url = `${target.url.replace(/\/$/, '')}/${prefix}index.html`;
+    // once uploaded, a temporary copy is only clutter; without --publish it is the only copy
+    if (temporary) await rm(out, { recursive: true, force: true });
   }
   process.stdout.write(`${summary.counts.ok} of ${summary.counts.trials} trials in ${summary.counts.cells} cells reported\n`);
   process.stdout.write(`${result.url ?? index}\n`);

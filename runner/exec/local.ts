@@ -124,6 +124,8 @@ export async function runLocal(options: LocalOptions): Promise<LocalSummary> {
     process.removeListener('SIGTERM', stop);
   }
   const interrupted = controller.signal.aborted;
+  // The summary shows one line per failed pack; the worker's own words go to the log first.
+  if (!interrupted) for (const o of outcomes) if (o.code !== 0 && o.stderr) log.write(`pack ${o.pack} worker said:\n${o.stderr}\n`);
   const packFailures = interrupted ? [] : outcomes
     .filter((o) => o.code !== 0)
     .map((o) => ({

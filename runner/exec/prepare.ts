@@ -13,6 +13,8 @@ export interface Prepared {
   stored: Set<string>;
   /** Packs with at least one trial missing, in index order. */
   missingPacks: number[];
+  /** Dry runs only: why the store could not be read (everything is then taken as missing). */
+  storeUnreadable?: string;
 }
 
 /** Grid file → manifest (written to the store) → what is left to train. Shared by `run` and `launch`. */
@@ -40,7 +42,16 @@ export async function prepareSweep(gridPath: string, store: Store, packSize?: nu
     throw new UserError(`cannot write to the store ${store.url}: ${(error as Error).message.split('\n')[0]}`);
   }
   const ids = new Set(trials.map((t) => t.trialId));
-  const stored = new Set((await store.list(trialsPrefix)).map(trialIdFromKey).filter((id): id is string => id !== undefined && ids.has(id)));
+  let keys: string[] = [];
+  let storeUnreadable: string | undefined;
+  try {
+    keys = await store.list(trialsPrefix);
+  } catch (error) {
+    // A dry run still shows its plan when the store cannot be read (offline, no credentials).
+    if (manifestWrite !== 'dry-run') throw error;
+    storeUnreadable = (error as Error).message.split('\n')[0];
+  }
+  const stored = new Set(keys.map(trialIdFromKey).filter((id): id is string => id !== undefined && ids.has(id)));
   const missingPacks = packs.filter((p) => p.trialIds.some((id) => !stored.has(id))).map((p) => p.index);
-  return { manifest, manifestWrite, stored, missingPacks };
+  return { manifest, manifestWrite, stored, missingPacks, ...(storeUnreadable ? { storeUnreadable } : {}) };
 }

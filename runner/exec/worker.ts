@@ -96,12 +96,22 @@ export function failedResult(trial: Trial, sweep: string, error: string): TrialR
   };
 }
 
-/** Keeps the pack log: every event except progress, of which only the latest. */
+/** Lines of earlier attempts kept in a pack log, so retries do not grow it without bound. */
+const MAX_LOG_LINES = 2000;
+
+/**
+ * Keeps the pack log: what earlier attempts wrote (a Batch retry shows why the last one
+ * failed), then every event of this one except progress, of which only the latest.
+ */
 class PackLog {
   private lines: string[] = [];
   private progress: string | undefined;
   private writing: Promise<void> = Promise.resolve();
   constructor(private store: Store, private key: string) {}
+  async load() {
+    const old = await this.store.get(this.key);
+    if (old) this.lines = new TextDecoder().decode(old).split('\n').filter(Boolean).slice(-MAX_LOG_LINES);
+  }
   add(event: WorkerEvent) {
     const line = JSON.stringify({ time: new Date().toISOString(), ...event });
     if (event.event === 'progress') this.progress = line;
@@ -119,16 +129,26 @@ class PackLog {
  * Trains one pack of a sweep into the store: the same function runs under `fitgrid run` (a child
  * process per pack) and in an AWS Batch child. Stored trials are skipped, each finished trial is
  * written at once (ifAbsent, so a retry never rewrites one), and trial failures are results.
- * Throws only for user mistakes (UserError) and infrastructure failures (anything else).
+ * Throws only for user mistakes (UserError, exit 2) and infrastructure failures (anything else,
+ * an unreachable store included), after noting the error in the pack log when it can.
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
   const { store, sweep, env = process.env, emit = () => {} } = options;
   const manifest = await readManifest(store, sweep, RESULT_FORMAT);
   const pack = await resolvePack(store, sweep, manifest, options.pack, env);
   const log = new PackLog(store, packLogKey(sweep, pack));
+  await log.load();
   const report = (event: WorkerEvent) => {
     log.add(event);
     emit(event);
+  };
+  // Engines report every epoch; a few progress lines a second are enough for a bar.
+  let lastProgress = 0;
+  const progress = (p: { epoch: number; epochs: number; trialsDone: number; trials: number }) => {
+    const now = Date.now();
+    if (now - lastProgress < 250 && p.epoch < p.epochs) return;
+    lastProgress = now;
+    report({ event: 'progress', pack, ...p });
   };
   const started = Date.now();
   const byId = new Map(manifest.trials.map((t) => [t.trialId, t]));
@@ -176,7 +196,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
           sweep,
           ...(options.engine ? { engine: options.engine } : {}),
           onResult: save,
-          onProgress: (p) => report({ event: 'progress', pack, ...p }),
+          onProgress: progress,
         });
       } catch (error) {
         if (!(error instanceof NonRetriableError)) throw error;
@@ -187,7 +207,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     }
     report({ event: 'end', ...summary, seconds: (Date.now() - started) / 1000 });
   } catch (error) {
-    if (!(error instanceof UserError)) report({ event: 'error', pack, message: oneLine(error) });
+    report({ event: 'error', pack, message: oneLine(error) });
     await log.flush().catch(() => {});
     throw error;
   } finally {

@@ -22,6 +22,7 @@ export interface S3Location {
 /** Bodies above this go up as a multipart upload in parts of this size. */
 export const multipartThreshold = 8 * 1024 * 1024;
 const attempts = 5;
+const logKey = /^sweeps\/[^/]+\/logs\//;
 
 /** `s3://bucket/some/prefix` → `{ bucket, prefix: 'some/prefix/' }`. */
 export function parseS3Url(url: string): S3Location {
@@ -47,7 +48,7 @@ export function parseS3Url(url: string): S3Location {
 export function makeS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   const config: S3ClientConfig = {
-    region: resolveRegion,
+    region: once(resolveRegion),
     followRegionRedirects: true,
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
@@ -62,6 +63,12 @@ export function makeS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
     } satisfies S3ClientConfig);
   }
   return new S3Client(config);
+}
+
+/** The SDK calls a region provider on every request: resolve it once per client. */
+function once<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= f());
 }
 
 /** The SDK's own region chain (env, profile), then us-east-1: redirects find the bucket's region. */
@@ -101,12 +108,14 @@ export class S3Store implements Store {
     const Key = this.full(key);
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
     const ContentType = options.contentType ?? contentTypeFor(key);
+    // The stack's lifecycle rule expires old pack logs by this tag (prefixes cannot match mid-key).
+    const tagging = logKey.test(key) ? { Tagging: 'fitgrid-kind=log' } : {};
     if (options.ifAbsent && (await this.exists(key))) return;
     if (bytes.byteLength > multipartThreshold) {
       await this.retry(`put ${key}`, () =>
         new Upload({
           client: this.client,
-          params: { Bucket: this.location.bucket, Key, Body: bytes, ContentType },
+          params: { Bucket: this.location.bucket, Key, Body: bytes, ContentType, ...tagging },
           partSize: multipartThreshold,
           queueSize: 2,
           leavePartsOnError: false,
@@ -121,6 +130,7 @@ export class S3Store implements Store {
           Key,
           Body: bytes,
           ContentType,
+          ...tagging,
           ...(conditional ? { IfNoneMatch: '*' } : {}),
         }),
       );

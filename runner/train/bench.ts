@@ -8,6 +8,7 @@ import { loadGrid } from '../grid/load.ts';
 import { expandGrid } from '../grid/expand.ts';
 import { loadDataset } from '../data/load.ts';
 import { initBackend } from './backend.ts';
+import { planTrainings } from './replay.ts';
 
 /**
  * `fitgrid bench`: workload W (the seed article's Dense(500) on 30 make_moons points) in the
@@ -23,6 +24,8 @@ export interface WayFigures {
   msPerTrialEpoch: number;
   /** Trials (of `epochs` epochs) finished per second. */
   trialsPerSecond: number;
+  /** CPU milliseconds (all of the process's threads) per trial-epoch: steadier than wall time on a shared machine. */
+  cpuMsPerTrialEpoch: number;
 }
 
 export interface BenchReport {
@@ -61,23 +64,32 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const noStop = all.map((t) => ({ ...t, config: { ...t.config, patience: null } }));
   const packedTrials = spread(noStop, k);
   const layersTrials = spread(noStop, options.layersTrials ?? (quick ? 1 : 3));
-  // G's shape: each of the first k/3 runs with its three patience values.
-  const replayTrials = all.slice(0, Math.max(3, Math.round(k / 3) * 3));
+  // G's shape: the first k/3 runs with all their patience values, as the planner packs them.
+  const groups = planTrainings(all).slice(0, Math.max(1, Math.round(k / 3)));
+  const replayTrials = groups.flatMap((g) => g.members.map((m) => all[m]!));
 
   const { trainPackLayers } = await import('./layers.ts');
   const { trainPacked } = await import('./packed.ts');
   const run = async (name: string, train: TrainPack, trials: Trial[], trainings: number): Promise<WayFigures> => {
     log(`${name}: ${trials.length} trials, ${trainings} trainings × ${epochs} epochs…`);
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await train(trials, data, { sweep: 'bench' });
+    const used = process.cpuUsage(cpu);
     const seconds = (performance.now() - started) / 1000;
-    const figures = { trials: trials.length, trainings, seconds, msPerTrialEpoch: (seconds * 1000) / (trials.length * epochs), trialsPerSecond: trials.length / seconds };
+    const trialEpochs = trials.length * epochs;
+    const figures = {
+      trials: trials.length, trainings, seconds,
+      msPerTrialEpoch: (seconds * 1000) / trialEpochs,
+      trialsPerSecond: trials.length / seconds,
+      cpuMsPerTrialEpoch: (used.user + used.system) / 1000 / trialEpochs,
+    };
     log(`${name}: ${figures.msPerTrialEpoch.toFixed(3)} ms per trial-epoch`);
     return figures;
   };
   const layers = await run('layers', trainPackLayers, layersTrials, layersTrials.length);
   const packed = await run('packed', (t, d, o) => trainPacked(t, d, o, { replay: false }), packedTrials, packedTrials.length);
-  const replay = await run('replay', (t, d, o) => trainPacked(t, d, o), replayTrials, replayTrials.length / 3);
+  const replay = await run('replay', (t, d, o) => trainPacked(t, d, o), replayTrials, groups.length);
   const ways: BenchReport['ways'] = { layers, packed, replay };
   const speedups: BenchReport['speedups'] = {
     packedVsLayers: layers.msPerTrialEpoch / packed.msPerTrialEpoch,
@@ -86,7 +98,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const fusedModule = fileURLToPath(new URL('./fused/index.ts', import.meta.url));
   if ((options.fused ?? true) && existsSync(fusedModule)) {
     const { trainPackFused } = (await import('./fused/index.ts')) as { trainPackFused: TrainPack };
-    ways.fused = await run('fused', trainPackFused, replayTrials, replayTrials.length / 3);
+    ways.fused = await run('fused', trainPackFused, replayTrials, groups.length);
     speedups.fusedVsLayers = layers.msPerTrialEpoch / ways.fused.msPerTrialEpoch;
   }
   return { backend: backend.name, device: backend.device, epochs, K: packedTrials.length, ways, speedups };
@@ -103,7 +115,9 @@ function spread<T>(items: T[], n: number): T[] {
 /** The report as a few aligned lines. */
 export function formatBench(r: BenchReport): string {
   const row = (name: string, w: WayFigures) =>
-    `  ${name.padEnd(8)} ${String(w.trials).padStart(4)} trials ${String(w.trainings).padStart(4)} trainings  ${w.msPerTrialEpoch.toFixed(3).padStart(9)} ms/trial-epoch  ${w.trialsPerSecond.toFixed(2).padStart(9)} trials/s`;
+    `  ${name.padEnd(7)} ${String(w.trials).padStart(4)} trials ${String(w.trainings).padStart(4)} trainings` +
+    `  wall ${w.msPerTrialEpoch.toFixed(3).padStart(8)} ms/trial-epoch ${w.trialsPerSecond.toFixed(2).padStart(8)} trials/s` +
+    `  cpu ${w.cpuMsPerTrialEpoch.toFixed(3).padStart(8)} ms/trial-epoch`;
   const lines = [
     `fitgrid bench: workload W (2→500→1, 30 points, Adam) in grid G's shape, ${r.epochs} epochs, backend ${r.backend} (${r.device})`,
     row('layers', r.ways.layers),
@@ -111,7 +125,7 @@ export function formatBench(r: BenchReport): string {
     row('replay', r.ways.replay),
     ...(r.ways.fused ? [row('fused', r.ways.fused)] : []),
     `  speedups: packed ${r.speedups.packedVsLayers.toFixed(1)}×, replay ${r.speedups.replayVsLayers.toFixed(1)}×` +
-      (r.speedups.fusedVsLayers !== undefined ? `, fused ${r.speedups.fusedVsLayers.toFixed(1)}×` : '') + ' vs layers (per trial-epoch)',
+      (r.speedups.fusedVsLayers !== undefined ? `, fused ${r.speedups.fusedVsLayers.toFixed(1)}×` : '') + ' vs layers (wall per trial-epoch)',
   ];
   return lines.join('\n') + '\n';
 }

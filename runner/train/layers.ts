@@ -3,7 +3,7 @@ import type { Trial } from '../grid/types.ts';
 import type { Dataset } from '../data/types.ts';
 import { streamFor, streamSeed, type Stream } from '../data/streams.ts';
 import { augmenter } from '../data/augment.ts';
-import type { TrainOptions, TrainPack } from './engine.ts';
+import type { TrainPack } from './engine.ts';
 import type { History, TrialResult } from './types.ts';
 import { initBackend, type BackendInfo } from './backend.ts';
 import { createStopWatcher } from './early-stopping.ts';

@@ -213,11 +213,12 @@ async function finish(
   units.forEach((u, i) => {
     u.training.members.forEach((member, j) => {
       const rule = u.training.rules[u.training.slotOf[j]!]!;
-      if (u.diverged) {
+      const point = earlyStop(u.history.val_loss, rule);
+      // A rule that stopped before the loss went non-finite never saw it: a normal result.
+      if (u.diverged && point.stoppedEpoch >= u.epochs) {
         plans[member] = { unit: i, slot: -1, history: u.history, stopped: u.epochs, best: u.epochs };
         return;
       }
-      const point = earlyStop(u.history.val_loss, rule);
       const source = keptWeights(point, u.epochs);
       plans[member] = { unit: i, slot: source === 'final' ? -1 : u.training.slotOf[j]!, history: truncateHistory(u.history, point), stopped: point.stoppedEpoch, best: point.bestEpoch };
     });
@@ -232,7 +233,7 @@ async function finish(
     const source = plan.slot < 0 ? params : slots[plan.slot]!;
     const kept = tidy(tf, () => sliceParams(tf, source, plan.unit));
     const classes = data.classNames.length;
-    const ok = !unit.diverged;
+    const ok = Number.isFinite(plan.history!.loss.at(-1)) && Number.isFinite(plan.history!.val_loss.at(-1));
     const result = buildResult({
       trial, sweep: options.sweep, engine: 'packed', backend, seconds, data, train: unit.train,
       history: plan.history!, stoppedEpoch: plan.stopped, bestEpoch: plan.best,
@@ -243,6 +244,7 @@ async function finish(
     disposeParams(kept);
     results.push(result);
     await options.onResult?.(result);
+    options.onProgress?.({ epoch: units[0]!.epochs, epochs: trials[0]!.config.train.epochs, trialsDone: results.length, trials: trials.length });
   }
   return results;
 }

@@ -19,16 +19,28 @@ export const trainPack: TrainPack = async (trials, data, options) => {
   const engine = wanted === 'layers' ? undefined : await loadEngine(wanted, model);
 
   const done = new Map<string, TrialResult>();
+  // A result the caller cannot keep (an unwritable store) is an infrastructure failure: it
+  // propagates as is, and is never mistaken for an engine's failure.
+  let sinkError: { error: unknown } | undefined;
   const record = async (result: TrialResult) => {
     done.set(result.trialId, result);
-    await options.onResult?.(result);
+    try {
+      await options.onResult?.(result);
+    } catch (error) {
+      sinkError = { error };
+      throw error;
+    }
+  };
+  const rethrowIfFatal = (e: unknown) => {
+    if (sinkError) throw sinkError.error;
+    if (options.signal?.aborted) throw e;
   };
   if (engine) {
     try {
       const results = await engine(trials, data, { ...options, onResult: record });
       for (const r of results) if (!done.has(r.trialId)) await record(r);
     } catch (e) {
-      if (options.signal?.aborted) throw e;
+      rethrowIfFatal(e);
       say(`fitgrid: the ${wanted} engine failed on a pack (${firstLine(e)}); training its remaining trials with layers`);
     }
   }
@@ -37,7 +49,7 @@ export const trainPack: TrainPack = async (trials, data, options) => {
     try {
       await trainPackLayers(rest, data, { ...options, onResult: record });
     } catch (e) {
-      if (options.signal?.aborted) throw e;
+      rethrowIfFatal(e);
       // Layers turns trial errors into results itself; this is a failure around them.
       for (const t of trials.filter((t) => !done.has(t.trialId))) {
         await record(failedResult({ trial: t, data, sweep: options.sweep, engine: 'layers', backend, seconds: 0, error: firstLine(e) }));

@@ -1,5 +1,5 @@
 import { describe as group, expect, it } from 'vitest';
-import { buildSummary, curves, meanHistory, writeSummary } from '../../runner/analysis/summary.ts';
+import { buildSummary, curves, meanHistory, summarize, writeSummary } from '../../runner/analysis/summary.ts';
 import { describe } from '../../runner/analysis/describe.ts';
 import { downsampleIndices } from '../../runner/analysis/downsample.ts';
 import { manifestKey, summaryKey, trialKey } from '../../runner/store/keys.ts';
@@ -139,6 +139,15 @@ group('buildSummary', () => {
     expect(summary.baselineCellId).toBe(summary.cells[0].cellId);
     expect(summary.bestRemedy?.cellId).toBe(summary.cells[2].cellId);
     expect(summary.bestRemedy?.text).toBe('dropout 0.5 helped most: mean validation loss 0.500 against 0.800 without any remedy (-37.5%).');
+  });
+
+  it('does not credit a remedy with a change under 1% of the validation loss', () => {
+    const grid = makeGrid({ axes: { l2: [0, 0.01], dropout: [0], augmentation: [null], patience: [null] }, seeds: [0] });
+    const trials = [makeTrial(grid, { l2: 0, dropout: 0, augmentation: null, patience: null }, 0), makeTrial(grid, { l2: 0.01, dropout: 0, augmentation: null, patience: null }, 0)];
+    const h = (v: number) => ({ loss: [0.4], val_loss: [v], acc: [0.8], val_acc: [0.7] });
+    const s = summarize(makeManifest(grid, trials), [makeResult(trials[0], h(0.5)), makeResult(trials[1], h(0.498))]);
+    expect(s.bestRemedy?.cellId).toBe(trials[1].cellId);
+    expect(s.bestRemedy?.text).toBe('No remedy lowered the mean validation loss by 1% or more against the cell without remedies (0.500); the lowest was L2 0.01 at 0.498.');
   });
 
   it('records backends, engines, train and wall seconds', () => {

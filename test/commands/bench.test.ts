@@ -1,15 +1,18 @@
 import { describe, expect, it, vi } from 'vitest';
-import { bench } from '../../runner/commands/bench.ts';
+import { main } from '../../runner/main.ts';
 
 describe('fitgrid bench', () => {
   it('prints one JSON object with every way, its figures and the speedups as positive numbers', async () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let printed = '';
+    let code: number;
     try {
-      await bench({ quick: true, json: true, epochs: 2 });
+      code = await main(['node', 'fitgrid', 'bench', '--quick', '--json', '--epochs', '2']);
+      printed = write.mock.calls.map((c) => String(c[0])).join('');
     } finally {
       write.mockRestore();
     }
-    const printed = write.mock.calls.map((c) => String(c[0])).join('');
+    expect(code).toBe(0);
     const report = JSON.parse(printed);
     expect(report.backend).toMatch(/^(wasm|cpu|tensorflow)$/);
     expect(report.epochs).toBe(2);

@@ -70,6 +70,13 @@ describe('fitgrid launch', () => {
     expect(printed.requests[1].input.dependsOn[0].jobId).toMatch(/^<jobId of fitgrid-smoke-/);
   });
 
+  it('still prints the plan on --dry-run when the store cannot be read', async () => {
+    store.list = async () => { throw new Error('getaddrinfo ENOTFOUND bucket.s3.amazonaws.com'); };
+    await launch(options({ dryRun: true }));
+    expect(lines.some((l) => /cannot read s3:\/\/bucket\/runs \(getaddrinfo ENOTFOUND.*every trial as missing/.test(l))).toBe(true);
+    expect(JSON.parse(lines.at(-1)!).requests).toHaveLength(2);
+  });
+
   it('reads the store, queue and job definitions from the stack outputs', async () => {
     cloudformation.on(DescribeStacksCommand, { StackName: 'Fitgrid' }).resolves({
       Stacks: [{ StackName: 'Fitgrid', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [

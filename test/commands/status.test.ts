@@ -29,6 +29,19 @@ describe('fitgrid status', () => {
     expect(batch.calls()).toHaveLength(0);
   });
 
+  it('takes statuses from the pack logs and reads only the trials they do not mention', async () => {
+    store.putJson('trials/t1-0.json', { status: 'failed' });
+    store.objects.set('sweeps/fake/logs/pack-1.jsonl', new TextEncoder().encode(
+      JSON.stringify({ event: 'trial', pack: 1, trialId: 't1-0', status: 'ok', seconds: 1 }) + '\n'));
+    const reads: string[] = [];
+    const get = store.get.bind(store);
+    store.get = async (key) => (reads.push(key), get(key));
+    await run();
+    expect(out[0]).toContain('store: 2 ok, 0 failed, 1 diverged, 1 missing of 4 trials');
+    expect(reads).not.toContain('trials/t1-0.json');
+    expect(reads).toContain('trials/t0-0.json');
+  });
+
   it('says when children failed after their retries and that a re-launch runs only the missing packs', async () => {
     store.putJson('sweeps/fake/jobs.json', { sweep: 'fake', launches: [launchRecord] });
     batch.on(DescribeJobsCommand).resolves({ jobs: [

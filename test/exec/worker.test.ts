@@ -122,3 +122,14 @@ describe('runWorker with a failing store', () => {
     await expect(runWorker({ store, sweep: 'fake', env: {}, trainPack: swallowing, loadDataset: fakeData })).rejects.toThrow('ECONNREFUSED');
   });
 });
+
+describe('the pack log', () => {
+  it('keeps the lines of an earlier attempt when a retry rewrites it', async () => {
+    const { store } = await setup(1, 2);
+    const failing = async () => { throw new Error('Host EC2 terminated'); };
+    await expect(runWorker({ store, sweep: 'fake', env: {}, trainPack: failing, loadDataset: fakeData })).rejects.toThrow();
+    await runWorker({ store, sweep: 'fake', env: {}, trainPack: fakeTrainer(), loadDataset: fakeData });
+    const events = text(store.objects.get('sweeps/fake/logs/pack-0.jsonl')).trim().split('\n').map((l) => JSON.parse(l).event);
+    expect(events).toEqual(['start', 'error', 'start', 'trial', 'trial', 'end', 'progress']);
+  });
+});

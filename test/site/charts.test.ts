@@ -50,10 +50,11 @@ describe('chart helpers', () => {
   });
 
   it('boundary overlays dashed variance contours only when the surface has a variance map', () => {
-    const cell = summary.cells[0];
+    const { variance: _, ...plain } = summary.cells[0].surface!;
+    const cell = { ...summary.cells[0], surface: plain };
     expect(svgOf(boundary(cell)).querySelectorAll('g[aria-label="contour"]').length).toBe(1);
-    const variance = cell.surface!.values.map((p) => p * (1 - p));
-    const doc = svgOf(boundary({ ...cell, surface: { ...cell.surface!, variance } }));
+    const variance = plain.values.map((p) => p * (1 - p));
+    const doc = svgOf(boundary({ ...cell, surface: { ...plain, variance } }));
     const contours = doc.querySelectorAll('g[aria-label="contour"]');
     expect(contours.length).toBe(2);
     expect(contours[1].getAttribute('stroke-dasharray')).toBe('3,2');

@@ -35,12 +35,9 @@ beforeAll(async () => {
   const imageSummary = summarize(images.manifest, images.results);
   const pixels = (k: number) => Array.from({ length: 64 }, (_, i) => ((i + k) % 9 === 0 ? 1 : 0));
   imageSummary.images = { width: 8, height: 8, channels: 1, samples: [0, 1, 2].map((k) => ({ label: k, pixels: pixels(k) })), augmented: { 'shift 0.1': [3, 4, 5].map(pixels) } };
-  // what the analysis stage adds: bias-variance, verdicts and their thresholds
-  imageSummary.cells.forEach((c, i) => {
-    c.biasVariance = { mse: { loss: 0.3 - 0.05 * i, bias: 0.1 + 0.02 * i, variance: 0.2 - 0.07 * i }, zeroOne: { loss: 0.2, bias: 0.1, variance: 0.1 } };
-    c.verdict = i === 0 ? { label: 'overfit', reason: 'variance 0.2 above 0.1' } : { label: 'good fit', reason: 'low bias and variance' };
-  });
-  imageSummary.thresholds = { bias: 0.1, variance: 0.1, unstable: 0.2 };
+  // a summary without the analysis stage's fields, to show the site hides what is absent
+  for (const c of imageSummary.cells) { delete c.biasVariance; delete c.verdict; delete c.effect; }
+  delete imageSummary.thresholds;
   const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
     [built, imageSite] = await Promise.all([
@@ -175,8 +172,9 @@ describe('the report site in a browser', () => {
         if (!seen.has(target)) queue.push(target);
       }
     }
-    // the crawl reaches every page: the nav pages and every trial page
-    expect(seen.size).toBe(pages.length + built.summary.counts.trials);
+    // the crawl reaches every page: the nav pages (bias-variance among them when analysed) and every trial page
+    const analysed = built.summary.cells.some((c) => c.biasVariance) ? 1 : 0;
+    expect(seen.size).toBe(pages.length + analysed + built.summary.counts.trials);
     for (const rel of seen) expect((await fetch(httpUrl(rel))).status, rel).toBe(200);
   });
 
@@ -218,17 +216,20 @@ describe('the report site in a browser', () => {
     await page.close();
   });
 
-  it('shows verdicts and the bias-variance page only when the analysis produced them', async () => {
-    const { page, problems } = await open(pathToFileURL(join(imageSite, 'index.html')).href);
+  it('shows verdicts and the bias-variance page when the analysis produced them, and hides them otherwise', async () => {
+    const { page, problems } = await open(fileUrl('index.html'));
     expect(await page.locator('#leaderboard th', { hasText: 'Verdict' }).count()).toBe(1);
-    expect(await page.locator('#leaderboard td.verdict-overfit').count()).toBe(1);
+    const verdicts = built.summary.cells.map((c) => c.verdict?.label ?? '—');
+    expect(await page.locator('#leaderboard tbody td:last-child').allTextContents()).toEqual(verdicts);
     await page.locator('nav a', { hasText: 'Bias-variance' }).click();
     await page.waitForURL(/bias-variance\.html$/);
+    const kinds = (['mse', 'zeroOne'] as const).filter((k) => built.summary.cells.some((c) => c.biasVariance?.[k]));
+    expect(kinds.length).toBeGreaterThan(0);
     // loss, bias and variance: a line each, per decomposition
-    expect(await page.locator('section.bias-variance svg g[aria-label="line"] path').count()).toBe(6);
-    expect(await page.locator('tbody tr').count()).toBe(4);
+    expect(await page.locator('section.bias-variance svg g[aria-label="line"] path').count()).toBe(3 * kinds.length);
+    expect(await page.locator('tbody tr').count()).toBe(built.summary.cells.length);
     expect(problems).toEqual([]);
-    await page.goto(fileUrl('index.html'));
+    await page.goto(pathToFileURL(join(imageSite, 'index.html')).href);
     expect(await page.locator('nav a', { hasText: 'Bias-variance' }).count()).toBe(0);
     expect(await page.locator('#leaderboard th', { hasText: 'Verdict' }).count()).toBe(0);
     await page.close();

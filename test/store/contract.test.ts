@@ -109,3 +109,20 @@ test('the folder store leaves no temporary files behind and lists none in flight
   await Promise.all(Array.from({ length: 20 }, (_, i) => store.put(`trials/t${i % 5}.json`, 'x'.repeat(10_000), { ifAbsent: i % 2 === 0 })));
   expect(await readdir(path.join(folderRoot, 'tmp-check', 'trials'))).toEqual(['t0.json', 't1.json', 't2.json', 't3.json', 't4.json']);
 });
+
+test('a store folder that cannot be created is a one-line UserError naming the path and reason', async () => {
+  const file = path.join(folderRoot, 'a-file');
+  await (await import('node:fs/promises')).writeFile(file, 'x');
+  const store = await openStore(path.join(file, 'store'));
+  const error = await store.put('trials/a.json', '{}').catch((e: unknown) => e);
+  expect(error).toMatchObject({ name: 'UserError', exitCode: 1 });
+  expect((error as Error).message).toMatch(new RegExp(`^cannot write to the store folder ${file}/store \\(ENOTDIR: not a directory`));
+  expect((error as Error).message).not.toContain('\n');
+});
+
+test('openStore accepts a path, a file:// URL and s3://, and refuses other schemes', async () => {
+  expect((await openStore(path.join(folderRoot, 'x'))).url).toBe(`file://${folderRoot}/x`);
+  expect((await openStore(`file://${folderRoot}/y`)).url).toBe(`file://${folderRoot}/y`);
+  expect((await openStore('s3://bucket/a/b')).url).toBe('s3://bucket/a/b/');
+  await expect(openStore('gs://bucket/x')).rejects.toThrow(/Expected `--store` to be a folder or s3:\/\/bucket\/prefix, got gs:\/\/bucket\/x/);
+});

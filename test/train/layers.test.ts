@@ -5,6 +5,7 @@ import { initialWeights, trainPackLayers, trainTrialLayers } from '../../runner/
 import { weightShapes } from '../../runner/train/layers-model.ts';
 import type { TrialResult } from '../../runner/train/types.ts';
 import type { MlpModel } from '../../runner/grid/types.ts';
+import { bootstrapIndices } from '../../runner/data/split.ts';
 import { moons, stripes, trial } from './fixtures.ts';
 
 const small: MlpModel = { kind: 'mlp', hidden: [16], activation: 'relu' };
@@ -109,6 +110,12 @@ describe('trainTrialLayers', () => {
     expect(a.status).toBe('ok');
     expect(a.history.loss).toEqual(b.history.loss);
     expect(a.history.loss).not.toEqual(r.history.loss);
+  });
+
+  test('trains a bootstrap replicate on its resample and records those points', async () => {
+    const r = await trainTrialLayers(trial({ epochs: 2, model: small, replicate: 1 }), data);
+    const idx = bootstrapIndices(data.train.x.length, 1);
+    expect(r.points!.train).toEqual(idx.map((i) => [data.train.x[i]![0], data.train.x[i]![1], data.train.y[i]]));
   });
 
   test('leaves no tensors behind', async () => {

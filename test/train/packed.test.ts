@@ -41,7 +41,7 @@ describe('the packed engine', () => {
     }
   });
 
-  it('draws dropout and augmentation per trial, with the same distribution over seeds as the layers engine', async () => {
+  it('draws dropout and augmentation per trial from the same streams as the layers engine, so runs and their spread over seeds agree', async () => {
     const seeds = [0, 1, 2, 3, 4, 5];
     const trials = seeds.map((seed) => trial({ seed, epochs: 40, dropout: 0.5, augmentation: { jitter: 0.1 } }));
     const packed = await trainPackPacked(trials, data, { sweep: 't' });
@@ -49,6 +49,8 @@ describe('the packed engine', () => {
     const p = packed.map((r) => r.final.val_loss);
     const l = layers.map((r) => r.final.val_loss);
     expect(Math.abs(mean(p) - mean(l))).toBeLessThan(Math.max(std(p), std(l)));
+    // Both engines draw masks, jitter and order from the trial's own streams: they agree run by run.
+    for (const [i, r] of packed.entries()) expect(maxRelativeError(r.history.val_loss, layers[i]!.history.val_loss)).toBeLessThan(1e-5);
     // Each seed draws its own masks: the runs differ from one another.
     expect(new Set(p.map((v) => v.toFixed(6))).size).toBe(seeds.length);
     // and from the same trial without dropout
@@ -79,8 +81,13 @@ describe('the packed engine', () => {
     expect(results[1]!.history.loss).toHaveLength(10);
   });
 
-  it('gives every result a surface, validation probabilities and the points it trained on', async () => {
-    const [r] = await trainPackPacked([trial({ epochs: 3 })], data, { sweep: 's' });
+  it('gives every result a surface, validation probabilities and the points it trained on, and leaves no tensor behind', async () => {
+    const { initBackend } = await import('../../runner/train/backend.ts');
+    const { tf } = await initBackend();
+    await trainPackPacked([trial({ epochs: 2, patience: 1 })], data, { sweep: 's' });
+    const before = tf.memory().numTensors;
+    const [r] = await trainPackPacked([trial({ epochs: 3 }), trial({ epochs: 3, patience: 1, dropout: 0.5 })], data, { sweep: 's' });
+    expect(tf.memory().numTensors).toBe(before);
     expect(r!.sweep).toBe('s');
     expect(r!.valProba).toHaveLength(data.val.x.length);
     expect(r!.surface!.values).toHaveLength(80 * 80);

@@ -72,6 +72,14 @@ describe('trainPack', () => {
     expect(stderr).not.toHaveBeenCalled();
   });
 
+  test('lets a failure to keep a result propagate instead of retraining', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const sink = vi.fn(() => { throw new Error('store is read-only'); });
+    await expect(trainPack([trial({ epochs: 2, model: mlp })], moons(), { sweep: 's', engine: 'packed', onResult: sink })).rejects.toThrow('store is read-only');
+    expect(sink).toHaveBeenCalledTimes(1);
+    expect(stderr).not.toHaveBeenCalled();
+  });
+
   test('returns nothing for an empty pack', async () => {
     expect(await trainPack([], moons(), { sweep: 's' })).toEqual([]);
   });

@@ -4,8 +4,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cc="${CC_WASM:-$(command -v clang-14 || command -v clang)}"
-out="$here/kernel.wasm"
-if [[ "${1:-}" == "--check" ]]; then out="$(mktemp --suffix=.wasm)"; trap 'rm -f "$out"' EXIT; fi
+# Always build into a temporary file: a failed build must not remove the shipped kernel.wasm.
+out="$(mktemp --suffix=.wasm)"
+trap 'rm -f "$out"' EXIT
 
 # -ffile-prefix-map and no debug info keep the output independent of where the tree lives.
 "$cc" --target=wasm32 -O3 -msimd128 -nostdlib -ffreestanding -fno-builtin \
@@ -18,5 +19,6 @@ if [[ "${1:-}" == "--check" ]]; then
   if cmp -s "$out" "$here/kernel.wasm"; then echo "kernel.wasm matches kernel.c"; else
     echo "kernel.wasm is out of date: run npm run build:kernel" >&2; exit 1; fi
 else
-  echo "built $(realpath --relative-to="$PWD" "$out") ($(stat -c %s "$out") bytes)"
+  cp "$out" "$here/kernel.wasm.tmp" && mv "$here/kernel.wasm.tmp" "$here/kernel.wasm"
+  echo "built $(realpath --relative-to="$PWD" "$here/kernel.wasm") ($(stat -c %s "$here/kernel.wasm") bytes)"
 fi

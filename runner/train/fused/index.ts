@@ -12,8 +12,9 @@ import type { KernelResult } from './kernel.d.mts';
 /**
  * The fused engine: each training (a trial, or the trials of a patience group, which share one
  * run and keep snapshots at their best epochs) runs start to finish inside the WebAssembly
- * kernel, on one worker thread per core. Trials it cannot train (augmentations other than
- * jitter) are left out and the pack throws after the rest, so train-pack hands them to layers.
+ * kernel, on one worker thread per core. Trials it cannot train (image augmentations, more
+ * than 64 classes) are left out and the pack throws after the rest, so train-pack hands them
+ * to layers.
  */
 export const trainPackFused: TrainPack = async (trials, data, options) => {
   const threads = threadCount();

@@ -9,14 +9,17 @@ const ACTIVATIONS = { relu: 0, tanh: 1, sigmoid: 2 } as const;
 /** kernel.c's row_loss keeps per-class probabilities in a fixed buffer. */
 export const MAX_CLASSES = 64;
 
-/** Why the kernel cannot train this trial, or null when it can. */
+/** Why the kernel cannot train this trial (train-pack then hands it to layers), or null when it can. */
 export function unsupported(trial: Trial, data: Dataset): string | null {
   const { model, augmentation } = trial.config;
   if (model.kind !== 'mlp') return 'the fused kernel trains MLPs only';
   if (model.hidden.length > 15) return 'the fused kernel takes at most 15 hidden layers';
   if (data.classNames.length > MAX_CLASSES) return `the fused kernel takes at most ${MAX_CLASSES} classes`;
-  const other = Object.keys(augmentation ?? {}).filter((k) => k !== 'jitter');
-  if (other.length) return `the fused kernel draws jitter only, not ${other.join(', ')}`;
+  const features = data.inputShape.reduce((a, b) => a * b, 1);
+  const other = Object.entries(augmentation ?? {}).filter(([k, v]) => !['jitter', 'scale', 'rotation'].includes(k) && v);
+  if (other.length) return `the fused kernel draws jitter, scale and rotation only, not ${other.map(([k]) => k).join(', ')}`;
+  if (augmentation?.rotation && features !== 2) return 'rotation needs 2-D points';
+  if ((augmentation?.rotation || augmentation?.scale) && features > 256) return 'the fused kernel scales and rotates at most 256 features';
   return null;
 }
 
@@ -48,7 +51,8 @@ export function kernelJob(trial: Trial, training: Training, data: Dataset, train
   const fcfg = Float64Array.from([
     opt.learningRate, opt.kind === 'adam' ? opt.beta1 : 0, opt.kind === 'adam' ? opt.beta2 : 0,
     opt.kind === 'adam' ? opt.epsilon : 0, opt.kind === 'sgd' ? opt.momentum : 0,
-    l2, augmentation?.jitter ?? 0, rule.minDelta, ...model.hidden.map((_, i) => rateAt(dropout, i)),
+    l2, augmentation?.jitter ?? 0, rule.minDelta, augmentation?.scale ?? 0, augmentation?.rotation ?? 0,
+    ...model.hidden.map((_, i) => rateAt(dropout, i)),
   ]);
   const xTrain = flat(train.x, features);
   const xVal = flat(data.val.x, features);

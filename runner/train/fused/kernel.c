@@ -108,6 +108,15 @@ static f32 fg_tanh(f32 z) {
   return (f32)(x < 0 ? -t : t);
 }
 
+/* sin and cos of |a| <= pi: Taylor series at a/4, then the double-angle formulas twice */
+static void fg_sincos(f64 a, f64 *s, f64 *c) {
+  f64 x = a * 0.25, x2 = x * x;
+  f64 sn = x * (1 - x2 / 6 * (1 - x2 / 20 * (1 - x2 / 42 * (1 - x2 / 72 * (1 - x2 / 110 * (1 - x2 / 156 * (1 - x2 / 210)))))));
+  f64 cs = 1 - x2 / 2 * (1 - x2 / 12 * (1 - x2 / 30 * (1 - x2 / 56 * (1 - x2 / 90 * (1 - x2 / 132 * (1 - x2 / 182 * (1 - x2 / 240)))))));
+  for (int k = 0; k < 2; k++) { f64 s2 = 2 * sn * cs, c2 = cs * cs - sn * sn; sn = s2; cs = c2; }
+  *s = sn; *c = cs;
+}
+
 /* ---------- random streams: xoshiro128+ seeded through splitmix64 ---------- */
 
 typedef struct { uint32_t s[4]; } rng_t;
@@ -174,6 +183,12 @@ static void dropout(rng4_t *r, int n, f32 keep, f32 inv_keep, f32 *restrict h, f
   wasm_v128_store(r->s[0], s0); wasm_v128_store(r->s[1], s1); wasm_v128_store(r->s[2], s2); wasm_v128_store(r->s[3], s3);
 }
 
+/* uniform in [0, 1) with 53 random bits */
+static f64 rng_uniform53(rng_t *r) {
+  uint32_t a = rng_next(r) >> 5, b = rng_next(r) >> 6;
+  return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
+}
+
 static uint32_t rng_below(rng_t *r, uint32_t n) { return (uint32_t)(((uint64_t)rng_next(r) * n) >> 32); }
 
 /* standard normal, Marsaglia's polar method (needs only log and sqrt) */
@@ -230,6 +245,7 @@ enum { ACT_RELU = 0, ACT_TANH = 1, ACT_SIGMOID = 2 };
 enum { OPT_ADAM = 0, OPT_SGD = 1 };
 #define MAX_LAYERS 16
 #define EPS 1e-7
+#define MAX_AUG_FEATURES 256 /* scale/rotation augmentation: at most this many features */
 
 /* Integer configuration, laid out by the caller (index.ts / worker.mjs) in this order. */
 enum {
@@ -237,7 +253,7 @@ enum {
   C_NPATIENCE, C_RESTORE, C_SEED_LO, C_SEED_HI, C_WIDTHS /* then C_HIDDEN widths */
 };
 /* Real configuration (float64). */
-enum { F_LR, F_BETA1, F_BETA2, F_EPSILON, F_MOMENTUM, F_L2, F_JITTER, F_MIN_DELTA, F_DROPOUT /* then C_HIDDEN rates */ };
+enum { F_LR, F_BETA1, F_BETA2, F_EPSILON, F_MOMENTUM, F_L2, F_JITTER, F_MIN_DELTA, F_SCALE, F_ROTATION, F_DROPOUT /* then C_HIDDEN rates */ };
 
 typedef struct {
   int layers;              /* dense layers: hidden + output */
@@ -568,7 +584,7 @@ EXPORT(train) int32_t fg_train(const int32_t *cfg, const f64 *fcfg, const int32_
   const int batch = cfg[C_BATCH] < ntrain ? cfg[C_BATCH] : ntrain;
   const int np = cfg[C_NPATIENCE], restore = cfg[C_RESTORE];
   const f32 l2 = (f32)fcfg[F_L2], jitter = (f32)fcfg[F_JITTER];
-  const f64 min_delta = fcfg[F_MIN_DELTA];
+  const f64 min_delta = fcfg[F_MIN_DELTA], scale = fcfg[F_SCALE], rotation = fcfg[F_ROTATION];
   int maxw = 0;
   for (int l = 0; l <= L; l++) if (n.w[l] > maxw) maxw = n.w[l];
 
@@ -585,6 +601,13 @@ EXPORT(train) int32_t fg_train(const int32_t *cfg, const f64 *fcfg, const int32_
   int32_t *order = fg_alloc(4 * ntrain + 16);
   f32 *vz = fg_alloc(4 * nval + 16);
   const int mlp1 = is_mlp1(&n);
+  /* the centre scale and rotation act about: the training set's mean */
+  f64 centre[MAX_AUG_FEATURES];
+  for (int i = 0; i < MAX_AUG_FEATURES; i++) centre[i] = 0; /* a loop: `= {0}` would call memset, which there is none of */
+  if (scale > 0 || rotation > 0) {
+    for (int r = 0; r < ntrain; r++) for (int i = 0; i < nin; i++) centre[i] += xtrain[r * nin + i];
+    for (int i = 0; i < nin; i++) centre[i] /= ntrain;
+  }
   fill(nw, 0, m1); fill(nw, 0, m2);
   for (int i = 0; i < ntrain; i++) order[i] = i;
 
@@ -621,10 +644,24 @@ EXPORT(train) int32_t fg_train(const int32_t *cfg, const f64 *fcfg, const int32_
     for (int start = 0; start < ntrain; start += batch) {
       const int B = ntrain - start < batch ? ntrain - start : batch;
       /* ---- forward (training mode) ---- */
+      /* augmentation as runner/data/augment.ts defines it: scale and (2-D) rotation about the
+         training set's centre, then Gaussian jitter on every feature */
       for (int b = 0; b < B; b++) {
         const f32 *src = xtrain + order[start + b] * nin;
         f32 *dst = h[0] + b * nin;
-        for (int i = 0; i < nin; i++) dst[i] = jitter > 0 ? src[i] + jitter * rng_normal(&rng, &spare, &has_spare) : src[i];
+        if (scale > 0 || rotation > 0) {
+          f64 factor = scale > 0 ? 1 - scale + 2 * scale * rng_uniform53(&rng) : 1;
+          f64 p[MAX_AUG_FEATURES];
+          for (int i = 0; i < nin; i++) p[i] = centre[i] + ((f64)src[i] - centre[i]) * factor;
+          if (rotation > 0) {
+            f64 sn, cs, dx = p[0] - centre[0], dy = p[1] - centre[1];
+            fg_sincos((-rotation + 2 * rotation * rng_uniform53(&rng)) * 0.017453292519943295, &sn, &cs);
+            p[0] = centre[0] + dx * cs - dy * sn;
+            p[1] = centre[1] + dx * sn + dy * cs;
+          }
+          for (int i = 0; i < nin; i++) dst[i] = (f32)p[i];
+        } else for (int i = 0; i < nin; i++) dst[i] = src[i];
+        if (jitter > 0) for (int i = 0; i < nin; i++) dst[i] += jitter * rng_normal(&rng, &spare, &has_spare);
       }
       if (mlp1) {
         const int H = n.w[1];

@@ -19,14 +19,20 @@ export async function runJobs<T>(jobs: { tag: T; job: KernelJob }[], threads: nu
   const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) },
     () => new Worker(new URL('./worker.mjs', import.meta.url)));
   let next = 0;
+  let failed = false;
   try {
     await Promise.all(workers.map(async (worker) => {
-      while (next < jobs.length) {
+      while (next < jobs.length && !failed) {
         if (signal?.aborted) throw signal.reason ?? new Error('aborted');
         const { tag, job } = jobs[next++]!;
         const started = performance.now();
-        const result = await runOne(worker, job);
-        await onDone({ tag, result, seconds: (performance.now() - started) / 1000 });
+        try {
+          const result = await runOne(worker, job);
+          await onDone({ tag, result, seconds: (performance.now() - started) / 1000 });
+        } catch (e) {
+          failed = true; // the other threads stop taking jobs
+          throw e;
+        }
       }
     }));
   } finally {

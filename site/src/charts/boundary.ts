@@ -17,13 +17,15 @@ export function boundary(cell: CellSummary, o: { width?: number } = {}): string 
   const grid = { width: s.n, height: s.n, x1: s.x0 - dx, x2: s.x1 + dx, y1: s.y0 - dy, y2: s.y1 + dy };
   const pts = (which: 'train' | 'val') => (cell.points?.[which] ?? []).map(([x, y, label]) => ({ x, y, label }));
   const width = o.width ?? 300;
+  const vmax = s.variance ? Math.max(0, ...s.variance.filter(Number.isFinite)) : 0;
   const svg = plotElement({
     width, height: Math.round(width * 0.8), marginLeft: 36,
     x: { label: 'Feature x₀', domain: [grid.x1, grid.x2] },
     y: { label: 'Feature x₁', domain: [grid.y1, grid.y2] },
     marks: [
       ...(s.values.some((v) => v > 1) ? [] : [Plot.contour(s.values, { ...grid, thresholds: [0.5], stroke: 'black', strokeWidth: 1.2, fill: null })]),
-      ...(s.variance ? [Plot.contour(s.variance, { ...grid, thresholds: 4, stroke: '#CC79A7', strokeDasharray: '3,2', strokeWidth: 1, fill: null })] : []),
+      // relative levels: absolute ones either hug the frame (near zero) or miss a small variance
+      ...(s.variance && vmax > 0 ? [Plot.contour(s.variance, { ...grid, thresholds: [0.35 * vmax, 0.7 * vmax], stroke: '#CC79A7', strokeDasharray: '3,2', strokeWidth: 1.3, fill: null })] : []),
       ...[0, 1].flatMap((k) => [
         Plot.dot(pts('train').filter((d) => d.label === k), { x: 'x', y: 'y', symbol: classSymbol[k], r: 3.2, fill: classColor[k], stroke: 'black', strokeWidth: 0.7, title: () => `training point, class ${k}` }),
         Plot.dot(pts('val').filter((d) => d.label === k), { x: 'x', y: 'y', symbol: classSymbol[k], r: 2.6, fill: 'none', stroke: classColor[k] === okabeIto[4] ? '#8a5a00' : '#003d66', strokeWidth: 1, title: () => `validation point, class ${k}` }),

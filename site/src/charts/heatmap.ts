@@ -1,5 +1,6 @@
 import type { Stat, SweepSummary } from '../lib/summary.ts';
 import { Plot, render } from './plot.ts';
+import type { ColorScheme } from '@observablehq/plot';
 
 const dropoutText = (d: number | number[]) => (Array.isArray(d) ? `[${d.join(', ')}]` : String(d));
 const patienceText = (p: number | null) => (p === null ? 'no early stopping' : `patience ${p}`);
@@ -8,7 +9,7 @@ const patienceText = (p: number | null) => (p === null ? 'no early stopping' : `
  * A metric across l2 (rows) × dropout (columns), faceted by augmentation × patience; each square
  * shows the mean and, with more than one seed, the 95% interval's half-width.
  */
-export function heatmap(s: SweepSummary, pick: (st: SweepSummary['cells'][number]['stats']) => Stat, label: string, scheme = 'cividis'): string {
+export function heatmap(s: SweepSummary, pick: (st: SweepSummary['cells'][number]['stats']) => Stat, label: string, scheme: ColorScheme = 'cividis'): string {
   const data = s.cells.map((c) => {
     const st = pick(c.stats);
     const ok = st && Number.isFinite(st.mean);
@@ -20,6 +21,10 @@ export function heatmap(s: SweepSummary, pick: (st: SweepSummary['cells'][number
       title: `${c.label}\n${label}: ${ok ? st.mean.toPrecision(4) : 'no finished trials'}${half > 0 ? ` (95% CI ±${half.toPrecision(3)}, ${st.n} seeds)` : ''}`,
     };
   });
+  // text colour by the square's lightness: cividis is dark at the low end
+  const means = data.map((d) => d.mean).filter(Number.isFinite);
+  const [lo, hi] = [Math.min(...means), Math.max(...means)];
+  const ink = (d: { mean: number }) => (Number.isFinite(d.mean) && (hi === lo || (d.mean - lo) / (hi - lo) < 0.55) ? 'white' : 'black');
   const aug = s.axes.augmentation.length ? s.axes.augmentation : [...new Set(data.map((d) => d.augmentation))];
   const pat = (s.axes.patience.length ? s.axes.patience : [...new Set(s.cells.map((c) => c.axes.patience))]).map(patienceText);
   const columns = Math.max(1, s.axes.dropout.length) * aug.length;
@@ -31,10 +36,10 @@ export function heatmap(s: SweepSummary, pick: (st: SweepSummary['cells'][number
     fx: { label: 'Augmentation', domain: aug },
     fy: { label: null, domain: pat },
     // quantized: a continuous ramp legend needs a canvas, which build-time rendering has not got
-    color: { type: 'quantize', n: 7, scheme, label, legend: true },
+    color: { type: 'quantize', n: 5, scheme, label, legend: true, width: 380, tickFormat: '.3~g' } as Plot.ScaleOptions,
     marks: [
       Plot.cell(data, { x: 'dropout', y: 'l2', fx: 'augmentation', fy: 'patience', fill: 'mean', inset: 1, title: 'title' }),
-      Plot.text(data, { x: 'dropout', y: 'l2', fx: 'augmentation', fy: 'patience', text: 'text', fill: 'black', stroke: 'white', strokeWidth: 3, fontSize: 10, lineHeight: 1.1 }),
+      Plot.text(data, { x: 'dropout', y: 'l2', fx: 'augmentation', fy: 'patience', text: 'text', fill: ink, fontSize: 10, lineHeight: 1.1 }),
     ],
   });
 }

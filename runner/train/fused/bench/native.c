@@ -24,7 +24,7 @@ int main(int argc, char **argv) {
     }
   }
   int32_t cfg[] = {2, 1, 1, 0, 30, 70, 32, epochs, 0, 1, 1, 1, 7, 0, hidden};
-  f64 fcfg[] = {1e-3, 0.9, 0.999, 1e-7, 0, 0, jitter, 0, dropout_rate};
+  f64 fcfg[] = {1e-3, 0.9, 0.999, 1e-7, 0, 0, jitter, 0, 0, 0, dropout_rate};
   int32_t patience[] = {-1}, stops[2];
   int nw = fg_weight_count(cfg);
   f32 *w0 = malloc(4 * nw), *W = malloc(4 * nw), *hist = malloc(16 * epochs), *snaps = malloc(4 * nw);

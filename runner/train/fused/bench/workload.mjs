@@ -20,8 +20,8 @@ export function workloadW(epochs, dropout = 0, jitter = 0, hidden = 500) {
   for (let i = 0; i < hidden; i++) weights[3 * hidden + i] = (2 * rand() - 1) * lim1;
   // cfg: in, out, hidden layers, act, ntrain, nval, batch, epochs, opt, shuffle, npatience, restore, seedLo, seedHi, widths...
   const cfg = Int32Array.from([2, 1, 1, 0, 30, 70, 32, epochs, 0, 1, 1, 1, 7, 0, hidden]);
-  // fcfg: lr, beta1, beta2, epsilon, momentum, l2, jitter, minDelta, dropout...
-  const fcfg = Float64Array.from([1e-3, 0.9, 0.999, 1e-7, 0, 0, jitter, 0, dropout]);
+  // fcfg: lr, beta1, beta2, epsilon, momentum, l2, jitter, minDelta, scale, rotation, dropout...
+  const fcfg = Float64Array.from([1e-3, 0.9, 0.999, 1e-7, 0, 0, jitter, 0, 0, 0, dropout]);
   const fwd = (n) => n * (2 * 2 * hidden + 2 * hidden + 2 * hidden);
   // forward train + val, backward (two weight gradients, one input delta), Adam ≈ 12 flops per weight
   const flopsPerEpoch = fwd(30) + fwd(70) + 30 * (2 * 2 * hidden + 2 * hidden + 2 * hidden) + 12 * nw;
