@@ -1,6 +1,17 @@
 import type { App } from 'aws-cdk-lib';
 import { defaultSettings, type FitgridSettings } from './stack.ts';
 
+const envNames: Record<keyof FitgridSettings, string> = {
+  instanceTypes: 'FITGRID_INFRA_INSTANCE_TYPES',
+  maxvCpus: 'FITGRID_INFRA_MAX_VCPUS',
+  spot: 'FITGRID_INFRA_SPOT',
+  imageTag: 'FITGRID_INFRA_IMAGE_TAG',
+  prefix: 'FITGRID_INFRA_PREFIX',
+  workerVcpus: 'FITGRID_INFRA_WORKER_VCPUS',
+  workerMemoryMiB: 'FITGRID_INFRA_WORKER_MEMORY_MIB',
+  site: 'FITGRID_INFRA_SITE',
+};
+
 /**
  * Settings from CDK context (`-c fitgrid:instanceTypes=g5.xlarge,g5.2xlarge`,
  * `-c fitgrid:spot=true`, `-c fitgrid:maxvCpus=128`, …) or FITGRID_INFRA_* environment variables.
@@ -9,7 +20,7 @@ export function settingsFrom(app: App, env: NodeJS.ProcessEnv = process.env): Fi
   const raw = (name: keyof FitgridSettings): string | undefined => {
     const fromContext = app.node.tryGetContext(`fitgrid:${name}`);
     if (fromContext !== undefined) return String(fromContext);
-    return env[`FITGRID_INFRA_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`];
+    return env[envNames[name]];
   };
   const number = (name: keyof FitgridSettings, fallback: number) => {
     const v = raw(name);

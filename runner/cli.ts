@@ -31,7 +31,7 @@ export function buildCli(): Command {
     .command('validate')
     .description('check a grid file and count its trials and cells')
     .argument('<grid>', 'grid file (YAML)')
-    .action(async (grid: string) => (await import('./commands/validate.ts')).validate({ grid }));
+    .action(async (grid: string) => void (await (await import('./commands/validate.ts')).validate({ grid })));
 
   program
     .command('plan')
@@ -39,14 +39,14 @@ export function buildCli(): Command {
     .argument('<grid>', 'grid file (YAML)')
     .option('--store <store>', 'results store: a folder or s3://bucket/prefix', defaultStore)
     .option('--pack-size <n>', 'most trials trained together in one pack', int('pack-size', 1))
-    .action(async (grid: string, o) => (await import('./commands/plan.ts')).plan({ grid, ...o }));
+    .action(async (grid: string, o) => void (await (await import('./commands/plan.ts')).plan({ grid, ...o })));
 
   program
     .command('data')
     .description("write the grid's dataset as CSV (features, label, split), exactly what will be trained on")
     .argument('<grid>', 'grid file (YAML)')
     .option('--out <file>', 'output file (default: standard output)')
-    .action(async (grid: string, o) => (await import('./commands/data.ts')).data({ grid, ...o }));
+    .action(async (grid: string, o) => void (await (await import('./commands/data.ts')).data({ grid, ...o })));
 
   program
     .command('run')
@@ -58,7 +58,7 @@ export function buildCli(): Command {
     .addOption(engineOption())
     .option('--report', 'build the report site when training ends')
     .option('--out <dir>', 'with --report: where to write the site')
-    .action(async (grid: string, o) => (await import('./commands/run.ts')).run({ grid, ...o }));
+    .action(async (grid: string, o) => void (await (await import('./commands/run.ts')).run({ grid, ...o })));
 
   program
     .command('worker')
@@ -67,7 +67,7 @@ export function buildCli(): Command {
     .option('--sweep <name>', 'sweep name', process.env.FITGRID_SWEEP)
     .option('--pack <i>', 'pack index (default: AWS_BATCH_JOB_ARRAY_INDEX, else 0)', int('pack'))
     .addOption(engineOption())
-    .action(async (o) => (await import('./commands/worker.ts')).worker(o));
+    .action(async (o) => void (await (await import('./commands/worker.ts')).worker(o)));
 
   program
     .command('report')
@@ -76,7 +76,7 @@ export function buildCli(): Command {
     .option('--store <store>', 'results store: a folder or s3://bucket/prefix', defaultStore)
     .option('--out <dir>', 'where to write the site (default: <store>/sweeps/<sweep>/site)')
     .option('--publish [url]', 'upload the site to s3://bucket/prefix/ (default: the sweep\'s site/ in the store)')
-    .action(async (sweep: string, o) => (await import('./commands/report.ts')).report({ sweep, ...o }));
+    .action(async (sweep: string, o) => void (await (await import('./commands/report.ts')).report({ sweep, ...o })));
 
   program
     .command('serve')
@@ -85,7 +85,7 @@ export function buildCli(): Command {
     .option('--store <store>', 'results store folder', defaultStore)
     .option('--dir <dir>', 'a built site folder (default: <store>/sweeps/<sweep>/site)')
     .option('--port <n>', 'port (default: any free one)', int('port'))
-    .action(async (sweep: string, o) => (await import('./commands/serve.ts')).serve({ sweep, ...o }));
+    .action(async (sweep: string, o) => void (await (await import('./commands/serve.ts')).serve({ sweep, ...o })));
 
   program
     .command('bench')
@@ -93,7 +93,7 @@ export function buildCli(): Command {
     .option('--quick', 'fewer epochs and trials: under a minute')
     .option('--json', 'print the figures as one JSON object')
     .option('--epochs <n>', 'epochs per trial', int('epochs', 1))
-    .action(async (o) => (await import('./commands/bench.ts')).bench(o));
+    .action(async (o) => void (await (await import('./commands/bench.ts')).bench(o)));
 
   program
     .command('launch')
@@ -110,7 +110,7 @@ export function buildCli(): Command {
     .option('--price <usdPerGpuHour>', 'price of one GPU-hour, for the estimate', num('price'), 0.526)
     .option('--backend <backend>', 'FITGRID_BACKEND for the workers', 'tensorflow')
     .option('--dry-run', 'print every request as JSON and send nothing')
-    .action(async (grid: string, o) => (await import('./commands/launch.ts')).launch({ grid, ...o }));
+    .action(async (grid: string, o) => void (await (await import('./commands/launch.ts')).launch({ grid, ...o })));
 
   program
     .command('status')
@@ -119,7 +119,7 @@ export function buildCli(): Command {
     .option('--store <store>', 'results store', defaultStore)
     .option('--watch', 'refresh until every job has ended')
     .option('--interval <seconds>', 'with --watch', int('interval', 1), 30)
-    .action(async (sweep: string, o) => (await import('./commands/status.ts')).status({ sweep, ...o }));
+    .action(async (sweep: string, o) => void (await (await import('./commands/status.ts')).status({ sweep, ...o })));
 
   program
     .command('pull')
@@ -127,7 +127,7 @@ export function buildCli(): Command {
     .argument('<sweep>', 'sweep name')
     .requiredOption('--store <store>', 'source store, e.g. s3://bucket/prefix')
     .option('--to <dir>', 'destination folder store', defaultStore)
-    .action(async (sweep: string, o) => (await import('./commands/pull.ts')).pull({ sweep, ...o }));
+    .action(async (sweep: string, o) => void (await (await import('./commands/pull.ts')).pull({ sweep, ...o })));
 
   return program;
 }

@@ -86,7 +86,8 @@ function decompose(ok: TrialResult[], grid: Grid): CellDecomposition | undefined
 function surfaceVariance(ok: TrialResult[], classes: number): number[] | undefined {
   const surfaces = ok.filter((r) => r.surface).map((r) => r.surface!.values);
   if (surfaces.length < 2 || surfaces.some((s) => s.length !== surfaces[0].length)) return undefined;
-  return pointVariance(surfaces, classes <= 2 ? 'mse' : '0-1');
+  // display-only: six decimals halve its share of summary.json and change no contour
+  return pointVariance(surfaces, classes <= 2 ? 'mse' : '0-1').map((v) => Math.round(v * 1e6) / 1e6);
 }
 
 /** CV over seeds of each seed's mean val loss (its bootstrap replicates averaged first). */

@@ -60,7 +60,7 @@ export function verdict(input: VerdictInput, ctx: VerdictContext): { label: Verd
   if (input.ok === 0) {
     return { label: 'failed', reason: `no finished trial (${input.failed} failed, ${input.diverged} diverged)` };
   }
-  const f = (x: number) => fmt(x);
+  const f = fmt;
   const context = `train acc ${f(input.trainAcc)}, val loss ${f(input.valLoss)}${input.valLossRise > 0.005 ? ` rose ${f(input.valLossRise)} above its minimum` : ''}`;
   if (input.seedCv > t.unstable) {
     return { label: 'unstable', reason: `${context}; seeds disagree: val loss CV ${f(input.seedCv)} > ${t.unstable}` };
@@ -80,7 +80,7 @@ export function verdict(input: VerdictInput, ctx: VerdictContext): { label: Verd
 }
 
 function varianceSignal(input: VerdictInput): { share: number; signal: string } {
-  const f = (x: number) => fmt(x);
+  const f = fmt;
   const varianceShare = input.replicates > 1 ? input.variance / input.loss : NaN;
   const riseShare = Math.max(0, input.valLossRise) / input.valLoss;
   const measured = `variance ${f(input.variance)} is ${f(varianceShare)} of loss ${f(input.loss)}`;

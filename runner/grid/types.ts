@@ -93,9 +93,9 @@ export interface PartialConfig {
 }
 
 export interface VerdictThresholds {
-  /** A cell is "underfit" when its bias exceeds the best cell's by this fraction (or the noise floor). */
+  /** A cell is "underfit" when its bias exceeds the best cell's by this fraction (or this fraction of chance level's). */
   bias: number;
-  /** "overfit" when variance (or the train/val gap) exceeds this fraction of the loss. */
+  /** "overfit" when variance (without bootstrap: the val loss's rise above its minimum) exceeds this fraction of the loss. */
   variance: number;
   /** "unstable" when the seeds' coefficient of variation of val loss exceeds this. */
   unstable: number;

@@ -1,34 +1,43 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { Trial } from '../grid/types.ts';
-import type { Dataset } from '../data/types.ts';
+import type { Dataset, Split } from '../data/types.ts';
 import { streamFor, streamSeed, type Stream } from '../data/streams.ts';
 import { augmenter } from '../data/augment.ts';
 import type { TrainPack } from './engine.ts';
 import type { History, TrialResult } from './types.ts';
 import { initBackend, type BackendInfo } from './backend.ts';
-import { createStopWatcher } from './early-stopping.ts';
+import { createStopWatcher, type StopRule } from './early-stopping.ts';
+import { createSnapshotTracker, keptWeights, planTrainings, stopRule, truncateHistory, type Training } from './replay.ts';
 import { MaskStream } from './packed-random.ts';
 import { buildModel, glorotWeights, makeOptimizer, outputUnits, weightShapes, type ModelPlan } from './layers-model.ts';
-import { accuracy, buildResult, crossEntropy, failedResult, surfaceGrid, toClassProba, trainingSet } from './result.ts';
+import { accuracy, buildResult, crossEntropy, failedResult, surfaceGrid, toClassProba, trainingSet, type SurfaceGrid } from './result.ts';
 
 type Tf = BackendInfo['tf'];
 
 /**
- * The layers engine: each trial in turn, a tfjs-layers model with Keras semantics. The
- * reference the packed and fused engines are tested against.
+ * The layers engine: each training in turn, a tfjs-layers model with Keras semantics. The
+ * reference the packed and fused engines are tested against. Trials that differ only in
+ * patience share one training to the full budget, and each patience value is replayed from
+ * it (replay.ts): the same histories and weights as live early stopping, at half the cost of
+ * a grid with patience {none, p}.
  */
 export const trainPackLayers: TrainPack = async (trials, data, options) => {
   const backend = await initBackend();
-  const results: TrialResult[] = [];
-  for (const [done, trial] of trials.entries()) {
-    const result = await trainTrialLayers(trial, data, {
+  const results: TrialResult[] = new Array(trials.length);
+  let done = 0;
+  for (const training of planTrainings(trials)) {
+    const members = training.members.map((i) => trials[i]!);
+    const trained = await trainLayers(members, training, data, {
       backend,
       sweep: options.sweep,
       signal: options.signal,
       onEpoch: (epoch, epochs) => options.onProgress?.({ epoch, epochs, trialsDone: done, trials: trials.length }),
     });
-    await options.onResult?.(result);
-    results.push(result);
+    for (const [j, result] of trained.entries()) {
+      await options.onResult?.(result);
+      results[training.members[j]!] = result;
+      done++;
+    }
   }
   return results;
 };
@@ -77,22 +86,47 @@ export function trialStreams(trial: Trial) {
   };
 }
 
-/** One trial, start to finish. Errors in the trial become a failed result; an abort throws. */
+/** One trial, start to finish, stopping live. Errors in the trial become a failed result; an abort throws. */
 export async function trainTrialLayers(trial: Trial, data: Dataset, options: TrialOptions = {}): Promise<TrialResult> {
+  const [result] = await trainLayers([trial], { members: [0], rules: [stopRule(trial)], slotOf: [0] }, data, options);
+  return result!;
+}
+
+/**
+ * One training and the results of the trials it serves (`trials[j]` is member j; they differ
+ * only in patience). The training's time is shared equally among them.
+ */
+async function trainLayers(trials: Trial[], training: Training, data: Dataset, options: TrialOptions): Promise<TrialResult[]> {
   const backend = options.backend ?? (await initBackend());
   const started = performance.now();
-  const common = { trial, data, sweep: options.sweep ?? '', engine: 'layers' as const, backend };
+  const common = { data, sweep: options.sweep ?? '', engine: 'layers' as const, backend };
+  const seconds = () => (performance.now() - started) / 1000 / trials.length;
   try {
-    const run = await fit(backend.tf, trial, data, options);
-    return buildResult({ ...common, ...run, seconds: (performance.now() - started) / 1000 });
+    const runs = await fit(backend.tf, trials[0]!, training, data, options);
+    const share = seconds();
+    return runs.map((run, j) => buildResult({ ...common, trial: trials[j]!, ...run, seconds: share }));
   } catch (e) {
     if (options.signal?.aborted) throw e;
     const message = e instanceof Error ? e.message : String(e);
-    return failedResult({ ...common, seconds: (performance.now() - started) / 1000, error: message });
+    const share = seconds();
+    return trials.map((trial) => failedResult({ ...common, trial, seconds: share, error: message }));
   }
 }
 
-async function fit(tf: Tf, trial: Trial, data: Dataset, options: TrialOptions) {
+/** What the stop rule of a member makes of the training: where it stops, which epoch it keeps. */
+function replayMember(history: History, observed: number, rule: StopRule) {
+  // Exactly as a live watcher: it sees each epoch until it stops, never a non-finite epoch's
+  // loss (training breaks first), and a live run records up to its stop or to the break.
+  const watcher = createStopWatcher(rule);
+  let stopped = 0;
+  for (let e = 0; e < observed && !stopped; e++) {
+    if (watcher.observe(history.val_loss[e]!) === 'stop') stopped = e + 1;
+  }
+  const length = stopped || history.loss.length;
+  return { length, point: watcher.point(length) };
+}
+
+async function fit(tf: Tf, trial: Trial, training: Training, data: Dataset, options: TrialOptions) {
   const { config } = trial;
   const spec = config.train;
   const plan = modelPlan(trial, data);
@@ -109,9 +143,8 @@ async function fit(tf: Tf, trial: Trial, data: Dataset, options: TrialOptions) {
     model.compile({ optimizer, loss: plan.classes === 2 ? 'binaryCrossentropy' : 'categoricalCrossentropy', metrics: ['accuracy'] });
 
     const history: History = { loss: [], val_loss: [], acc: [], val_acc: [] };
-    const watcher = createStopWatcher({ patience: config.patience, minDelta: spec.minDelta, restoreBest: spec.restoreBest });
-    const keepBest = spec.restoreBest && config.patience !== null;
-    let best: Float32Array[] | undefined;
+    const tracker = createSnapshotTracker(training.rules);
+    const snapshots: (Float32Array[] | undefined)[] = training.rules.map(() => undefined);
     const n = train.x.length;
     for (let epoch = 1; epoch <= spec.epochs; epoch++) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
@@ -137,29 +170,59 @@ async function fit(tf: Tf, trial: Trial, data: Dataset, options: TrialOptions) {
       history.val_acc.push(accuracy(proba, data.val.y));
       options.onEpoch?.(epoch, spec.epochs);
       if (!Number.isFinite(history.loss.at(-1)!) || !Number.isFinite(history.val_loss.at(-1)!)) break;
-      const seen = watcher.observe(history.val_loss.at(-1)!);
-      if (seen === 'improved' && keepBest) best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
-      if (seen === 'stop') break;
+      const slots = tracker.observe(history.val_loss.at(-1)!);
+      if (slots.length > 0) {
+        const weights = readWeights(model);
+        for (const slot of slots) snapshots[slot] = weights;
+      }
+      if (tracker.done) break;
     }
-    const { stoppedEpoch, bestEpoch } = watcher.point(history.loss.length);
-    if (best && bestEpoch !== stoppedEpoch) setWeights(tf, model, best);
+    const trained = history.loss.length;
 
-    const trainX = inputTensor(tf, train.x, data.inputShape);
-    const probaTrain = await predictProba(tf, model, trainX, plan.classes);
-    trainX.dispose();
-    let probaSurface: number[][] | undefined;
-    if (grid) {
-      const gridX = inputTensor(tf, grid.points, data.inputShape);
-      probaSurface = await predictProba(tf, model, gridX, plan.classes);
-      gridX.dispose();
+    // Predictions at each kept set of weights, once per set: the last trained epoch's first,
+    // then each snapshot that some member keeps.
+    const members = training.slotOf.map((slot) => {
+      const { length, point } = replayMember(history, tracker.epochs, training.rules[slot]!);
+      const source = keptWeights(point, trained) === 'snapshot' ? snapshots[slot] : undefined;
+      return { slot, length, point, source };
+    });
+    const predictions = new Map<Float32Array[] | undefined, Awaited<ReturnType<typeof predictAll>>>();
+    const sources = [undefined, ...new Set(members.map((m) => m.source).filter((s) => s !== undefined))];
+    for (const source of sources) {
+      if (!members.some((m) => m.source === source)) continue;
+      if (source) setWeights(tf, model, source);
+      predictions.set(source, await predictAll(tf, model, { train, valX, grid, data, classes: plan.classes }));
     }
-    const probaVal = await predictProba(tf, model, valX, plan.classes);
-    return { train, history, stoppedEpoch, bestEpoch, probaTrain, probaVal, probaSurface };
+    return members.map((m) => ({
+      train,
+      history: truncateHistory(history, { ...m.point, stoppedEpoch: m.length }),
+      stoppedEpoch: m.point.stoppedEpoch,
+      bestEpoch: m.point.bestEpoch,
+      ...predictions.get(m.source)!,
+    }));
   } finally {
     valX.dispose();
     model.dispose();
     optimizer.dispose();
   }
+}
+
+async function predictAll(tf: Tf, model: TF.LayersModel, at: { train: Split; valX: TF.Tensor; grid: SurfaceGrid | undefined; data: Dataset; classes: number }) {
+  const trainX = inputTensor(tf, at.train.x, at.data.inputShape);
+  const probaTrain = await predictProba(tf, model, trainX, at.classes);
+  trainX.dispose();
+  let probaSurface: number[][] | undefined;
+  if (at.grid) {
+    const gridX = inputTensor(tf, at.grid.points, at.data.inputShape);
+    probaSurface = await predictProba(tf, model, gridX, at.classes);
+    gridX.dispose();
+  }
+  const probaVal = await predictProba(tf, model, at.valX, at.classes);
+  return { probaTrain, probaVal, probaSurface };
+}
+
+function readWeights(model: TF.LayersModel): Float32Array[] {
+  return model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
 }
 
 function setWeights(tf: Tf, model: TF.LayersModel, weights: Float32Array[]): void {

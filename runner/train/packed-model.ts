@@ -23,7 +23,7 @@ export interface PackedShape {
 }
 
 /** Inner dimensions up to this size are a broadcast multiply-add: batched matMul is slow there on wasm. */
-const tinyInner = Number(process.env.TINY ?? 4);
+const tinyInner = 4;
 
 export const flatParams = (p: PackedParams): TF.Tensor3D[] => p.kernels.flatMap((k, i) => [k, p.biases[i]!]);
 export const unflatParams = (flat: TF.Tensor[]): PackedParams => ({
@@ -41,7 +41,7 @@ function dense(tf: Tf, x: TF.Tensor3D, kernel: TF.Tensor3D, bias: TF.Tensor3D): 
     }
     return z;
   }
-  if (kernel.shape[2] === 1 && !process.env.OUTMM) {
+  if (kernel.shape[2] === 1) {
     // One output unit: a multiply and a sum. As a matMul its gradient is an outer product,
     // which wasm's batched matMul computes several times slower than a broadcast multiply.
     const row = tf.reshape(kernel, [kernel.shape[0], 1, inner]);

@@ -1,4 +1,5 @@
 import type { Trial } from '../grid/types.ts';
+import { replayKey } from '../grid/plan.ts';
 import type { History } from './types.ts';
 import { createStopWatcher, earlyStop, type StopPoint, type StopRule } from './early-stopping.ts';
 
@@ -20,9 +21,8 @@ export const stopRule = (trial: Trial): StopRule => ({
   restoreBest: trial.config.train.restoreBest,
 });
 
-/** Identity of a trial apart from its patience: trials with equal keys share one training. */
-export const trainingKey = (trial: Trial): string =>
-  JSON.stringify([{ ...trial.config, patience: null }, trial.seed, trial.replicate]);
+/** Identity of a trial apart from its patience: trials with equal keys share one training (the planner's own key, so packs and trainings agree). */
+export const trainingKey = (trial: Trial): string => replayKey(trial);
 
 export interface Training {
   /** Indices into the pack's trials that this one training serves, in pack order. */

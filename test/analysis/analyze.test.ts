@@ -84,4 +84,27 @@ group('analyze (through summarize)', () => {
     expect(Math.max(...base.surface!.variance!)).toBeGreaterThan(0.1);
     expect(Math.max(...l2.surface!.variance!)).toBeLessThan(1e-4);
   });
+
+  it('decomposes three-class predictions by argmax and maps the surface\'s class disagreement', () => {
+    const grid = makeGrid({ axes: { l2: [0], dropout: [0], augmentation: [null], patience: [null] }, seeds: [0, 1, 2] });
+    const cell: CellValues = { l2: 0, dropout: 0, augmentation: null, patience: null };
+    const probas = [
+      [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]],
+      [[0.2, 0.5, 0.3], [0.1, 0.3, 0.6]],
+      [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1]],
+    ];
+    const trials = [0, 1, 2].map((seed) => makeTrial(grid, cell, seed));
+    const results = trials.map((t, i) => makeResult(t, { loss: [0.5], val_loss: [0.6], acc: [0.9], val_acc: [0.8] }, {
+      valProba: probas[i], valLabels: [0, 2],
+      surface: { x0: 0, x1: 1, y0: 0, y1: 1, n: 1, values: [[0, 1, 0][i]] },
+    }));
+    const [c] = summarize(makeManifest(grid, trials), results).cells;
+    // classes per replicate: [0, 2], [1, 2], [0, 1]; main [0, 2]
+    expect(c.biasVariance?.zeroOne?.perPoint?.variance).toEqual([1 / 3, 1 / 3]);
+    expect(c.biasVariance?.zeroOne?.bias).toBe(0);
+    expect(c.biasVariance?.zeroOne?.loss).toBeCloseTo(1 / 3, 12);
+    // true-class probabilities: point 0 [0.7, 0.2, 0.6], point 1 [0.6, 0.6, 0.1]
+    expect(c.biasVariance?.mse?.perPoint?.bias[0]).toBeCloseTo((1 - 1.5 / 3) ** 2, 12);
+    expect(c.surface?.variance).toEqual([0.333333]);
+  });
 });

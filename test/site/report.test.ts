@@ -135,11 +135,11 @@ describe('the report site in a browser', () => {
     const order = () => page.locator('#leaderboard tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-cell')));
     const values = () => page.locator('#leaderboard tbody tr td:nth-child(2)').evaluateAll((tds) => tds.map((td) => Number((td as HTMLElement).dataset.sort)));
     const before = await order();
-    await page.getByRole('button', { name: 'Validation loss' }).click();
+    await page.locator('#leaderboard thead button', { hasText: /^Validation loss$/ }).click();
     const ascending = await values();
     expect(await order()).not.toEqual(before);
     expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
-    await page.getByRole('button', { name: 'Validation loss' }).click();
+    await page.locator('#leaderboard thead button', { hasText: /^Validation loss$/ }).click();
     const descending = await values();
     expect(descending).toEqual([...ascending].reverse());
     await page.close();
@@ -221,6 +221,8 @@ describe('the report site in a browser', () => {
     expect(await page.locator('#leaderboard th', { hasText: 'Verdict' }).count()).toBe(1);
     const verdicts = built.summary.cells.map((c) => c.verdict?.label ?? '—');
     expect(await page.locator('#leaderboard tbody td:last-child').allTextContents()).toEqual(verdicts);
+    // seed-paired effects against the no-remedy cell get their own column
+    expect(await page.locator('#leaderboard th', { hasText: 'Δ validation loss vs no remedy' }).count()).toBe(built.summary.cells.some((c) => c.effect?.val_loss) ? 1 : 0);
     await page.locator('nav a', { hasText: 'Bias-variance' }).click();
     await page.waitForURL(/bias-variance\.html$/);
     const kinds = (['mse', 'zeroOne'] as const).filter((k) => built.summary.cells.some((c) => c.biasVariance?.[k]));

@@ -53,3 +53,23 @@ test('pack logs are tagged for the stack\'s log lifecycle rule, other keys are n
     ['p/trials/t.json', undefined, 'application/json'],
   ]);
 });
+
+test('transient failures (503 SlowDown, connection reset) are retried until the request succeeds', async () => {
+  process.env.FITGRID_S3_RETRY_MS = '1';
+  try {
+    const { store, mock } = storeWith();
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    mock.on(PutObjectCommand).rejectsOnce(fault('SlowDown', 503)).rejectsOnce(reset).resolves({});
+    await store.put('trials/t.json', '{}');
+    expect(mock.commandCalls(PutObjectCommand)).toHaveLength(3);
+  } finally {
+    delete process.env.FITGRID_S3_RETRY_MS;
+  }
+});
+
+test('a client error such as 400 is not retried', async () => {
+  const { store, mock } = storeWith();
+  mock.on(PutObjectCommand).rejects(fault('InvalidRequest', 400));
+  await expect(store.put('trials/t.json', '{}')).rejects.toThrow('InvalidRequest');
+  expect(mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+});

@@ -7,7 +7,7 @@ const data = moons();
 
 describe('the packed engine', () => {
   it('matches the layers engine trial by trial over 200 epochs without dropout or augmentation', async () => {
-    const trials = [0, 1e-3, 1e-2].map((l2, seed) => trial({ seed, l2, epochs: 200, optimizer: { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } }));
+    const trials = [0, 1e-2].map((l2) => trial({ seed: 0, l2, epochs: 200, optimizer: { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } }));
     const packed = await trainPackPacked(trials, data, { sweep: 't' });
     for (const [i, t] of trials.entries()) {
       const layers = await trainTrialLayers(t, data, { initialWeights: initialWeights(t, data) });
@@ -18,7 +18,7 @@ describe('the packed engine', () => {
       expect(packed[i]!.engine).toBe('packed');
     }
     // L2 is in the reported training loss: the penalised trials report more at the same start.
-    expect(packed[2]!.history.loss[0]!).toBeGreaterThan(packed[0]!.history.loss[0]!);
+    expect(packed[1]!.history.loss[0]!).toBeGreaterThan(packed[0]!.history.loss[0]!);
   });
 
   it('trains several batches per epoch, averaging their losses as Keras does', async () => {

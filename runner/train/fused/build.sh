@@ -19,6 +19,6 @@ if [[ "${1:-}" == "--check" ]]; then
   if cmp -s "$out" "$here/kernel.wasm"; then echo "kernel.wasm matches kernel.c"; else
     echo "kernel.wasm is out of date: run npm run build:kernel" >&2; exit 1; fi
 else
-  cp "$out" "$here/kernel.wasm.tmp" && mv "$here/kernel.wasm.tmp" "$here/kernel.wasm"
+  cp "$out" "$here/kernel.wasm.tmp" && chmod 644 "$here/kernel.wasm.tmp" && mv "$here/kernel.wasm.tmp" "$here/kernel.wasm"
   echo "built $(realpath --relative-to="$PWD" "$here/kernel.wasm") ($(stat -c %s "$here/kernel.wasm") bytes)"
 fi

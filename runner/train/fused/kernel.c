@@ -485,14 +485,35 @@ static inline __attribute__((always_inline)) void mlp1_forward(int rows, int nin
   const v128_t unit = wasm_f32x4_splat(1.0f / 16777216.0f);
   v128_t s0 = zero, s1 = zero, s2 = zero, s3 = zero;
   if (r) { s0 = wasm_v128_load(r->s[0]); s1 = wasm_v128_load(r->s[1]); s2 = wasm_v128_load(r->s[2]); s3 = wasm_v128_load(r->s[3]); }
-  for (int row = 0; row < rows; row++) {
+  int row = 0;
+  if (!h && !r) /* inference: two rows at a time share each weight load */
+    for (; row + 2 <= rows; row += 2) {
+      const f32 *xa = x + row * nin, *xb = xa + nin;
+      v128_t acc_a = zero, acc_b = zero;
+      for (int j = 0; j < H; j += 4) {
+        v128_t a = wasm_v128_load(b1 + j), b = a;
+        for (int i = 0; i < nin; i++) {
+          const v128_t w = wasm_v128_load(W1 + i * H + j);
+          a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(xa + i), w));
+          b = wasm_f32x4_add(b, wasm_f32x4_mul(wasm_v128_load32_splat(xb + i), w));
+        }
+        const v128_t w2 = wasm_v128_load(W2 + j);
+        acc_a = wasm_f32x4_add(acc_a, wasm_f32x4_mul(wasm_f32x4_pmax(zero, a), w2));
+        acc_b = wasm_f32x4_add(acc_b, wasm_f32x4_mul(wasm_f32x4_pmax(zero, b), w2));
+      }
+      z[row] = b2 + ((wasm_f32x4_extract_lane(acc_a, 0) + wasm_f32x4_extract_lane(acc_a, 1)) +
+                     (wasm_f32x4_extract_lane(acc_a, 2) + wasm_f32x4_extract_lane(acc_a, 3)));
+      z[row + 1] = b2 + ((wasm_f32x4_extract_lane(acc_b, 0) + wasm_f32x4_extract_lane(acc_b, 1)) +
+                         (wasm_f32x4_extract_lane(acc_b, 2) + wasm_f32x4_extract_lane(acc_b, 3)));
+    }
+  for (; row < rows; row++) {
     const f32 *xr = x + row * nin;
     v128_t acc = zero;
     for (int j = 0; j < H; j += 4) {
-      /* x·W first, then the bias, as tfjs sums them */
-      v128_t a = wasm_f32x4_mul(wasm_v128_load32_splat(xr), wasm_v128_load(W1 + j));
-      for (int i = 1; i < nin; i++) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(xr + i), wasm_v128_load(W1 + i * H + j)));
-      a = wasm_f32x4_pmax(zero, wasm_f32x4_add(a, wasm_v128_load(b1 + j)));
+      /* bias first, then x·W in input order, as XNNPACK's fused matmul (tfjs' Dense) sums them */
+      v128_t a = wasm_v128_load(b1 + j);
+      for (int i = 0; i < nin; i++) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(xr + i), wasm_v128_load(W1 + i * H + j)));
+      a = wasm_f32x4_pmax(zero, a);
       if (r) {
         v128_t out = wasm_i32x4_add(s0, s3), t = wasm_i32x4_shl(s1, 9);
         s2 = wasm_v128_xor(s2, s0); s3 = wasm_v128_xor(s3, s1); s1 = wasm_v128_xor(s1, s2); s0 = wasm_v128_xor(s0, s3);

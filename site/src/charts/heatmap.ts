@@ -25,6 +25,8 @@ export function heatmap(s: SweepSummary, pick: (st: SweepSummary['cells'][number
   const means = data.map((d) => d.mean).filter(Number.isFinite);
   const [lo, hi] = [Math.min(...means), Math.max(...means)];
   const ink = (d: { mean: number }) => (Number.isFinite(d.mean) && (hi === lo || (d.mean - lo) / (hi - lo) < 0.55) ? 'white' : 'black');
+  // enough significant digits for the legend's thresholds to differ even when the range is narrow
+  const digits = hi > lo ? Math.min(8, Math.max(3, Math.ceil(Math.log10(Math.max(Math.abs(hi), Math.abs(lo)) / (hi - lo))) + 2)) : 3;
   const aug = s.axes.augmentation.length ? s.axes.augmentation : [...new Set(data.map((d) => d.augmentation))];
   const pat = (s.axes.patience.length ? s.axes.patience : [...new Set(s.cells.map((c) => c.axes.patience))]).map(patienceText);
   const columns = Math.max(1, s.axes.dropout.length) * aug.length;
@@ -36,7 +38,7 @@ export function heatmap(s: SweepSummary, pick: (st: SweepSummary['cells'][number
     fx: { label: 'Augmentation', domain: aug },
     fy: { label: null, domain: pat },
     // quantized: a continuous ramp legend needs a canvas, which build-time rendering has not got
-    color: { type: 'quantize', n: 5, scheme, label, legend: true, width: 380, tickFormat: '.3~g' } as Plot.ScaleOptions,
+    color: { type: 'quantize', n: 5, scheme, label, legend: true, width: 380, tickFormat: `.${digits}~g` } as Plot.ScaleOptions,
     marks: [
       Plot.cell(data, { x: 'dropout', y: 'l2', fx: 'augmentation', fy: 'patience', fill: 'mean', inset: 1, title: 'title' }),
       Plot.text(data, { x: 'dropout', y: 'l2', fx: 'augmentation', fy: 'patience', text: 'text', fill: ink, fontSize: 10, lineHeight: 1.1 }),

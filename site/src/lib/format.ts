@@ -7,10 +7,10 @@ export const pct = (x: number | null | undefined) => (finite(x) ? `${(100 * x).t
 export const int = (x: number | null | undefined) => (finite(x) ? String(Math.round(x)) : '—');
 
 /** "0.512 ± 0.031" with the 95% interval's half-width, or the mean alone for one seed. */
-export function withCi(s: Stat, f: (x: number) => string = (x) => num(x)): string {
+export function withCi(s: Stat, f: (x: number) => string = (x) => num(x), fHalf: (x: number) => string = f === pct ? pct : (x) => num(x, 2)): string {
   if (!finite(s.mean)) return '—';
   const half = finite(s.ci?.[1]) ? s.ci[1] - s.mean : 0;
-  return s.n > 1 && half > 0 ? `${f(s.mean)} ± ${f(half)}` : f(s.mean);
+  return s.n > 1 && half > 0 ? `${f(s.mean)} ± ${fHalf(half)}` : f(s.mean);
 }
 
 export const ciTitle = (s: Stat) =>

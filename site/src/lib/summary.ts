@@ -10,7 +10,10 @@ let cached: SweepSummary | undefined;
 
 /** The summary.json this build renders; the site reads nothing else. */
 export function summary(): SweepSummary {
-  cached ??= JSON.parse(readFileSync(__FITGRID_SUMMARY__, 'utf8')) as SweepSummary;
+  // FITGRID_SUMMARY lets `npx astro dev` in site/ preview any summary.json while editing pages
+  const path = typeof __FITGRID_SUMMARY__ === 'string' ? __FITGRID_SUMMARY__ : process.env.FITGRID_SUMMARY;
+  if (!path) throw new Error('no summary.json to render: build through buildSite() or set FITGRID_SUMMARY');
+  cached ??= JSON.parse(readFileSync(path, 'utf8')) as SweepSummary;
   return cached;
 }
 
