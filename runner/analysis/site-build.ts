@@ -6,6 +6,7 @@ import type { SweepSummary } from './types.ts';
 
 /** The Astro project that renders a summary.json. */
 export const siteRoot = fileURLToPath(new URL('../../site/', import.meta.url));
+const projectRoot = resolve(siteRoot, '..');
 
 /**
  * Compiles a summary (a summary.json path or the object) into a static site in `outDir` and
@@ -20,14 +21,15 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
   try {
     let summaryPath = typeof summary === 'string' ? resolve(summary) : join(scratch, 'summary.json');
     if (typeof summary !== 'string') await writeFile(summaryPath, JSON.stringify(summary));
-    // Astro puts its server chunks in <cwd>/.astro/ when outDir is outside the working directory,
-    // a folder every concurrent build would share: build inside the cwd, in a folder of our own.
-    const inCwd = out.startsWith(process.cwd() + sep);
-    const target = inCwd ? out : await mkdtemp(join(process.cwd(), '.fitgrid-site-'));
-    if (!inCwd) staging = target;
+    // Astro's build writes server chunks that import packages by name, so it must build
+    // inside the project (where node_modules resolves them), each build in a folder of its own
+    // so that concurrent builds never share one; the result is then copied where asked.
+    const inProject = out.startsWith(projectRoot + sep);
+    const target = inProject ? out : await mkdtemp(join(projectRoot, '.fitgrid-site-'));
+    if (!inProject) staging = target;
     await mkdir(target, { recursive: true });
     const { build } = await import('astro');
-    await build({
+    await inProjectCwd(() => build({
       root: siteRoot,
       outDir: target,
       cacheDir: join(scratch, 'cache'),
@@ -41,9 +43,9 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
         define: { __FITGRID_SUMMARY__: JSON.stringify(summaryPath) },
         build: { assetsInlineLimit: 100_000 },
       },
-    });
+    }));
     await relativizeUrls(target);
-    if (!inCwd) {
+    if (!inProject) {
       await mkdir(out, { recursive: true });
       await cp(target, out, { recursive: true, force: true });
     }
@@ -51,6 +53,27 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
   } finally {
     await rm(scratch, { recursive: true, force: true });
     if (staging) await rm(staging, { recursive: true, force: true });
+  }
+}
+
+let builds = 0;
+let callerCwd = '';
+
+/**
+ * Astro places its server chunks by the working directory (in <cwd>/.astro/ when outDir lies
+ * outside it), and those chunks import packages by name: a report run from any folder must build
+ * with the project as its working directory. Concurrent builds share the change; the last one
+ * to finish restores the caller's directory.
+ */
+async function inProjectCwd<T>(work: () => Promise<T>): Promise<T> {
+  if (builds++ === 0) {
+    callerCwd = process.cwd();
+    process.chdir(projectRoot);
+  }
+  try {
+    return await work();
+  } finally {
+    if (--builds === 0) process.chdir(callerCwd);
   }
 }
 

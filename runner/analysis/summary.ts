@@ -5,7 +5,8 @@ import type { Store } from '../store/store.ts';
 import { manifestKey, summaryKey, trialKey } from '../store/keys.ts';
 import { UserError } from '../errors.ts';
 import { fitgridVersion } from '../version.ts';
-import type { CellSummary, CurveSeries, Stat, SweepSummary, TrialSummary } from './types.ts';
+import type { CellSummary, CurveSeries, ImagesSummary, Stat, SweepSummary, TrialSummary } from './types.ts';
+import { loadImageSamples } from './image-samples.ts';
 import { describe } from './describe.ts';
 import { analyze, type CellGroup } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
@@ -24,7 +25,9 @@ export async function buildSummary(store: Store, sweep: string): Promise<SweepSu
   const manifest = await readManifest(store, sweep);
   const limit = pLimit(16);
   const results = await Promise.all(manifest.trials.map((t) => limit(() => readResult(store, t))));
-  return summarize(manifest, results);
+  // sample pictures are a nicety: data that cannot be read again must not cost the whole report
+  const images = await loadImageSamples(manifest).catch(() => undefined);
+  return summarize(manifest, results, images);
 }
 
 /** Builds the summary and stores it as sweeps/<sweep>/summary.json (atomically, as every store put is). */
@@ -45,8 +48,11 @@ async function readResult(store: Store, trial: Trial): Promise<TrialResult | und
   return bytes ? (JSON.parse(decoder.decode(bytes)) as TrialResult) : undefined;
 }
 
-/** The pure part: a manifest and its results (undefined = not stored yet) to a summary. */
-export function summarize(manifest: Manifest, results: (TrialResult | undefined)[]): SweepSummary {
+/**
+ * The pure part: a manifest and its results (undefined = not stored yet) to a summary;
+ * `images` (see image-samples.ts) is passed in because making it reads the data.
+ */
+export function summarize(manifest: Manifest, results: (TrialResult | undefined)[], images?: ImagesSummary): SweepSummary {
   const { grid } = manifest;
   const byCell = new Map<string, { trials: Trial[]; results: TrialResult[] }>();
   manifest.trials.forEach((trial, i) => {
@@ -111,6 +117,7 @@ export function summarize(manifest: Manifest, results: (TrialResult | undefined)
     trainSeconds: sum(all.map((r) => r.seconds)),
     wallSeconds: finished.length ? (Math.max(...finished) - Math.min(...started)) / 1000 : 0,
     cells,
+    ...(images ? { images } : {}),
   };
   Object.assign(summary, compareToBaseline(groups.map((g) => g.trials[0]), cells));
   return enrich(summary, grid, groups);

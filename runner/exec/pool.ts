@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
@@ -62,6 +63,9 @@ function runOne(pack: number, options: PoolOptions, children: Set<ChildProcess>)
   const env: NodeJS.ProcessEnv = { ...process.env, AWS_BATCH_JOB_ARRAY_INDEX: String(pack) };
   delete env.FITGRID_PACK_OFFSET;
   delete env.FITGRID_PACK_LIST;
+  // The fused engine starts a thread per core in each worker: share the cores among workers
+  // rather than oversubscribe them.
+  env.FITGRID_THREADS ??= String(Math.max(1, Math.floor(os.availableParallelism() / options.concurrency)));
   const args = [binPath, 'worker', '--store', options.store, '--sweep', options.sweep, ...(options.engine ? ['--engine', options.engine] : [])];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);

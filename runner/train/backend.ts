@@ -1,5 +1,6 @@
 import os from 'node:os';
-import * as tfjs from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import type * as tfjs from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { registerWasmConvGrad } from './wasm-kernels.ts';
 
@@ -34,19 +35,44 @@ export function resetBackendForTests(): void {
   chosen = undefined;
 }
 
-async function choose(requested: string | undefined): Promise<BackendInfo> {
+/**
+ * The backend initBackend() would pick, without loading tfjs (about 100 MB): engines that need
+ * no tfjs (the fused kernel) are chosen from this, so a worker that runs them never loads it.
+ */
+export function backendNameHint(): BackendName {
+  const wanted = requestedBackend(process.env.FITGRID_BACKEND);
+  if (wanted !== 'auto') return wanted;
+  const require = createRequire(import.meta.url);
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      require.resolve(pkg);
+      return 'tensorflow';
+    } catch {
+      // absent: the optional peer dependency is not installed here
+    }
+  }
+  return 'wasm';
+}
+
+function requestedBackend(requested: string | undefined): BackendName | 'auto' {
   const wanted = requested?.trim() || 'auto';
   if (wanted !== 'auto' && !ORDER.includes(wanted as BackendName)) {
     throw new UserError(`Expected \`FITGRID_BACKEND\` to be one of auto, ${ORDER.join(', ')}, got ${wanted}`);
   }
+  return wanted as BackendName | 'auto';
+}
+
+async function choose(requested: string | undefined): Promise<BackendInfo> {
+  const wanted = requestedBackend(requested);
+  const tfjs = await import('@tensorflow/tfjs');
   quietTfjs(tfjs);
   if (wanted !== 'auto') {
-    const info = await load(wanted as BackendName);
-    if (!info) throw new UserError(unavailable(wanted as BackendName));
+    const info = await load(tfjs, wanted);
+    if (!info) throw new UserError(unavailable(wanted));
     return info;
   }
   for (const name of ORDER) {
-    const info = await load(name).catch(() => undefined);
+    const info = await load(tfjs, name).catch(() => undefined);
     if (info) return info;
   }
   throw new Error('no tfjs backend could be initialised (cpu should always work)');
@@ -59,7 +85,7 @@ function unavailable(name: BackendName): string {
   return `FITGRID_BACKEND=${name}: the ${name} backend could not be initialised`;
 }
 
-async function load(name: BackendName): Promise<BackendInfo | undefined> {
+async function load(tfjs: Tf, name: BackendName): Promise<BackendInfo | undefined> {
   if (name === 'tensorflow') return loadTensorflow();
   if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');

@@ -1,8 +1,7 @@
 import type { EngineChoice, EngineName, ModelSpec } from '../grid/types.ts';
 import type { TrainPack } from './engine.ts';
 import type { TrialResult } from './types.ts';
-import { initBackend, type BackendName } from './backend.ts';
-import { trainPackLayers } from './layers.ts';
+import { backendNameHint, initBackend, type BackendName } from './backend.ts';
 import { failedResult } from './result.ts';
 
 /**
@@ -13,9 +12,9 @@ import { failedResult } from './result.ts';
  */
 export const trainPack: TrainPack = async (trials, data, options) => {
   if (trials.length === 0) return [];
-  const backend = await initBackend();
   const model = trials[0]!.config.model;
-  const wanted = chooseEngine(options.engine ?? trials[0]!.config.train.engine, model, backend.name);
+  // Chosen before tfjs loads: a worker that runs only the fused kernel never loads tfjs.
+  const wanted = chooseEngine(options.engine ?? trials[0]!.config.train.engine, model, backendNameHint());
   const engine = wanted === 'layers' ? undefined : await loadEngine(wanted, model);
 
   const done = new Map<string, TrialResult>();
@@ -47,10 +46,12 @@ export const trainPack: TrainPack = async (trials, data, options) => {
   const rest = trials.filter((t) => !done.has(t.trialId));
   if (rest.length > 0) {
     try {
+      const { trainPackLayers } = await import('./layers.ts');
       await trainPackLayers(rest, data, { ...options, onResult: record });
     } catch (e) {
       rethrowIfFatal(e);
       // Layers turns trial errors into results itself; this is a failure around them.
+      const backend = await initBackend();
       for (const t of trials.filter((t) => !done.has(t.trialId))) {
         await record(failedResult({ trial: t, data, sweep: options.sweep, engine: 'layers', backend, seconds: 0, error: firstLine(e) }));
       }

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from 'vitest';
+import { initBackend } from '../../runner/train/backend.ts';
 import { trainPackLayers, trainTrialLayers } from '../../runner/train/layers.ts';
 import { stripes, trial, type TrialOptions } from './fixtures.ts';
 
@@ -43,5 +44,16 @@ describe('patience replay in the layers engine', () => {
     // The seed-0 trials that keep their best weights share one full run; restoreBest is part of
     // the training's config, so that trial and the seed-1 one train alone, stopping live.
     expect(epochsTrained.length).toBe(30 + live[2]!.stoppedEpoch + live[4]!.stoppedEpoch);
+  });
+
+  test('leaves no tensors behind when it replays snapshots', async () => {
+    const { tf } = await initBackend();
+    const trials = [null, 1].map((patience) => trial({ ...cnn, epochs: 6, patience }));
+    const before = tf.memory().numTensors;
+    const results = await trainPackLayers(trials, images, { sweep: 'r' });
+    expect(results.map((r) => r.status)).toEqual(['ok', 'ok']);
+    // patience 1 keeps an earlier epoch's weights: the snapshot path ran.
+    expect(results[1]!.bestEpoch).toBeLessThan(6);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
