@@ -43,8 +43,12 @@ export interface VerdictContext {
  * The article's rule made explicit, checked in this order:
  * - failed: no ok trial;
  * - unstable: seeds disagree widely, CV of val loss over seeds > `unstable`;
- * - underfit (high bias): bias > (1 + `bias`) × max(best cell's bias, noise floor), or bias above
- *   `bias` × the chance bias (a cell the best of a bad grid cannot excuse);
+ * - high bias: bias > (1 + `bias`) × max(best cell's bias, noise floor), or bias above
+ *   `bias` × the chance bias (a cell the best of a bad grid cannot excuse). Whether that is
+ *   underfitting depends on the training set: a model that does nearly as badly on the data it
+ *   trained on (train loss ≥ half its val loss) underfits; one that fits its training data and
+ *   still misses on validation memorised it, which is overfitting (the article's "good on the
+ *   training set, poor on the test set");
  * - overfit (low bias, high variance): the variance signal > `variance`, where the signal is
  *   variance / loss when the replicates include bootstrap resamples; without them the seeds only
  *   see initialisation and dropout noise (near zero for a full-batch net that memorises its
@@ -55,6 +59,9 @@ export interface VerdictContext {
  * - good fit otherwise.
  * The reason names the numbers that decided it and the threshold they were held against.
  */
+/** Train loss below this share of val loss means the model fits its training data. */
+const FITS_TRAINING = 0.5;
+
 export function verdict(input: VerdictInput, ctx: VerdictContext): { label: Verdict; reason: string } {
   const t = ctx.thresholds;
   if (input.ok === 0) {
@@ -68,11 +75,13 @@ export function verdict(input: VerdictInput, ctx: VerdictContext): { label: Verd
   const floor = Math.max(ctx.bestBias, ctx.noiseFloor ?? 0);
   const relativeLimit = (1 + t.bias) * floor;
   const chanceLimit = t.bias * ctx.chanceBias;
-  if (input.bias > relativeLimit) {
-    return { label: 'underfit', reason: `${context}; bias ${f(input.bias)} > ${f(relativeLimit)} = (1 + ${t.bias}) × ${ctx.noiseFloor !== undefined && ctx.noiseFloor > ctx.bestBias ? 'noise floor' : 'best cell\'s'} ${f(floor)}` };
-  }
-  if (input.bias > chanceLimit) {
-    return { label: 'underfit', reason: `${context}; bias ${f(input.bias)} > ${f(chanceLimit)} = ${t.bias} × chance ${f(ctx.chanceBias)}` };
+  const highBias = input.bias > relativeLimit
+    ? `bias ${f(input.bias)} > ${f(relativeLimit)} = (1 + ${t.bias}) × ${ctx.noiseFloor !== undefined && ctx.noiseFloor > ctx.bestBias ? 'noise floor' : 'best cell\'s'} ${f(floor)}`
+    : input.bias > chanceLimit ? `bias ${f(input.bias)} > ${f(chanceLimit)} = ${t.bias} × chance ${f(ctx.chanceBias)}` : undefined;
+  if (highBias) {
+    return input.trainLoss >= FITS_TRAINING * input.valLoss
+      ? { label: 'underfit', reason: `${context}; ${highBias}, and train loss ${f(input.trainLoss)} ≥ ${FITS_TRAINING} × val loss: it misses the training data too` }
+      : { label: 'overfit', reason: `${context}; ${highBias}, yet train loss ${f(input.trainLoss)} < ${FITS_TRAINING} × val loss: it fits its training data and not new data` };
   }
   const { share, signal } = varianceSignal(input);
   if (share > t.variance) return { label: 'overfit', reason: `${context}; ${signal} > ${t.variance}` };

@@ -1,7 +1,8 @@
 import { formatAugmentation, formatDropout, formatPatience, planCells, planTotals, type CellPlan, type PlanTotals } from '../grid/cells.ts';
 import { expandGrid } from '../grid/expand.ts';
 import { loadGrid } from '../grid/load.ts';
-import { DEFAULT_PACK_SIZE, planPacks } from '../grid/plan.ts';
+import { defaultPackSize, planPacks } from '../grid/plan.ts';
+import { availableParallelism } from 'node:os';
 import { trialIdFromKey, trialsPrefix } from '../store/keys.ts';
 
 export interface PlanOptions {
@@ -32,7 +33,8 @@ const n = (x: number) => x.toLocaleString('en-US');
 export async function plan(options: PlanOptions): Promise<PlanResult> {
   const grid = await loadGrid(options.grid);
   const trials = expandGrid(grid);
-  const packs = planPacks(trials, { packSize: options.packSize ?? DEFAULT_PACK_SIZE });
+  // The packs `fitgrid run` would make with its default of one worker per core.
+  const packs = planPacks(trials, { packSize: options.packSize ?? defaultPackSize(trials.length, availableParallelism()) });
   const { openStore } = await import('../store/open.ts');
   const store = await openStore(options.store);
   const stored = new Set((await store.list(trialsPrefix)).map(trialIdFromKey).filter((id): id is string => id !== undefined));

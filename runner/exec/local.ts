@@ -72,7 +72,7 @@ class Progress {
 export async function runLocal(options: LocalOptions): Promise<LocalSummary> {
   const started = Date.now();
   const log = options.log ?? process.stderr;
-  const { manifest, manifestWrite, stored, missingPacks } = await prepareSweep(options.grid, options.store, options.packSize);
+  const { manifest, manifestWrite, stored, missingPacks } = await prepareSweep(options.grid, options.store, options.packSize, { workers: options.concurrency ?? availableParallelism() });
   const sweep = manifest.sweep;
   const total = manifest.trials.length;
   const progress = new Progress(total, stored.size);

@@ -12,6 +12,15 @@ import type { Grid, Manifest, Pack, Trial } from './types.ts';
  */
 export const DEFAULT_PACK_SIZE = 108;
 
+/**
+ * The pack size used when none is asked for: DEFAULT_PACK_SIZE, but small enough that the
+ * sweep makes at least one pack per worker, so a small grid (a CNN pack trains on one core)
+ * still uses every core.
+ */
+export function defaultPackSize(trials: number, workers = 1): number {
+  return Math.max(1, Math.min(DEFAULT_PACK_SIZE, Math.ceil(trials / Math.max(1, workers))));
+}
+
 /** What makes trials trainable as one batched model: the same data, architecture and training spec. */
 export const packKey = (t: Trial) => {
   const { data, model, train } = idConfig(t.config);

@@ -58,6 +58,22 @@ function activate(tf: Tf, z: TF.Tensor3D, activation: Activation): TF.Tensor3D {
 }
 
 /**
+ * relu(z)·mask in training mode as z·g with g = mask·step(z), and dz = dy·g: the same numbers
+ * as a relu followed by a dropout multiply (g is exactly 0 or the mask's value), in 3 passes
+ * over the [K, B, units] activations instead of 7 (tfjs' relu gradient alone casts, steps and
+ * multiplies, and its multiply gradient copies).
+ */
+function maskedRelu(tf: Tf, z: TF.Tensor3D, mask: TF.Tensor3D | null): TF.Tensor3D {
+  const f = (x: TF.Tensor, save: TF.GradSaveFunc) => {
+    const g = mask ? tf.mul(tf.step(x), mask) : tf.step(x);
+    save([g]);
+    return { value: tf.mul(x, g), gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => tf.mul(dy, saved[0]!) };
+  };
+  const op = tf.customGrad(f as unknown as Parameters<Tf['customGrad']>[0]);
+  return op(z) as TF.Tensor3D;
+}
+
+/**
  * Class probabilities [K, N, outputs]. `masks[l]` (training mode) multiplies hidden layer l's
  * activations: already 0 or 1/keep, as tf.dropout makes them.
  */
@@ -65,9 +81,13 @@ export function forward(tf: Tf, params: PackedParams, x: TF.Tensor3D, shape: Pac
   const layers = params.kernels.length;
   let h = x;
   for (let l = 0; l < layers - 1; l++) {
-    h = activate(tf, dense(tf, h, params.kernels[l]!, params.biases[l]!), shape.activation);
+    const z = dense(tf, h, params.kernels[l]!, params.biases[l]!);
     const mask = masks?.[l];
-    if (mask) h = tf.mul(h, mask);
+    if (shape.activation === 'relu' && masks) h = maskedRelu(tf, z, mask ?? null);
+    else {
+      h = activate(tf, z, shape.activation);
+      if (mask) h = tf.mul(h, mask);
+    }
   }
   const z = dense(tf, h, params.kernels[layers - 1]!, params.biases[layers - 1]!);
   return shape.outputs === 1 ? tf.sigmoid(z) : tf.softmax(z);

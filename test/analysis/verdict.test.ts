@@ -22,14 +22,21 @@ group('verdict', () => {
     expect(v.reason).toContain('variance 0.0494 is 0.387 of loss 0.128 > 0.33');
   });
 
-  it('reads underfit when bias exceeds the best cell\'s by more than the bias fraction', () => {
-    const v = verdict({ ...base, bias: 0.13, variance: 0.001, loss: 0.131 }, ctx);
+  it('reads underfit when bias exceeds the best cell\'s by more than the bias fraction and the training data are missed too', () => {
+    const v = verdict({ ...base, bias: 0.13, variance: 0.001, loss: 0.131, trainLoss: 0.4 }, ctx);
     expect(v.label).toBe('underfit');
-    expect(v.reason).toContain('bias 0.13 > 0.12 = (1 + 0.5) × best cell\'s 0.08');
+    expect(v.reason).toContain('bias 0.13 > 0.12 = (1 + 0.5) × best cell\'s 0.08, and train loss 0.4 ≥ 0.5 × val loss');
+  });
+
+  it('reads overfit, not underfit, when bias is high but the model fits its training data', () => {
+    // Like digits-augment's no-remedy CNN: train acc 1, train loss 0.002, val loss 0.157.
+    const v = verdict({ ...base, bias: 0.13, variance: 0.001, loss: 0.131, trainLoss: 0.002, valLoss: 0.157 }, ctx);
+    expect(v.label).toBe('overfit');
+    expect(v.reason).toContain('yet train loss 0.002 < 0.5 × val loss');
   });
 
   it('reads underfit against chance level when the whole grid is biased', () => {
-    const v = verdict({ ...base, bias: 0.2, variance: 0.001, loss: 0.201 }, { ...ctx, bestBias: 0.19 });
+    const v = verdict({ ...base, bias: 0.2, variance: 0.001, loss: 0.201, trainLoss: 0.5 }, { ...ctx, bestBias: 0.19 });
     expect(v.label).toBe('underfit');
     expect(v.reason).toContain('bias 0.2 > 0.125 = 0.5 × chance 0.25');
   });

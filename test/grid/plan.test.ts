@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { expandGrid } from '../../runner/grid/expand.ts';
 import { loadGrid } from '../../runner/grid/load.ts';
-import { buildManifest, DEFAULT_PACK_SIZE, packKey, planPacks, replayKey, trialEpochs } from '../../runner/grid/plan.ts';
+import { buildManifest, DEFAULT_PACK_SIZE, defaultPackSize, packKey, planPacks, replayKey, trialEpochs } from '../../runner/grid/plan.ts';
 import type { Pack, Trial } from '../../runner/grid/types.ts';
 import { RESULT_FORMAT } from '../../runner/train/types.ts';
 import { fitgridVersion } from '../../runner/version.ts';
@@ -51,8 +51,14 @@ describe('planPacks', () => {
   test('uses DEFAULT_PACK_SIZE when no size is given, in packs of even size', async () => {
     const trials = expandGrid(await loadGrid('grids/moons-sweep.yaml'));
     const packs = planPacks(trials);
-    expect(DEFAULT_PACK_SIZE).toBe(64);
-    expect(packs.map((p) => p.trialIds.length)).toEqual([54, 54, 54, 54]);
+    expect(packs.map((p) => p.trialIds.length)).toEqual(Array(Math.ceil(216 / DEFAULT_PACK_SIZE)).fill(216 / Math.ceil(216 / DEFAULT_PACK_SIZE)));
+  });
+
+  test('defaultPackSize makes at least one pack per worker, never more than DEFAULT_PACK_SIZE trials', () => {
+    expect(defaultPackSize(48, 2)).toBe(24);
+    expect(defaultPackSize(1000, 2)).toBe(DEFAULT_PACK_SIZE);
+    expect(defaultPackSize(3, 8)).toBe(1);
+    expect(defaultPackSize(0, 2)).toBe(1);
   });
 
   test('rejects a pack size below 1', () => {
