@@ -46,3 +46,23 @@ export function modelDescription(m: ModelSpec): string {
 
 export const optimizerLabel = (o: OptimizerSpec): string =>
   o.kind === 'adam' ? `Adam (learning rate ${o.learningRate})` : `SGD (learning rate ${o.learningRate}, momentum ${o.momentum})`;
+
+const modelShort = (m: ModelSpec): string =>
+  m.kind === 'mlp'
+    ? `MLP [${m.hidden.join(', ')}] ${m.activation}`
+    : `CNN ${m.blocks.map((b) => b.filters).join('-')} + dense [${m.dense.join(', ')}]`;
+
+/**
+ * For each config, the parts of its model and training that differ across the configs (empty
+ * when all share them): what a cell label must add to tell cells of different setups apart.
+ */
+export function setupDifferences(configs: TrialConfig[]): string[] {
+  const parts: ((c: TrialConfig) => string)[] = [
+    (c) => modelShort(c.model),
+    (c) => `${c.train.epochs} epochs`,
+    (c) => `batch ${c.train.batchSize}`,
+    (c) => optimizerLabel(c.train.optimizer),
+  ];
+  const varying = parts.filter((part) => new Set(configs.map(part)).size > 1);
+  return configs.map((c) => varying.map((part) => part(c)).join(' · '));
+}

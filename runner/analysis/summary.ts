@@ -11,7 +11,7 @@ import { describe } from './describe.ts';
 import { analyze, type CellGroup } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
 import {
-  augmentationLabel, cellLabel, dataDescription, isNoRemedy, modelDescription, optimizerLabel, remedyWords,
+  augmentationLabel, cellLabel, setupDifferences, dataDescription, isNoRemedy, modelDescription, optimizerLabel, remedyWords,
 } from './labels.ts';
 
 export const SUMMARY_FORMAT = 1;
@@ -78,6 +78,10 @@ export function summarize(manifest: Manifest, results: (TrialResult | undefined)
 
   const classes = classNames(grid.data, results);
   const cells = groups.map((g) => cellSummary(g.trials, g.results, classes.length));
+  // Cells added by `include` may change the model or the training too (the article's dropout
+  // experiment is a deeper net for fewer epochs): say so in their labels, or two cells read alike.
+  const differences = setupDifferences(groups.map((g) => g.trials[0]!.config));
+  cells.forEach((cell, i) => { if (differences[i]) cell.label += ` · ${differences[i]}`; });
   const all = groups.flatMap((g) => g.results);
   const finished = all.map((r) => Date.parse(r.finishedAt)).filter(Number.isFinite);
   const started = all.map((r) => Date.parse(r.finishedAt) - r.seconds * 1000).filter(Number.isFinite);

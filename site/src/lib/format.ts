@@ -2,7 +2,9 @@ import type { Stat } from './summary.ts';
 
 const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
 
-export const num = (x: number | null | undefined, digits = 3) => (finite(x) ? x.toPrecision(digits) : '—');
+/** Significant digits without exponent notation for numbers a reader meets here (epochs, losses). */
+export const num = (x: number | null | undefined, digits = 3) =>
+  !finite(x) ? '—' : Math.abs(x) >= 10 ** digits ? String(Math.round(x)) : Math.abs(x) >= 1e-3 || x === 0 ? String(Number(x.toPrecision(digits))) : x.toPrecision(digits);
 export const pct = (x: number | null | undefined) => (finite(x) ? `${(100 * x).toFixed(1)}%` : '—');
 export const int = (x: number | null | undefined) => (finite(x) ? String(Math.round(x)) : '—');
 
@@ -10,7 +12,8 @@ export const int = (x: number | null | undefined) => (finite(x) ? String(Math.ro
 export function withCi(s: Stat, f: (x: number) => string = (x) => num(x), fHalf: (x: number) => string = f === pct ? pct : (x) => num(x, 2)): string {
   if (!finite(s.mean)) return '—';
   const half = finite(s.ci?.[1]) ? s.ci[1] - s.mean : 0;
-  return s.n > 1 && half > 0 ? `${f(s.mean)} ± ${fHalf(half)}` : f(s.mean);
+  const halfText = f === int ? int(half) : fHalf(half);
+  return s.n > 1 && half > 0 ? `${f(s.mean)} ± ${halfText}` : f(s.mean);
 }
 
 export const ciTitle = (s: Stat) =>
