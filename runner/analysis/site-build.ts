@@ -1,5 +1,4 @@
 import { cp, mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SweepSummary } from './types.ts';
@@ -16,53 +15,54 @@ const projectRoot = resolve(siteRoot, '..');
 export async function buildSite(summary: string | SweepSummary, outDir: string): Promise<string> {
   process.env.ASTRO_TELEMETRY_DISABLED = '1';
   const out = resolve(outDir);
-  const scratch = await mkdtemp(join(tmpdir(), 'fitgrid-site-'));
-  let staging: string | undefined;
+  // Astro writes into its root (.astro/) and, for a static build, server chunks that import
+  // packages by name: every build works on its own copy of the site project inside the project
+  // folder (where node_modules resolves those imports), so concurrent builds, in one process or
+  // several, never share a file. The result is then copied where asked.
+  const staging = await mkdtemp(join(projectRoot, '.fitgrid-site-'));
   try {
-    let summaryPath = typeof summary === 'string' ? resolve(summary) : join(scratch, 'summary.json');
+    const root = join(staging, 'site');
+    await cp(siteRoot, root, { recursive: true, filter: (src) => !/(^|[\\/])(\.astro|dist|node_modules)$/.test(relative(siteRoot, src)) });
+    const summaryPath = typeof summary === 'string' ? resolve(summary) : join(staging, 'summary.json');
     if (typeof summary !== 'string') await writeFile(summaryPath, JSON.stringify(summary));
-    // Astro's build writes server chunks that import packages by name, so it must build
-    // inside the project (where node_modules resolves them), each build in a folder of its own
-    // so that concurrent builds never share one; the result is then copied where asked.
-    const inProject = out.startsWith(projectRoot + sep);
-    const target = inProject ? out : await mkdtemp(join(projectRoot, '.fitgrid-site-'));
-    if (!inProject) staging = target;
-    await mkdir(target, { recursive: true });
+    const target = join(staging, 'out');
     const { build } = await import('astro');
     await inProjectCwd(() => build({
-      root: siteRoot,
+      root,
       outDir: target,
-      cacheDir: join(scratch, 'cache'),
+      cacheDir: join(staging, 'cache'),
       output: 'static',
       logLevel: 'error',
       devToolbar: { enabled: false },
       build: { format: 'file', inlineStylesheets: 'always' },
       vite: {
-        cacheDir: join(scratch, 'vite'),
+        cacheDir: join(staging, 'vite'),
         logLevel: 'error',
         define: { __FITGRID_SUMMARY__: JSON.stringify(summaryPath) },
         build: { assetsInlineLimit: 100_000 },
       },
     }));
     await relativizeUrls(target);
-    if (!inProject) {
-      await mkdir(out, { recursive: true });
-      await cp(target, out, { recursive: true, force: true });
-    }
+    await mkdir(out, { recursive: true });
+    await cp(target, out, { recursive: true, force: true });
     return join(out, 'index.html');
   } finally {
-    await rm(scratch, { recursive: true, force: true });
-    if (staging) await rm(staging, { recursive: true, force: true });
+    // Astro's content store saves its cache 500 ms after the build (a debounced timer nobody
+    // awaits); removing the folder under it would fail that write as an unhandled rejection.
+    await new Promise((done) => setTimeout(done, ASTRO_SAVE_DEBOUNCE_MS + 200));
+    await rm(staging, { recursive: true, force: true });
   }
 }
+
+/** astro/dist/content/mutable-data-store.js: SAVE_DEBOUNCE_MS. */
+const ASTRO_SAVE_DEBOUNCE_MS = 500;
 
 let builds = 0;
 let callerCwd = '';
 
 /**
  * Astro places its server chunks by the working directory (in <cwd>/.astro/ when outDir lies
- * outside it), and those chunks import packages by name: a report run from any folder must build
- * with the project as its working directory. Concurrent builds share the change; the last one
+ * outside it): a report run from any folder must build with the project as its working directory. Concurrent builds share the change; the last one
  * to finish restores the caller's directory.
  */
 async function inProjectCwd<T>(work: () => Promise<T>): Promise<T> {
