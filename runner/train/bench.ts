@@ -26,6 +26,8 @@ export interface WayFigures {
   trialsPerSecond: number;
   /** CPU milliseconds (all of the process's threads) per trial-epoch: steadier than wall time on a shared machine. */
   cpuMsPerTrialEpoch: number;
+  /** Arithmetic done per second: trainings × epochs × BenchReport.mflopPerEpoch over the wall time. */
+  gflops: number;
 }
 
 export interface BenchReport {
@@ -33,6 +35,8 @@ export interface BenchReport {
   device: string;
   epochs: number;
   K: number;
+  /** Floating-point work of one training-epoch of W (one step over the training set, one validation pass). */
+  mflopPerEpoch: number;
   ways: { layers: WayFigures; packed: WayFigures; replay: WayFigures; fused?: WayFigures };
   speedups: { packedVsLayers: number; replayVsLayers: number; fusedVsLayers?: number };
 }
@@ -68,6 +72,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const groups = planTrainings(all).slice(0, Math.max(1, Math.round(k / 3)));
   const replayTrials = groups.flatMap((g) => g.members.map((m) => all[m]!));
 
+  const mflopPerEpoch = epochFlops(all[0]!, data) / 1e6;
   const { trainPackLayers } = await import('./layers.ts');
   const { trainPacked } = await import('./packed.ts');
   const run = async (name: string, train: TrainPack, trials: Trial[], trainings: number): Promise<WayFigures> => {
@@ -83,6 +88,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       msPerTrialEpoch: (seconds * 1000) / trialEpochs,
       trialsPerSecond: trials.length / seconds,
       cpuMsPerTrialEpoch: (used.user + used.system) / 1000 / trialEpochs,
+      gflops: (trainings * epochs * mflopPerEpoch) / 1000 / seconds,
     };
     log(`${name}: ${figures.msPerTrialEpoch.toFixed(3)} ms per trial-epoch`);
     return figures;
@@ -106,7 +112,28 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       speedups.fusedVsLayers = layers.msPerTrialEpoch / ways.fused.msPerTrialEpoch;
     }
   }
-  return { backend: backend.name, device: backend.device, epochs, K: packedTrials.length, ways, speedups };
+  return { backend: backend.name, device: backend.device, epochs, K: packedTrials.length, mflopPerEpoch, ways, speedups };
+}
+
+/**
+ * Floating-point operations of one epoch of an MLP trial: forward (2 per weight per example) and
+ * backward (twice the forward) over the training set, a forward pass over the validation set,
+ * and about 14 per parameter for Adam with L2. Activations, loss and dropout are left out: the
+ * count is a floor, so achieved GFLOP/s are conservative.
+ */
+export function epochFlops(trial: Trial, data: Dataset): number {
+  const model = trial.config.model;
+  if (model.kind !== 'mlp') return NaN;
+  const outputs = data.classNames.length > 2 ? data.classNames.length : 1;
+  const widths = [data.inputShape.reduce((a, b) => a * b, 1), ...model.hidden, outputs];
+  let weights = 0;
+  let parameters = 0;
+  for (let i = 1; i < widths.length; i++) {
+    weights += widths[i - 1]! * widths[i]!;
+    parameters += widths[i - 1]! * widths[i]! + widths[i]!;
+  }
+  const forward = 2 * weights;
+  return data.train.y.length * 3 * forward + data.val.y.length * forward + 14 * parameters;
 }
 
 const withEpochs = (t: Trial, epochs: number): Trial => ({ ...t, config: { ...t.config, train: { ...t.config.train, epochs } } });
@@ -122,7 +149,7 @@ export function formatBench(r: BenchReport): string {
   const row = (name: string, w: WayFigures) =>
     `  ${name.padEnd(7)} ${String(w.trials).padStart(4)} trials ${String(w.trainings).padStart(4)} trainings` +
     `  wall ${w.msPerTrialEpoch.toFixed(3).padStart(8)} ms/trial-epoch ${w.trialsPerSecond.toFixed(2).padStart(8)} trials/s` +
-    `  cpu ${w.cpuMsPerTrialEpoch.toFixed(3).padStart(8)} ms/trial-epoch`;
+    `  cpu ${w.cpuMsPerTrialEpoch.toFixed(3).padStart(8)} ms/trial-epoch ${w.gflops.toFixed(2).padStart(7)} GFLOP/s`;
   const lines = [
     `fitgrid bench: workload W (2→500→1, 30 points, Adam) in grid G's shape, ${r.epochs} epochs, backend ${r.backend} (${r.device})`,
     row('layers', r.ways.layers),
@@ -131,6 +158,7 @@ export function formatBench(r: BenchReport): string {
     ...(r.ways.fused ? [row('fused', r.ways.fused)] : []),
     `  speedups: packed ${r.speedups.packedVsLayers.toFixed(1)}×, replay ${r.speedups.replayVsLayers.toFixed(1)}×` +
       (r.speedups.fusedVsLayers !== undefined ? `, fused ${r.speedups.fusedVsLayers.toFixed(1)}×` : '') + ' vs layers (wall per trial-epoch)',
+    `  work: ${r.mflopPerEpoch.toFixed(3)} MFLOP per training-epoch (a floor); GFLOP/s counts trainings, so replay's shared runs are not counted twice`,
   ];
   return lines.join('\n') + '\n';
 }

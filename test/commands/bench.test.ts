@@ -17,9 +17,12 @@ describe('fitgrid bench', () => {
     expect(report.backend).toMatch(/^(wasm|cpu|tensorflow)$/);
     expect(report.epochs).toBe(2);
     expect(report.K).toBeGreaterThan(1);
+    // W: 2→500→1 on 30 training and 70 validation points: 30·3·2·1500 + 70·2·1500 + 14·2001 flops.
+    expect(report.mflopPerEpoch).toBeCloseTo(0.508014, 9);
     for (const way of ['layers', 'packed', 'replay']) {
       expect(report.ways[way].msPerTrialEpoch).toBeGreaterThan(0);
       expect(report.ways[way].trialsPerSecond).toBeGreaterThan(0);
+      expect(report.ways[way].gflops).toBeGreaterThan(0);
     }
     expect(report.ways.replay.trainings * 3).toBe(report.ways.replay.trials);
     expect(report.speedups.packedVsLayers).toBeGreaterThan(0);
