@@ -158,11 +158,11 @@ export interface StepOutputs {
 }
 
 /**
- * One Adam step for all K trials: forward, backward, update. Call inside tf.tidy; the caller
- * keeps what it returns and disposes the old state. The trials are independent, so the gradient
- * of the sum of their losses is each trial's own gradient.
+ * Forward and backward for all K trials: each trial's loss (data loss + c·Σw², training mode)
+ * and its gradients. The trials are independent, so the gradient of the sum of their losses is
+ * each trial's own gradient.
  */
-export function adamStep(tf: Tf, params: PackedParams, adam: AdamState, hyper: AdamHyper, shape: PackedShape, inputs: StepInputs): StepOutputs {
+function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs) {
   // forward
   let proba: TF.Tensor3D | undefined;
   const objective = (...flat: TF.Tensor[]) => {
@@ -172,10 +172,19 @@ export function adamStep(tf: Tf, params: PackedParams, adam: AdamState, hyper: A
   };
   // backward
   const flat = flatParams(params);
-  const k = flat[0]!.shape[0];
-  const { value: loss, grads } = tf.valueAndGrads(objective)(flat, tf.ones([k]));
+  const { value: loss, grads } = tf.valueAndGrads(objective)(flat, tf.ones([flat[0]!.shape[0]]));
   const acc = accuracy(tf, proba!, inputs.y);
   proba!.dispose();
+  return { flat, loss, grads, acc };
+}
+
+/**
+ * One Adam step for all K trials: forward, backward, update. Call inside tf.tidy; the caller
+ * keeps what it returns and disposes the old state. The trials are independent, so the gradient
+ * of the sum of their losses is each trial's own gradient.
+ */
+export function adamStep(tf: Tf, params: PackedParams, adam: AdamState, hyper: AdamHyper, shape: PackedShape, inputs: StepInputs): StepOutputs {
+  const { flat, loss, grads, acc } = lossAndGrads(tf, params, shape, inputs);
   // update (tfjs' AdamOptimizer, op for op)
   const oneMinusAccBeta1 = Math.fround(1 - adam.accBeta1);
   const oneMinusAccBeta2 = Math.fround(1 - adam.accBeta2);
@@ -208,16 +217,7 @@ export function adamStep(tf: Tf, params: PackedParams, adam: AdamState, hyper: A
 
 /** SGD as tfjs' SGDOptimizer / MomentumOptimizer compute it: a = μa + g; w += −lr·a. */
 export function sgdStep(tf: Tf, params: PackedParams, velocity: TF.Tensor3D[], hyper: { learningRate: number; momentum: number }, shape: PackedShape, inputs: StepInputs) {
-  let proba: TF.Tensor3D | undefined;
-  const objective = (...flat: TF.Tensor[]) => {
-    const p = unflatParams(flat);
-    proba = tf.keep(forward(tf, p, inputs.x, shape, inputs.masks));
-    return tf.add(crossEntropy(tf, proba, inputs.y), l2Penalty(tf, p, inputs.l2));
-  };
-  const flat = flatParams(params);
-  const { value: loss, grads } = tf.valueAndGrads(objective)(flat, tf.ones([flat[0]!.shape[0]]));
-  const acc = accuracy(tf, proba!, inputs.y);
-  proba!.dispose();
+  const { flat, loss, grads, acc } = lossAndGrads(tf, params, shape, inputs);
   const next = flat.map((value, i) => {
     let vel = hyper.momentum > 0 ? tf.add(tf.mul(velocity[i]!, hyper.momentum), grads[i]!) : grads[i]!;
     let w = tf.add(tf.mul(vel, -hyper.learningRate), value);

@@ -1,18 +1,8 @@
 import type { Dataset } from '../../runner/data/types.ts';
-import type { Augmentation, DropoutValue, OptimizerSpec, Trial, TrialConfig } from '../../runner/grid/types.ts';
-import { makeMoons } from '../../runner/data/synthetic.ts';
+import type { Trial } from '../../runner/grid/types.ts';
+import { trial as baseTrial, type TrialOptions as BaseOptions } from './fixtures.ts';
 
-/** The seed article's data, smaller: make_moons, the first `train` points train, the rest validate. */
-export function moons(samples = 60, train = 20): Dataset {
-  const { X, y } = makeMoons({ samples, noise: 0.2, randomState: 1, shuffle: true });
-  return {
-    featureNames: ['x0', 'x1'],
-    classNames: ['0', '1'],
-    inputShape: [2],
-    train: { x: X.slice(0, train), y: y.slice(0, train) },
-    val: { x: X.slice(train), y: y.slice(train) },
-  };
-}
+export { moons } from './fixtures.ts';
 
 /** Three blobs around the corners of a triangle, for the softmax path. */
 export function blobs(perClass = 12): Dataset {
@@ -26,42 +16,14 @@ export function blobs(perClass = 12): Dataset {
   return { featureNames: ['x0', 'x1'], classNames: ['a', 'b', 'c'], inputShape: [2], train: { x: x.slice(0, cut), y: y.slice(0, cut) }, val: { x: x.slice(cut), y: y.slice(cut) } };
 }
 
-export interface TrialOptions {
-  seed?: number;
-  l2?: number;
-  dropout?: DropoutValue;
-  augmentation?: Augmentation | null;
-  patience?: number | null;
-  epochs?: number;
+export interface TrialOptions extends BaseOptions {
   hidden?: number[];
-  batchSize?: number;
-  minDelta?: number;
-  optimizer?: OptimizerSpec;
-  replicate?: number | null;
 }
 
+/** A small MLP moons trial (fixtures.ts) with the engine left to choose. */
 export function trial(o: TrialOptions = {}): Trial {
-  const config: TrialConfig = {
-    data: { kind: 'moons', samples: 60, noise: 0.2, randomState: 1, shuffle: true, split: { kind: 'first', train: 20 } },
-    model: { kind: 'mlp', hidden: o.hidden ?? [32], activation: 'relu' },
-    train: {
-      epochs: o.epochs ?? 20,
-      batchSize: o.batchSize ?? 32,
-      optimizer: o.optimizer ?? { kind: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-      shuffle: true,
-      minDelta: o.minDelta ?? 0,
-      restoreBest: true,
-      engine: 'auto',
-    },
-    l2: o.l2 ?? 0,
-    dropout: o.dropout ?? 0,
-    augmentation: o.augmentation ?? null,
-    patience: o.patience ?? null,
-  };
-  const seed = o.seed ?? 0;
-  const replicate = o.replicate ?? null;
-  const cellId = JSON.stringify({ ...config, seed: undefined });
-  return { trialId: `${cellId}/${seed}/${replicate}`, cellId, config, seed, replicate };
+  const base = baseTrial({ ...o, model: { kind: 'mlp', hidden: o.hidden ?? [32], activation: 'relu' } });
+  return { ...base, config: { ...base.config, train: { ...base.config.train, engine: 'auto' } } };
 }
 
 /** Largest |a − b| / |b| over two series of equal length. */
