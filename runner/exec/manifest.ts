@@ -10,8 +10,9 @@ export type ManifestWrite = 'created' | 'unchanged' | 'replaced';
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** Same trials in the same packs: workers of either manifest do identical work. */
+// The grid's text counts too: a new description or verdict thresholds change the report, not the trials.
 const samePlan = (a: Manifest, b: Manifest) =>
-  JSON.stringify([a.trials.map((t) => t.trialId), a.packs]) === JSON.stringify([b.trials.map((t) => t.trialId), b.packs]);
+  JSON.stringify([a.trials.map((t) => t.trialId), a.packs, a.gridSource]) === JSON.stringify([b.trials.map((t) => t.trialId), b.packs, b.gridSource]);
 
 function parse(bytes: Uint8Array, where: string): Manifest {
   try {

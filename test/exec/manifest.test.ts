@@ -23,6 +23,14 @@ describe('writeManifest', () => {
     expect((await readManifest(store, 'fake')).packs).toHaveLength(3);
   });
 
+  it('replaces the manifest when only the grid text changed (a new description or verdict thresholds), trials untouched', async () => {
+    const store = new MemoryStore();
+    await writeManifest(store, fakeManifest(2, 2));
+    const edited = { ...fakeManifest(2, 2), gridSource: fakeManifest(2, 2).gridSource + '\nverdict: { variance: 0.5 }\n' };
+    expect(await writeManifest(store, edited)).toBe('replaced');
+    expect((await readManifest(store, 'fake')).gridSource).toContain('variance: 0.5');
+  });
+
   it('refuses to replace a manifest of another format version and writes nothing', async () => {
     const store = new MemoryStore();
     await writeManifest(store, fakeManifest(2, 2, 'fake', 99));
