@@ -5,7 +5,7 @@
  * rebuilt from the same store shows the same pictures.
  */
 import path from 'node:path';
-import type { Augmentation, Manifest } from '../grid/types.ts';
+import type { Augmentation, DataSpec, Manifest } from '../grid/types.ts';
 import { loadDataset } from '../data/load.ts';
 import { augmenter } from '../data/augment.ts';
 import { streamFor } from '../data/streams.ts';
@@ -31,10 +31,12 @@ export const SAMPLE_DEFAULTS: Readonly<Required<ImageSampleOptions>> = Object.fr
  */
 export async function loadImageSamples(manifest: Manifest, options: ImageSampleOptions = {}): Promise<ImagesSummary | undefined> {
   const { grid } = manifest;
-  if (grid.data.kind !== 'digits' && grid.data.kind !== 'images') return undefined;
+  if (!isImageData(grid.data)) return undefined;
   const data = await loadDataset(grid.data, { baseDir: path.dirname(grid.file), dataFiles: manifest.dataFiles });
   return imageSamples(data, grid.axes.augmentation, options);
 }
+
+export const isImageData = (d: DataSpec) => d.kind === 'digits' || d.kind === 'images';
 
 /**
  * The pure part: sample images of `data` and their augmented versions, keyed

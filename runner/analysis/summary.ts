@@ -6,7 +6,10 @@ import { manifestKey, summaryKey, trialKey } from '../store/keys.ts';
 import { UserError } from '../errors.ts';
 import { fitgridVersion } from '../version.ts';
 import type { CellSummary, CurveSeries, ImagesSummary, Stat, SweepSummary, TrialSummary } from './types.ts';
-import { loadImageSamples } from './image-samples.ts';
+import path from 'node:path';
+import type { Dataset } from '../data/types.ts';
+import { loadDataset } from '../data/load.ts';
+import { imageSamples, isImageData } from './image-samples.ts';
 import { describe } from './describe.ts';
 import { analyze, type CellGroup } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
@@ -25,9 +28,12 @@ export async function buildSummary(store: Store, sweep: string): Promise<SweepSu
   const manifest = await readManifest(store, sweep);
   const limit = pLimit(16);
   const results = await Promise.all(manifest.trials.map((t) => limit(() => readResult(store, t))));
-  // sample pictures are a nicety: data that cannot be read again must not cost the whole report
-  const images = await loadImageSamples(manifest).catch(() => undefined);
-  return summarize(manifest, results, images);
+  // The data give the report its counts, class names and sample pictures; data that cannot be
+  // read again (a moved CSV without a manifest copy) must not cost the whole report.
+  const data = await loadDataset(manifest.grid.data, { baseDir: path.dirname(manifest.grid.file), dataFiles: manifest.dataFiles })
+    .catch(() => undefined);
+  const images = data && isImageData(manifest.grid.data) ? imageSamples(data, manifest.grid.axes.augmentation) : undefined;
+  return summarize(manifest, results, images, data);
 }
 
 /** Builds the summary and stores it as sweeps/<sweep>/summary.json (atomically, as every store put is). */
@@ -52,7 +58,7 @@ async function readResult(store: Store, trial: Trial): Promise<TrialResult | und
  * The pure part: a manifest and its results (undefined = not stored yet) to a summary;
  * `images` (see image-samples.ts) is passed in because making it reads the data.
  */
-export function summarize(manifest: Manifest, results: (TrialResult | undefined)[], images?: ImagesSummary): SweepSummary {
+export function summarize(manifest: Manifest, results: (TrialResult | undefined)[], images?: ImagesSummary, data?: Dataset): SweepSummary {
   const { grid } = manifest;
   const byCell = new Map<string, { trials: Trial[]; results: TrialResult[] }>();
   manifest.trials.forEach((trial, i) => {
@@ -76,7 +82,7 @@ export function summarize(manifest: Manifest, results: (TrialResult | undefined)
     return x.reduce((d, xi, i) => d || xi - y[i], 0);
   });
 
-  const classes = classNames(grid.data, results);
+  const classes = data?.classNames ?? classNames(grid.data, results);
   const cells = groups.map((g) => cellSummary(g.trials, g.results, classes.length));
   // Cells added by `include` may change the model or the training too (the article's dropout
   // experiment is a deeper net for fewer epochs): say so in their labels, or two cells read alike.
@@ -99,11 +105,11 @@ export function summarize(manifest: Manifest, results: (TrialResult | undefined)
     data: {
       kind: grid.data.kind,
       description: dataDescription(grid.data),
-      features: inputShape(grid.data).reduce((a, b) => a * b, 1),
+      features: (data?.inputShape ?? inputShape(grid.data)).reduce((a, b) => a * b, 1),
       classes,
-      train: firstPoints?.points?.train.length ?? trainCount(grid.data, valCount),
-      val: valCount,
-      inputShape: inputShape(grid.data),
+      train: data?.train.y.length ?? firstPoints?.points?.train.length ?? trainCount(grid.data, valCount),
+      val: data?.val.y.length ?? valCount,
+      inputShape: data?.inputShape ?? inputShape(grid.data),
     },
     model: { kind: grid.model.kind, description: modelDescription(grid.model) },
     train: { epochs: grid.train.epochs, batchSize: grid.train.batchSize, optimizer: optimizerLabel(grid.train.optimizer) },

@@ -158,3 +158,22 @@ describe('imageSamples', () => {
     expect(summarize(manifest, []).images).toBeUndefined();
   });
 });
+
+describe('buildSummary data facts', () => {
+  it('reports a CSV sweep\'s real feature count, class names and split sizes, read from the manifest\'s copy of the data', async () => {
+    await writeFile(path.join(tmp, 'species.csv'), ['a,b,c,species', ...Array.from({ length: 12 }, (_, i) => `${i},${i % 5},${i * 0.5},${['setosa', 'virginica', 'versicolor'][i % 3]}`)].join('\n'));
+    const manifest = await manifestOf('species', `
+name: species
+data: { kind: csv, path: species.csv, label: species, split: { trainFraction: 0.75, seed: 1 } }
+model: { kind: mlp, hidden: [4] }
+train: { epochs: 2 }
+seeds: 1
+`);
+    await unlink(path.join(tmp, 'species.csv'));
+    const summary = await summaryOf(manifest);
+    expect(summary.data.features).toBe(3);
+    expect(summary.data.classes).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(summary.data.train + summary.data.val).toBe(12);
+    expect(summary.data.train).toBe(9);
+  });
+});

@@ -156,7 +156,8 @@ group('buildSummary', () => {
     expect(summary.trainSeconds).toBe(3 + 1 + 2 + 4);
     // first start: 10:00:10 − 2 s = 10:00:08; last finish 10:00:20
     expect(summary.wallSeconds).toBe(12);
-    expect(summary.data).toMatchObject({ kind: 'moons', features: 2, classes: ['0', '1'], train: 30, val: 2 });
+    // the split's sizes come from the data themselves (100 moons, the first 30 train), not from the results
+    expect(summary.data).toMatchObject({ kind: 'moons', features: 2, classes: ['0', '1'], train: 30, val: 70 });
   });
 
   it('writes summary.json into the store', async () => {
