@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Dataset } from '../data/types.ts';
 import { loadDataset } from '../data/load.ts';
 import { imageSamples, isImageData } from './image-samples.ts';
-import { describe } from './describe.ts';
+import { ciOf } from './stats.ts';
 import { analyze, type CellGroup } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
 import {
@@ -149,7 +149,7 @@ function cellSummary(trials: Trial[], results: TrialResult[], classCount: number
     .filter((r): r is TrialResult => r !== undefined)
     .map(trialSummary);
   const okSummaries = trialSummaries.filter((t) => t.status === 'ok');
-  const stat = (f: (t: TrialSummary) => number): Stat => describe(okSummaries.map(f));
+  const stat = (f: (t: TrialSummary) => number): Stat => ciOf(okSummaries.map(f));
   const cell: CellSummary = {
     cellId: first.cellId,
     label: cellLabel(first.config),

@@ -1,6 +1,5 @@
 import { describe as group, expect, it } from 'vitest';
 import { buildSummary, curves, meanHistory, summarize, writeSummary } from '../../runner/analysis/summary.ts';
-import { describe } from '../../runner/analysis/describe.ts';
 import { downsampleIndices } from '../../runner/analysis/downsample.ts';
 import { manifestKey, summaryKey, trialKey } from '../../runner/store/keys.ts';
 import type { SweepSummary } from '../../runner/analysis/types.ts';
@@ -34,30 +33,6 @@ function handMadeStore() {
     { seconds: 4, finishedAt: '2026-11-28T10:00:12.000Z' }));
   return { store, trials };
 }
-
-group('describe', () => {
-  it('gives the mean, sample sd and Student-t interval of two values', () => {
-    const s = describe([1, 3]);
-    expect(s.n).toBe(2);
-    expect(s.mean).toBe(2);
-    expect(s.sd).toBeCloseTo(Math.SQRT2, 12);
-    // t(0.975, 1) = 12.706204736; half-width = t · sd / √2 = t
-    expect(s.ci[0]).toBeCloseTo(2 - 12.706204736, 9);
-    expect(s.ci[1]).toBeCloseTo(2 + 12.706204736, 9);
-  });
-
-  it('collapses the interval to the mean for one value and drops non-finite values', () => {
-    expect(describe([5, NaN])).toEqual({ n: 1, mean: 5, sd: 0, ci: [5, 5] });
-    expect(describe([]).n).toBe(0);
-  });
-
-  it('uses the t quantile for 4 degrees of freedom on five values', () => {
-    const s = describe([2, 4, 4, 4, 5]);
-    expect(s.mean).toBeCloseTo(3.8, 12);
-    expect(s.sd).toBeCloseTo(Math.sqrt(1.2), 12);
-    expect(s.ci[1] - s.mean).toBeCloseTo((2.776445105 * Math.sqrt(1.2)) / Math.sqrt(5), 9);
-  });
-});
 
 group('downsampling', () => {
   it('keeps every point of a short curve', () => {
