@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Dataset } from '../data/types.ts';
 import { loadDataset } from '../data/load.ts';
 import { imageSamples, isImageData } from './image-samples.ts';
-import { ciOf } from './stats.ts';
+import { ciOf, mean } from './stats.ts';
 import { analyze, type CellGroup } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
 import {
@@ -279,7 +279,6 @@ function trainCount(d: DataSpec, val: number): number {
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const mean = (xs: number[]) => (xs.length ? sum(xs) / xs.length : NaN);
 const unique = (xs: string[]) => [...new Set(xs)].sort();
 function mode(xs: number[]): number {
   const counts = new Map<number, number>();
