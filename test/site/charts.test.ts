@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { pngDataUrl, ramp } from '../../site/src/charts/png.ts';
 import { boundary } from '../../site/src/charts/boundary.ts';
 import { heatmap } from '../../site/src/charts/heatmap.ts';
+import { confusion } from '../../site/src/charts/confusion.ts';
 import { cellCurves, risesAfterMinimum } from '../../site/src/charts/curves.ts';
 import { jsonForScript } from '../../site/src/lib/summary.ts';
 import { relativizeUrls } from '../../runner/analysis/site-build.ts';
@@ -102,5 +103,17 @@ describe('relativizeUrls', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('confusion', () => {
+  it('draws one cell per pair of classes and leaves room for long class names', () => {
+    const svg = confusion([[7, 0, 1], [0, 6, 2], [0, 0, 8]], ['setosa', 'versicolor', 'virginica']);
+    const { document } = parseHTML(`<body>${svg}</body>`);
+    expect(document.querySelectorAll('[aria-label="cell"] rect').length).toBe(9);
+    const texts = [...document.querySelectorAll('text')].map((t) => t.textContent);
+    for (const name of ['setosa', 'versicolor', 'virginica']) expect(texts).toContain(name);
+    const left = Number(document.querySelector('svg')!.getAttribute('width')) - 3 * 80;
+    expect(left).toBeGreaterThanOrEqual('versicolor'.length * 6);
   });
 });

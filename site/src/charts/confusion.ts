@@ -3,11 +3,16 @@ import { Plot, render } from './plot.ts';
 /** Counts of validation predictions: rows the true class, columns the predicted one. */
 export function confusion(matrix: number[][], classes: string[]): string {
   const data = matrix.flatMap((row, t) => row.map((count, p) => ({ truth: classes[t] ?? String(t), predicted: classes[p] ?? String(p), count })));
+  // Room for the longest class name (≈6 px a character at 10 px), and wider cells for fewer classes.
+  const longest = Math.max(...classes.map((c) => c.length), 1);
+  const cell = Math.max(34, Math.min(80, longest * 7 + 10));
+  const rotate = longest > 4 ? -30 : 0;
   return render({
-    width: 60 + 34 * classes.length, height: 50 + 30 * classes.length, marginLeft: 50, marginTop: 30,
-    x: { label: 'Predicted class', axis: 'top', domain: classes },
+    width: 20 + longest * 6 + cell * classes.length, height: 50 + (rotate ? longest * 4 : 0) + 30 * classes.length,
+    marginLeft: 20 + longest * 6, marginTop: 30 + (rotate ? longest * 4 : 0),
+    x: { label: 'Predicted class', axis: 'top', domain: classes, tickRotate: rotate },
     y: { label: 'True class', domain: classes },
-    color: { type: 'sqrt', scheme: 'viridis', label: 'Validation images' },
+    color: { type: 'sqrt', scheme: 'viridis', label: 'Validation examples' },
     marks: [
       Plot.cell(data, { x: 'predicted', y: 'truth', fill: 'count', inset: 0.5, title: (d: { truth: string; predicted: string; count: number }) => `true ${d.truth}, predicted ${d.predicted}: ${d.count}` }),
       Plot.text(data, { x: 'predicted', y: 'truth', text: 'count', fill: 'white', stroke: 'black', strokeWidth: 2, fontSize: 9 }),
