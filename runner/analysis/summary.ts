@@ -182,7 +182,7 @@ function cellSummary(trials: Trial[], results: TrialResult[], classCount: number
     cell.surface = {
       x0: s.x0, x1: s.x1, y0: s.y0, y1: s.y1, n: s.n,
       // p(class 1) averages; a predicted class index does not, so multi-class takes the mode
-      values: s.values.map((_, i) => (binary ? mean(surfaces.map((r) => r.surface!.values[i])) : mode(surfaces.map((r) => r.surface!.values[i])))),
+      values: s.values.map((_, i) => (binary ? significant(mean(surfaces.map((r) => r.surface!.values[i])), 4) : mode(surfaces.map((r) => r.surface!.values[i])))),
     };
   }
   const withPoints = ok.find((r) => r.points);
@@ -208,7 +208,8 @@ function trialSummary(r: TrialResult): TrialSummary {
 /** Downsamples a history to at most MAX_CURVE_POINTS, keeping first, last, min val_loss and the best epoch. */
 export function curves(h: History, bestIndex = -1): CurveSeries {
   const idx = downsampleIndices(h.val_loss.length, [argmin(h.val_loss), bestIndex], MAX_CURVE_POINTS);
-  const pick = (xs: number[]) => idx.map((i) => xs[i]);
+  // Six significant digits: the site draws and prints them, the store keeps the full values.
+  const pick = (xs: number[]) => idx.map((i) => significant(xs[i]!, 6));
   return { epoch: idx.map((i) => i + 1), loss: pick(h.loss), val_loss: pick(h.val_loss), acc: pick(h.acc), val_acc: pick(h.val_acc) };
 }
 
@@ -278,6 +279,7 @@ function trainCount(d: DataSpec, val: number): number {
   return 0;
 }
 
+const significant = (x: number, digits: number) => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : x);
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const unique = (xs: string[]) => [...new Set(xs)].sort();
 function mode(xs: number[]): number {
