@@ -4,9 +4,7 @@
  * augmenter trials train with (runner/data/augment.ts), from fixed seeded streams so a report
  * rebuilt from the same store shows the same pictures.
  */
-import path from 'node:path';
-import type { Augmentation, DataSpec, Manifest } from '../grid/types.ts';
-import { loadDataset } from '../data/load.ts';
+import type { Augmentation, DataSpec } from '../grid/types.ts';
 import { augmenter } from '../data/augment.ts';
 import { streamFor } from '../data/streams.ts';
 import type { Dataset } from '../data/types.ts';
@@ -23,18 +21,6 @@ export interface ImageSampleOptions {
 }
 
 export const SAMPLE_DEFAULTS: Readonly<Required<ImageSampleOptions>> = Object.freeze({ samples: 10, draws: 4, budget: 60_000 });
-
-/**
- * The images section for a manifest whose data are images (`digits` or `images`), else
- * undefined. Reads the data as a worker would: the manifest's file copies first, then the disk
- * beside the grid file.
- */
-export async function loadImageSamples(manifest: Manifest, options: ImageSampleOptions = {}): Promise<ImagesSummary | undefined> {
-  const { grid } = manifest;
-  if (!isImageData(grid.data)) return undefined;
-  const data = await loadDataset(grid.data, { baseDir: path.dirname(grid.file), dataFiles: manifest.dataFiles });
-  return imageSamples(data, grid.axes.augmentation, options);
-}
 
 export const isImageData = (d: DataSpec) => d.kind === 'digits' || d.kind === 'images';
 

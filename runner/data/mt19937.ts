@@ -7,6 +7,7 @@
  * `src/distributions/legacy/legacy-distributions.c`, `mtrand.pyx` `shuffle`) and against
  * values numpy printed (test/fixtures/data/).
  */
+import { polarPair } from './gaussian.ts';
 
 const N = 624;
 const M = 397;
@@ -115,17 +116,9 @@ export class RandomState {
       this.gauss = null;
       return g;
     }
-    let x1: number;
-    let x2: number;
-    let r2: number;
-    do {
-      x1 = 2 * this.randomSample() - 1;
-      x2 = 2 * this.randomSample() - 1;
-      r2 = x1 * x1 + x2 * x2;
-    } while (r2 >= 1 || r2 === 0);
-    const f = Math.sqrt((-2 * Math.log(r2)) / r2);
-    this.gauss = f * x1;
-    return f * x2;
+    const { next, spare } = polarPair(() => this.randomSample());
+    this.gauss = spare;
+    return next;
   }
 
   /** `normal(loc, scale, size)`: `size` values, filled in C order, each `loc + scale·g`. */

@@ -6,6 +6,7 @@
  * which pack, process or machine trains it.
  */
 import { createHash } from 'node:crypto';
+import { polarPair } from './gaussian.ts';
 
 export type SeedWords = readonly [number, number, number, number];
 
@@ -70,17 +71,9 @@ export class Stream {
       this.spare = null;
       return g;
     }
-    let u: number;
-    let v: number;
-    let r2: number;
-    do {
-      u = 2 * this.uniform() - 1;
-      v = 2 * this.uniform() - 1;
-      r2 = u * u + v * v;
-    } while (r2 >= 1 || r2 === 0);
-    const f = Math.sqrt((-2 * Math.log(r2)) / r2);
-    this.spare = f * u;
-    return f * v;
+    const { next, spare } = polarPair(() => this.uniform());
+    this.spare = spare;
+    return next;
   }
 
   /** An integer uniform in [0, n), unbiased (rejection of the short last bucket), n ≤ 2³². */

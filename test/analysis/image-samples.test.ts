@@ -2,7 +2,7 @@ import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageSamples, loadImageSamples } from '../../runner/analysis/image-samples.ts';
+import { imageSamples } from '../../runner/analysis/image-samples.ts';
 import { buildSummary, summarize } from '../../runner/analysis/summary.ts';
 import { loadGrid } from '../../runner/grid/load.ts';
 import { expandGrid } from '../../runner/grid/expand.ts';
@@ -45,7 +45,7 @@ seeds: 1
 
 const inUnitRange = (pixels: number[]) => pixels.every((v) => v >= 0 && v <= 1);
 
-describe('loadImageSamples', () => {
+describe('image samples in the summary', () => {
   it('puts one 8×8 training image per kept digit class, pixels in [0, 1], into a digits summary', async () => {
     const manifest = await manifestOf('digits', digitsGrid);
     const images = (await summaryOf(manifest)).images!;
@@ -82,12 +82,12 @@ describe('loadImageSamples', () => {
 
   it('gives the same pictures every time the report is rebuilt', async () => {
     const manifest = await manifestOf('digits', digitsGrid);
-    expect(await loadImageSamples(manifest)).toEqual(await loadImageSamples(manifest));
+    expect((await summaryOf(manifest)).images).toEqual((await summaryOf(manifest)).images);
   });
 
   it('leaves the augmented versions out when the grid has no augmentation', async () => {
     const manifest = await manifestOf('digits-plain', digitsGrid.replace('[none, { shift: 0.1, rotation: 10 }]', '[none]'));
-    const images = await loadImageSamples(manifest);
+    const images = (await summaryOf(manifest)).images;
     expect(images!.samples).toHaveLength(3);
     expect(images!.augmented).toBeUndefined();
   });
@@ -115,7 +115,7 @@ grid:
 seeds: 1
 `);
     await unlink(path.join(tmp, 'squares.csv'));
-    const images = (await loadImageSamples(manifest))!;
+    const images = ((await summaryOf(manifest)).images)!;
     expect(images).toMatchObject({ width: 4, height: 4, channels: 1 });
     // classes are indexed in sorted label order: 0 = "bottom", 1 = "top"
     expect(images.samples!.map((s) => s.label)).toEqual([0, 1]);
@@ -133,7 +133,7 @@ grid:
   augmentation: [none, { jitter: 0.1 }]
 seeds: 1
 `);
-    expect(await loadImageSamples(manifest)).toBeUndefined();
+    expect((await summaryOf(manifest)).images).toBeUndefined();
     expect((await summaryOf(manifest)).images).toBeUndefined();
   });
 });
