@@ -100,38 +100,6 @@ export class Stream {
   permutation(n: number): number[] {
     return this.shuffle(Array.from({ length: n }, (_, i) => i));
   }
-
-  /**
-   * Fills out[offset, offset+n) with dropout mask values: 0 (dropped, probability `rate`) or
-   * 1/(1−rate) (kept), as tf.dropout scales; draws nothing for a rate of 0. One nextUint32()
-   * per unit, compared as a 24-bit integer, inlined on local copies of the state: engines draw
-   * millions of these an epoch.
-   */
-  fillMask(out: Float32Array, offset: number, n: number, rate: number): void {
-    const end = offset + n;
-    if (rate <= 0) {
-      out.fill(1, offset, end);
-      return;
-    }
-    const scale = 1 / (1 - rate);
-    const threshold = Math.round(rate * 0x1000000);
-    let { s0, s1, s2, s3 } = this;
-    for (let i = offset; i < end; i++) {
-      const bits = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      out[i] = bits >>> 8 >= threshold ? scale : 0;
-    }
-    this.s0 = s0;
-    this.s1 = s1;
-    this.s2 = s2;
-    this.s3 = s3;
-  }
 }
 
 const rotl = (x: number, k: number) => (x << k) | (x >>> (32 - k));

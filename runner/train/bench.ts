@@ -11,9 +11,11 @@ import { initBackend } from './backend.ts';
 import { planTrainings } from './replay.ts';
 
 /**
- * `fitgrid bench`: workload W (the seed article's Dense(500) on 30 make_moons points) in the
- * shape of grid G (grids/moons-sweep.yaml, 216 trials in 72 cells) for a fixed number of
- * epochs, trained several ways in one process, each through its TrainPack.
+ * `fitgrid bench`: workload W (the seed article's Dense(500) on 30 make_moons points: no
+ * penalty, dropout, augmentation or early stopping) for a fixed number of epochs, trained
+ * several ways in one process, each through its TrainPack: one trial at a time by the layers
+ * engine, K seeds of W as one packed computation, and the packed engine with patience replay
+ * over grid G's shape (grids/moons-sweep.yaml: L2, dropout, jitter and patience, 216 trials).
  */
 export interface WayFigures {
   trials: number;
@@ -64,10 +66,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const grid = await loadGrid(gridFile);
   const data = await loadDataset(grid.data, { baseDir: path.dirname(gridFile) });
   const all = expandGrid(grid).map((t) => withEpochs(t, epochs));
-  // Without early stopping, every trial trains the same number of epochs: per trial-epoch times compare.
-  const noStop = all.map((t) => ({ ...t, config: { ...t.config, patience: null } }));
-  const packedTrials = spread(noStop, k);
-  const layersTrials = spread(noStop, options.layersTrials ?? (quick ? 1 : 3));
+  // W itself, once per seed: every trial trains the same number of epochs, so per trial-epoch times compare.
+  const w = workloadW(all);
+  const packedTrials = Array.from({ length: k }, (_, seed) => ({ ...w, seed, trialId: `${w.trialId}-${seed}` }));
+  const layersTrials = packedTrials.slice(0, options.layersTrials ?? (quick ? 1 : 3));
   // G's shape: the first k/3 runs with all their patience values, as the planner packs them.
   const groups = planTrainings(all).slice(0, Math.max(1, Math.round(k / 3)));
   const replayTrials = groups.flatMap((g) => g.members.map((m) => all[m]!));
@@ -136,13 +138,14 @@ export function epochFlops(trial: Trial, data: Dataset): number {
   return data.train.y.length * 3 * forward + data.val.y.length * forward + 14 * parameters;
 }
 
-const withEpochs = (t: Trial, epochs: number): Trial => ({ ...t, config: { ...t.config, train: { ...t.config.train, epochs } } });
-
-/** n trials spread evenly over the list, so a small sample still mixes L2, dropout and jitter. */
-function spread<T>(items: T[], n: number): T[] {
-  if (n >= items.length) return items;
-  return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]!);
+/** G's no-remedy trial, i.e. W: no penalty, dropout, augmentation or early stopping. */
+function workloadW(trials: Trial[]): Trial {
+  const w = trials.find((t) => t.config.l2 === 0 && t.config.dropout === 0 && !t.config.augmentation);
+  if (!w) throw new Error('grid G lost its no-remedy cell');
+  return { ...w, config: { ...w.config, patience: null } };
 }
+
+const withEpochs = (t: Trial, epochs: number): Trial => ({ ...t, config: { ...t.config, train: { ...t.config.train, epochs } } });
 
 /** The report as a few aligned lines. */
 export function formatBench(r: BenchReport): string {
@@ -151,7 +154,8 @@ export function formatBench(r: BenchReport): string {
     `  wall ${w.msPerTrialEpoch.toFixed(3).padStart(8)} ms/trial-epoch ${w.trialsPerSecond.toFixed(2).padStart(8)} trials/s` +
     `  cpu ${w.cpuMsPerTrialEpoch.toFixed(3).padStart(8)} ms/trial-epoch ${w.gflops.toFixed(2).padStart(7)} GFLOP/s`;
   const lines = [
-    `fitgrid bench: workload W (2→500→1, 30 points, Adam) in grid G's shape, ${r.epochs} epochs, backend ${r.backend} (${r.device})`,
+    `fitgrid bench: workload W (2→500→1, 30 points, Adam), ${r.epochs} epochs, backend ${r.backend} (${r.device})`,
+    `  layers and packed train W (packed: ${r.K} seeds at once); replay and fused train grid G's shape (L2, dropout, jitter, patience)`,
     row('layers', r.ways.layers),
     row('packed', r.ways.packed),
     row('replay', r.ways.replay),

@@ -6,7 +6,7 @@ import { epochOrder, trialStreams } from './layers.ts';
 /**
  * A packed epoch's inputs, built in JS and uploaded once per batch: each training's own
  * augmentation, shuffle order and dropout masks, from the same streams the layers engine draws
- * them from (its `trialStreams`), laid out [K, B, …].
+ * them from (its `trialStreams`), laid out as packed-model.ts reads them: points first, trials next.
  */
 export type UnitStreams = ReturnType<typeof trialStreams> & {
   /** Dropout rate after each hidden layer. */
@@ -28,11 +28,11 @@ export interface EpochUnit {
 
 export interface Batch {
   size: number;
-  /** [K, size, features] */
+  /** [size, features, K] */
   x: Float32Array;
-  /** [K, size, outputs] (one-hot for more than one output) */
+  /** [size, K, outputs] (one-hot for more than one output) */
   y: Float32Array;
-  /** Per hidden layer [K, size, units], or null when no training drops out there. */
+  /** Per hidden layer [size, K, units], or null when no training drops out there. */
   masks: (Float32Array | null)[];
 }
 
@@ -56,16 +56,21 @@ export function epochInputs(units: EpochUnit[], o: { batchSize: number; shuffle:
     prepared.forEach((p, i) => {
       for (let b = 0; b < size; b++) {
         const row = p.order[startAt + b]!;
-        x.set(p.x[row]!, (i * size + b) * o.features);
+        const point = p.x[row]!;
+        for (let f = 0; f < o.features; f++) x[(b * o.features + f) * k + i] = point[f]!;
         const label = p.y[row]!;
-        if (o.outputs === 1) y[i * size + b] = label === 1 ? 1 : 0;
-        else y[(i * size + b) * o.outputs + label] = 1;
+        if (o.outputs === 1) y[b * k + i] = label === 1 ? 1 : 0;
+        else y[(b * k + i) * o.outputs + label] = 1;
       }
     });
     const masks = o.model.hidden.map((width, l) => {
       if (!dropping[l]) return null;
       const mask = new Float32Array(k * size * width);
-      units.forEach((u, i) => u.streams.dropout.fillMask(mask, i * size * width, size * width, u.active ? u.streams.rates[l]! : 0));
+      // each trial draws its mask row by row, in the order the layers engine draws it
+      units.forEach((u, i) => {
+        const rate = u.active ? u.streams.rates[l]! : 0;
+        for (let b = 0; b < size; b++) u.streams.dropout.fillMask(mask, (b * k + i) * width, width, rate);
+      });
       return mask;
     });
     batches.push({ size, x, y, masks });

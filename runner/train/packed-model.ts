@@ -4,8 +4,14 @@ import type { Activation } from '../grid/types.ts';
 /**
  * The maths of K MLP trials trained as one computation: per layer a kernel [K, in, out] and a
  * bias [K, 1, out]. Pure functions of tensors; packed.ts does the bookkeeping around them.
- * Every formula follows tfjs-layers op for op (clip-then-logit cross-entropy, Adam's bias
- * correction), because the layers engine is the reference these results are compared with.
+ *
+ * The backward pass is written out rather than left to tf.grad: the trials are independent, so
+ * each gradient is a per-trial reduction, and laying the activations out points-first
+ * ([B, K, units]) makes every reduction over the points one matMul with a row of ones, the
+ * fastest reduction tfjs has on wasm. Validation lays them out units-first ([K·units, N]) so that
+ * the output layer's sum over units is a segment sum. Only the loss at the output, a few
+ * thousand numbers, goes through tf.grad, so the gradient reaching the network is tfjs-layers'
+ * own (clip-then-logit cross-entropy), as the layers engine, the reference, computes it.
  */
 export type Tf = typeof TF;
 
@@ -22,8 +28,10 @@ export interface PackedShape {
   outputs: number;
 }
 
-/** Inner dimensions up to this size are a broadcast multiply-add: batched matMul is slow there on wasm. */
-const tinyInner = 4;
+/** Inputs up to this many features enter the weight gradient one multiply each; wider ones through a batched matMul. */
+const fewFeatures = 8;
+/** Output layers up to this many units are per-unit segment sums in validation; wider ones a batched matMul. */
+const fewOutputs = 16;
 
 export const flatParams = (p: PackedParams): TF.Tensor3D[] => p.kernels.flatMap((k, i) => [k, p.biases[i]!]);
 export const unflatParams = (flat: TF.Tensor[]): PackedParams => ({
@@ -31,88 +39,79 @@ export const unflatParams = (flat: TF.Tensor[]): PackedParams => ({
   biases: flat.filter((_, i) => i % 2 === 1) as TF.Tensor3D[],
 });
 
-/** x [K or 1, N, in] · kernel [K, in, out] + bias: one trial's dense layer per slice. */
-function dense(tf: Tf, x: TF.Tensor3D, kernel: TF.Tensor3D, bias: TF.Tensor3D): TF.Tensor3D {
-  const inner = kernel.shape[1];
-  if (inner <= tinyInner) {
-    let z: TF.Tensor3D = bias;
-    for (let i = 0; i < inner; i++) {
-      z = tf.add(z, tf.mul(x.slice([0, 0, i], [-1, -1, 1]), kernel.slice([0, i, 0], [-1, 1, -1])));
+/**
+ * Index tensors a pack reuses every epoch (segment ids, ranges), made once and kept outside
+ * tf.tidy until dispose(): building them costs more than the ops that read them.
+ */
+export class TensorCache {
+  private readonly tensors = new Map<string, TF.Tensor>();
+  constructor(private readonly tf: Tf) {}
+
+  get<T extends TF.Tensor>(key: string, make: () => T): T {
+    let t = this.tensors.get(key);
+    if (!t) {
+      t = this.tf.keep(make());
+      this.tensors.set(key, t);
     }
-    return z;
+    return t as T;
   }
-  if (kernel.shape[2] === 1) {
-    // One output unit: a multiply and a sum. As a matMul its gradient is an outer product,
-    // which wasm's batched matMul computes several times slower than a broadcast multiply.
-    const row = tf.reshape(kernel, [kernel.shape[0], 1, inner]);
-    return tf.add(tf.sum(tf.mul(x, row), 2, true), bias);
+
+  dispose(): void {
+    this.tf.dispose([...this.tensors.values()]);
+    this.tensors.clear();
   }
-  const xs = x.shape[0] === kernel.shape[0] ? x : tf.broadcastTo(x, [kernel.shape[0], x.shape[1], x.shape[2]]) as TF.Tensor3D;
-  return tf.add(tf.matMul(xs, kernel), bias);
 }
 
-function activate(tf: Tf, z: TF.Tensor3D, activation: Activation): TF.Tensor3D {
+/**
+ * Sums over the leading axis: a segment sum with one segment, one pass over memory. tf.sum
+ * transposes first, and a matMul with a row of ones repacks its changing right operand on every
+ * call (wasm's XNNPACK caches packed weights only for a tensor it has seen).
+ */
+function sumLeading(tf: Tf, cache: TensorCache, t: TF.Tensor, n: number): TF.Tensor2D {
+  const indices = cache.get(`range:${n}`, () => tf.range(0, n, 1, 'int32') as TF.Tensor1D);
+  const one = cache.get(`zeros:${n}`, () => tf.zeros([n], 'int32') as TF.Tensor1D);
+  return tf.sparse.sparseSegmentSum(tf.reshape(t, [n, t.size / n]), indices, one) as TF.Tensor2D;
+}
+
+function activate(tf: Tf, z: TF.Tensor, activation: Activation): TF.Tensor {
   if (activation === 'relu') return tf.relu(z);
   if (activation === 'tanh') return tf.tanh(z);
   return tf.sigmoid(z);
 }
 
-/**
- * relu(z)·mask in training mode as z·g with g = mask·step(z), and dz = dy·g: the same numbers
- * as a relu followed by a dropout multiply (g is exactly 0 or the mask's value), in 3 passes
- * over the [K, B, units] activations instead of 7 (tfjs' relu gradient alone casts, steps and
- * multiplies, and its multiply gradient copies).
- */
-function maskedRelu(tf: Tf, z: TF.Tensor3D, mask: TF.Tensor3D | null): TF.Tensor3D {
-  const f = (x: TF.Tensor, save: TF.GradSaveFunc) => {
-    const g = mask ? tf.mul(tf.step(x), mask) : tf.step(x);
-    save([g]);
-    return { value: tf.mul(x, g), gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => tf.mul(dy, saved[0]!) };
-  };
-  const op = tf.customGrad(f as unknown as Parameters<Tf['customGrad']>[0]);
-  return op(z) as TF.Tensor3D;
+/** d activation / d z from the activation's own output h (before dropout). */
+function activationSlope(tf: Tf, h: TF.Tensor, activation: Activation): TF.Tensor {
+  if (activation === 'relu') return tf.step(h);
+  if (activation === 'tanh') return tf.sub(1, tf.square(h));
+  return tf.mul(h, tf.sub(1, h));
 }
 
-/**
- * Class probabilities [K, N, outputs]. `masks[l]` (training mode) multiplies hidden layer l's
- * activations: already 0 or 1/keep, as tf.dropout makes them.
- */
-export function forward(tf: Tf, params: PackedParams, x: TF.Tensor3D, shape: PackedShape, masks?: (TF.Tensor3D | null)[]): TF.Tensor3D {
-  const layers = params.kernels.length;
-  let h = x;
-  for (let l = 0; l < layers - 1; l++) {
-    const z = dense(tf, h, params.kernels[l]!, params.biases[l]!);
-    const mask = masks?.[l];
-    if (shape.activation === 'relu' && masks) h = maskedRelu(tf, z, mask ?? null);
-    else {
-      h = activate(tf, z, shape.activation);
-      if (mask) h = tf.mul(h, mask);
-    }
-  }
-  const z = dense(tf, h, params.kernels[layers - 1]!, params.biases[layers - 1]!);
-  return shape.outputs === 1 ? tf.sigmoid(z) : tf.softmax(z);
-}
+/** The output layer's probabilities, softmax or sigmoid along the last axis. */
+const outputActivation = (tf: Tf, z: TF.Tensor, outputs: number) => (outputs === 1 ? tf.sigmoid(z) : tf.softmax(z));
 
-/** Per-trial mean cross-entropy [K], as tfjs-layers' binary/categorical cross-entropy computes it. */
+/**
+ * Per-trial mean cross-entropy [K] of probabilities laid out [points, K, outputs], as tfjs-layers'
+ * binary/categorical cross-entropy computes it (clip, then logits).
+ */
 export function crossEntropy(tf: Tf, proba: TF.Tensor3D, target: TF.Tensor3D): TF.Tensor1D {
   const eps = tf.backend().epsilon();
   if (proba.shape[2] === 1) {
     const clipped = tf.clipByValue(proba, eps, 1 - eps);
     const logits = tf.log(tf.div(clipped, tf.sub(1, clipped)));
     const perPoint = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, target)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-    return tf.mean(perPoint, [1, 2]);
+    return tf.mean(perPoint, [0, 2]);
   }
   const normalised = tf.clipByValue(tf.div(proba, tf.sum(proba, 2, true)), eps, 1 - eps);
-  return tf.mean(tf.neg(tf.sum(tf.mul(target, tf.log(normalised)), 2)), 1);
+  return tf.mean(tf.neg(tf.sum(tf.mul(target, tf.log(normalised)), 2)), 0);
 }
 
-/** Per-trial accuracy [K]: p > 0.5 for one output, argmax otherwise. */
+/** Per-trial accuracy [K] of probabilities laid out [points, K, outputs]: p > 0.5 for one output, argmax otherwise. */
 export function accuracy(tf: Tf, proba: TF.Tensor3D, target: TF.Tensor3D): TF.Tensor1D {
   if (proba.shape[2] === 1) {
     const predicted = tf.cast(tf.greater(proba, 0.5), 'float32');
-    return tf.mean(tf.cast(tf.equal(predicted, target), 'float32'), [1, 2]);
+    return tf.mean(tf.cast(tf.equal(predicted, target), 'float32'), [0, 2]);
   }
-  return tf.mean(tf.cast(tf.equal(tf.argMax(proba, 2), tf.argMax(target, 2)), 'float32'), 1);
+  return tf.mean(tf.cast(tf.equal(tf.argMax(proba, 2), tf.argMax(target, 2)), 'float32'), 0);
 }
 
 /** Keras' l2(c) on every kernel: c · Σw², no ½. l2 is [K]. */
@@ -120,6 +119,246 @@ export function l2Penalty(tf: Tf, params: PackedParams, l2: TF.Tensor1D): TF.Ten
   let sumSquares: TF.Tensor1D = tf.zerosLike(l2);
   for (const k of params.kernels) sumSquares = tf.add(sumSquares, tf.sum(tf.square(k), [1, 2]));
   return tf.mul(l2, sumSquares);
+}
+
+/**
+ * Inference-mode class probabilities [K, outputs, N] of every trial on the same N points.
+ * `xT` is the points transposed with a row of ones for the bias, [features + 1, N]
+ * (`validationInputs`). Activations are [K·units, N]: the first layer is one 2-D matMul for all
+ * K trials, and a one-unit output layer a multiply and a segment sum per trial.
+ */
+export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT: TF.Tensor2D, shape: PackedShape): TF.Tensor3D {
+  const k = params.kernels[0]!.shape[0];
+  const n = xT.shape[1];
+  const layers = params.kernels.length;
+  let h: TF.Tensor = firstLayerUnitsFirst(tf, params, xT, shape.activation, layers === 1);
+  for (let l = 1; l < layers; l++) {
+    const kernel = params.kernels[l]!;
+    const [inner, out] = [kernel.shape[1], kernel.shape[2]];
+    let z: TF.Tensor;
+    if (l === layers - 1 && out <= fewOutputs) {
+      // Σ over units per trial: a multiply by the kernel column, then a segment sum per trial.
+      const rows = tf.reshape(h, [k * inner, n]);
+      const segments = cache.get(`segments:${k}:${inner}`, () => tf.tensor1d(segmentIds(k, inner), 'int32'));
+      const indices = cache.get(`range:${k * inner}`, () => tf.range(0, k * inner, 1, 'int32'));
+      const columns = Array.from({ length: out }, (_, c) => {
+        const column = tf.reshape(out === 1 ? kernel : kernel.slice([0, 0, c], [-1, -1, 1]), [k * inner, 1]);
+        return tf.sparse.sparseSegmentSum(tf.mul(rows, column), indices, segments);
+      });
+      z = tf.add(tf.stack(columns, 1), tf.reshape(params.biases[l]!, [k, out, 1]));
+    } else {
+      z = tf.add(tf.matMul(kernel, tf.reshape(h, [k, inner, n]), true, false), tf.reshape(params.biases[l]!, [k, out, 1]));
+    }
+    h = l === layers - 1 ? z : activate(tf, z, shape.activation);
+  }
+  h = tf.reshape(h, [k, shape.outputs, n]);
+  // softmax runs along the last axis: classes go last for it and come back
+  return (shape.outputs === 1 ? tf.sigmoid(h) : tf.transpose(tf.softmax(tf.transpose(h, [0, 2, 1])), [0, 2, 1])) as TF.Tensor3D;
+}
+
+/** Points x [N][features] as predictAll takes them: transposed, with a row of ones. */
+export function validationInputs(tf: Tf, x: number[][], features: number): TF.Tensor2D {
+  const n = x.length;
+  const values = new Float32Array((features + 1) * n);
+  x.forEach((row, j) => {
+    for (let i = 0; i < features; i++) values[i * n + j] = row[i]!;
+    values[features * n + j] = 1;
+  });
+  return tf.tensor2d(values, [features + 1, n]);
+}
+
+function firstLayerUnitsFirst(tf: Tf, params: PackedParams, xT: TF.Tensor2D, activation: Activation, isOutput: boolean): TF.Tensor {
+  const kernel = params.kernels[0]!;
+  const [k, features, units] = kernel.shape;
+  // [K, units, features + 1]: each trial's kernel transposed, its bias as the last column (joined
+  // before the transpose: a concat along a short last axis is slow on wasm)
+  const weights = tf.reshape(tf.transpose(tf.concat([kernel, params.biases[0]!], 1), [0, 2, 1]), [k * units, features + 1]);
+  if (!isOutput && activation === 'relu') return tf.fused.matMul({ a: weights, b: xT, activation: 'relu' });
+  const z = tf.matMul(weights, xT);
+  return isOutput ? z : activate(tf, z, activation);
+}
+
+function segmentIds(k: number, inner: number): Int32Array {
+  const ids = new Int32Array(k * inner);
+  for (let i = 0; i < k; i++) ids.fill(i, i * inner, (i + 1) * inner);
+  return ids;
+}
+
+export interface StepInputs {
+  /** [B, features, K]: each trial's batch, trials last (the depthwise convolution's channels). */
+  x: TF.Tensor3D;
+  /** [B, K, outputs] */
+  y: TF.Tensor3D;
+  /** Per hidden layer [B, K, units] (0 or 1/keep), or null where no trial drops out. */
+  masks: (TF.Tensor3D | null)[];
+  /** Per hidden layer each trial's 1/keep [K] (1 where it keeps all), or null where no trial drops out. */
+  scales: (TF.Tensor1D | null)[];
+  l2: TF.Tensor1D;
+  /** [K, 1, 1] bool, or null when every trial is still training. Frozen trials keep weights and moments. */
+  active: TF.Tensor3D | null;
+  cache: TensorCache;
+}
+
+interface Gradients {
+  grads: TF.Tensor3D[];
+  /** [K] training-mode loss, penalty included (what the step differentiated). */
+  loss: TF.Tensor1D;
+  /** [K] training-mode accuracy. */
+  acc: TF.Tensor1D;
+}
+
+/**
+ * Forward and backward for all K trials, points-first. Each trial's loss is its data loss plus
+ * c·Σw²; the gradients are each trial's own, returned in flatParams order.
+ */
+export function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs): Gradients {
+  const layers = params.kernels.length;
+  const features = inputs.x.shape[1];
+  const grads = layers === 2 && shape.outputs === 1 && shape.activation === 'relu' && features <= fewFeatures
+    ? oneHiddenReluGrads(tf, params, inputs)
+    : generalGrads(tf, params, shape, inputs);
+  const k = inputs.x.shape[2];
+  // Keras' penalty c·Σw² adds 2c·w to each kernel's gradient
+  for (let l = 0; l < layers; l++) grads.grads[2 * l] = tf.add(grads.grads[2 * l]!, tf.mul(tf.reshape(inputs.l2, [k, 1, 1]), tf.mul(params.kernels[l]!, 2))) as TF.Tensor3D;
+  return { grads: grads.grads, acc: grads.acc, loss: tf.add(grads.loss, l2Penalty(tf, params, inputs.l2)) as TF.Tensor1D };
+}
+
+/** The data loss [K], its gradient at the logits and the accuracy, by tfjs' own ops on a few thousand numbers. */
+function lossAtLogits(tf: Tf, logits: TF.Tensor, shape: PackedShape, y: TF.Tensor3D) {
+  let proba: TF.Tensor3D | undefined;
+  const lossOf = (z: TF.Tensor) => {
+    proba = tf.keep(outputActivation(tf, z, shape.outputs) as TF.Tensor3D);
+    return crossEntropy(tf, proba, y);
+  };
+  const { value: loss, grad: dLogits } = tf.valueAndGrad(lossOf)(logits, tf.ones([logits.shape[1]!]));
+  const acc = accuracy(tf, proba!, y);
+  proba!.dispose();
+  return { loss: loss as TF.Tensor1D, dLogits, acc };
+}
+
+/** Any MLP: forward layer by layer, then backward through each, without the penalty. */
+function generalGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs): Gradients {
+  const layers = params.kernels.length;
+  const [b, , k] = inputs.x.shape;
+  // forward: hidden[l] is hidden layer l's output after dropout (what layer l + 1 reads), slopes[l]
+  // its derivative by the pre-activation, mask included
+  const hidden: TF.Tensor[] = [];
+  const slopes: TF.Tensor[] = [];
+  let z: TF.Tensor = firstLayerPointsFirst(tf, params, inputs.x, shape.activation, layers === 1);
+  for (let l = 0; l < layers - 1; l++) {
+    const mask = inputs.masks[l];
+    const slope = activationSlope(tf, z, shape.activation);
+    slopes.push(mask ? tf.mul(slope, mask) : slope);
+    const h = mask ? tf.mul(z, mask) : z;
+    hidden.push(h);
+    z = densePointsFirst(tf, h, params.kernels[l + 1]!, params.biases[l + 1]!, l + 1 === layers - 1 ? null : shape.activation);
+  }
+  const { loss, dLogits, acc } = lossAtLogits(tf, z, shape, inputs.y);
+
+  // backward, layer by layer from the output
+  const grads: TF.Tensor3D[] = new Array(2 * layers);
+  let dz: TF.Tensor = dLogits;
+  for (let l = layers - 1; l >= 0; l--) {
+    const kernel = params.kernels[l]!;
+    const [inner, out] = [kernel.shape[1], kernel.shape[2]];
+    grads[2 * l] = (l === 0 ? firstLayerKernelGrad(tf, inputs.cache, inputs.x, dz, out) : kernelGradPointsFirst(tf, inputs.cache, hidden[l - 1]!, dz, b, k, inner, out)) as TF.Tensor3D;
+    grads[2 * l + 1] = tf.reshape(sumLeading(tf, inputs.cache, dz, b), [k, 1, out]);
+    if (l === 0) break;
+    const dh = out === 1 ? tf.mul(dz, tf.reshape(kernel, [1, k, inner])) : backThroughKernel(tf, dz, kernel);
+    dz = tf.mul(dh, slopes[l - 1]!);
+  }
+  return { grads, loss, acc };
+}
+
+/**
+ * The seed's shape, features → relu units → one sigmoid output, with every gradient from F + 1
+ * reductions over the points. With S = step(hidden) (0 where relu or dropout zeroed a unit),
+ * s the trial's dropout scale and δ the logits' gradient, the input layer's pre-activation
+ * gradient is δ·w·s·S, so with R_i = Σ_n x_i·δ·S and R_b = Σ_n δ·S:
+ *   dW₁[i] = w·s·R_i,  db₁ = w·s·R_b,  dw = s·(Σ_i W₁[i]·R_i + b₁·R_b)
+ * the last because hidden = (x·W₁ + b₁)·S·s. No [B, K, units] gradient is ever formed.
+ */
+function oneHiddenReluGrads(tf: Tf, params: PackedParams, inputs: StepInputs): Gradients {
+  const [b, features, k] = inputs.x.shape;
+  const [kernel0, kernel1] = params.kernels as [TF.Tensor3D, TF.Tensor3D];
+  const units = kernel0.shape[2];
+  const mask = inputs.masks[0];
+  const scale = mask ? inputs.scales[0] : null;
+  // forward
+  const a = firstLayerPointsFirst(tf, params, inputs.x, 'relu', false);
+  const hidden = mask ? tf.mul(a, mask) : a;
+  const active = tf.step(hidden);
+  const w = tf.reshape(kernel1, [1, k, units]);
+  const logits = tf.add(tf.sum(tf.mul(hidden, w), 2, true), tf.reshape(params.biases[1]!, [1, k, 1]));
+  const { loss, dLogits, acc } = lossAtLogits(tf, logits, { activation: 'relu', outputs: 1 }, inputs.y);
+  // backward: F + 1 reductions over the points
+  const reduce = (c: TF.Tensor) => tf.reshape(sumLeading(tf, inputs.cache, tf.mul(active, c), b), [k, 1, units]);
+  const perFeature = Array.from({ length: features }, (_, i) => reduce(tf.mul(dLogits, tf.reshape(inputs.x.slice([0, i, 0], [-1, 1, -1]), [b, k, 1]))));
+  const r = features === 1 ? perFeature[0]! : tf.concat(perFeature, 1);
+  const rBias = reduce(dLogits);
+  const ws = tf.reshape(scale ? tf.mul(w, tf.reshape(scale, [1, k, 1])) : w, [k, 1, units]);
+  let dw = tf.add(tf.sum(tf.mul(kernel0, r), 1, true), tf.mul(params.biases[0]!, rBias));
+  if (scale) dw = tf.mul(dw, tf.reshape(scale, [k, 1, 1]));
+  const grads = [
+    tf.mul(r, ws),
+    tf.mul(rBias, ws),
+    tf.reshape(dw, [k, units, 1]),
+    tf.reshape(tf.sum(dLogits, 0), [k, 1, 1]),
+  ] as TF.Tensor3D[];
+  return { grads, loss, acc };
+}
+
+/**
+ * The input layer for per-trial inputs x [B, features, K]: a depthwise convolution whose K
+ * channels each multiply into `units` outputs is K small matMuls in one call, bias and relu
+ * fused; out comes [B, K, units].
+ */
+function firstLayerPointsFirst(tf: Tf, params: PackedParams, x: TF.Tensor3D, activation: Activation, isOutput: boolean): TF.Tensor {
+  const kernel = params.kernels[0]!;
+  const [k, features, units] = kernel.shape;
+  const b = x.shape[0];
+  const filter = tf.reshape(tf.transpose(kernel, [1, 0, 2]), [1, features, k, units]) as TF.Tensor4D;
+  // wasm checks the rank the bias's data was made with, which a reshape keeps: make new data
+  const bias = tf.mul(tf.reshape(params.biases[0]!, [k * units]), 1);
+  const input = tf.reshape(x, [1, b, features, k]) as TF.Tensor4D;
+  const fused = !isOutput && activation === 'relu';
+  const z = tf.fused.depthwiseConv2d({ x: input, filter, strides: 1, pad: 'valid', bias, activation: fused ? 'relu' : 'linear' });
+  const h = tf.reshape(z, [b, k, units]);
+  return isOutput || fused ? h : activate(tf, h, activation);
+}
+
+/** A later layer, points-first: h [B, K, in] → [B, K, out], with its activation unless it is the output layer. */
+function densePointsFirst(tf: Tf, h: TF.Tensor, kernel: TF.Tensor3D, bias: TF.Tensor3D, activation: Activation | null): TF.Tensor {
+  const [k, inner, out] = kernel.shape;
+  let z: TF.Tensor;
+  if (out === 1) z = tf.sum(tf.mul(h, tf.reshape(kernel, [1, k, inner])), 2, true);
+  else z = tf.transpose(tf.matMul(tf.transpose(h, [1, 0, 2]), kernel), [1, 0, 2]);
+  z = tf.add(z, tf.reshape(bias, [1, k, out]));
+  return activation ? activate(tf, z, activation) : z;
+}
+
+/** Σ over points of h[n,k,i]·dz[n,k,o] → [K, in, out]. */
+function kernelGradPointsFirst(tf: Tf, cache: TensorCache, h: TF.Tensor, dz: TF.Tensor, b: number, k: number, inner: number, out: number): TF.Tensor {
+  if (out === 1) return tf.reshape(sumLeading(tf, cache, tf.mul(h, dz), b), [k, inner, 1]);
+  return tf.matMul(tf.transpose(h, [1, 0, 2]), tf.transpose(dz, [1, 0, 2]), true, false);
+}
+
+/** Σ over points of x[n,i,k]·dz[n,k,h] → [K, features, units], x being [B, features, K]. */
+function firstLayerKernelGrad(tf: Tf, cache: TensorCache, x: TF.Tensor3D, dz: TF.Tensor, units: number): TF.Tensor {
+  const [b, features, k] = x.shape;
+  if (features <= fewFeatures) {
+    const rows = Array.from({ length: features }, (_, i) => {
+      const xi = tf.reshape(x.slice([0, i, 0], [-1, 1, -1]), [b, k, 1]);
+      return tf.reshape(sumLeading(tf, cache, tf.mul(dz, xi), b), [k, 1, units]);
+    });
+    return features === 1 ? rows[0]! : tf.concat(rows, 1);
+  }
+  return tf.matMul(tf.transpose(x, [2, 0, 1]), tf.transpose(dz, [1, 0, 2]), true, false);
+}
+
+/** dz [B, K, out] back through kernel [K, in, out] → [B, K, in]. */
+function backThroughKernel(tf: Tf, dz: TF.Tensor, kernel: TF.Tensor3D): TF.Tensor {
+  return tf.transpose(tf.matMul(tf.transpose(dz, [1, 0, 2]), kernel, false, true), [1, 0, 2]);
 }
 
 export interface AdamState {
@@ -137,55 +376,17 @@ export function adamInit(tf: Tf, params: PackedParams, hyper: AdamHyper): AdamSt
   return { m: flat.map((p) => tf.zerosLike(p)), v: flat.map((p) => tf.zerosLike(p)), accBeta1: Math.fround(hyper.beta1), accBeta2: Math.fround(hyper.beta2) };
 }
 
-export interface StepInputs {
-  /** [K, B, in] */
-  x: TF.Tensor3D;
-  /** [K, B, outputs] */
-  y: TF.Tensor3D;
-  masks: (TF.Tensor3D | null)[];
-  l2: TF.Tensor1D;
-  /** [K, 1, 1] bool, or null when every trial is still training. Frozen trials keep weights and moments. */
-  active: TF.Tensor3D | null;
-}
-
 export interface StepOutputs {
   params: PackedParams;
   adam: AdamState;
-  /** [K] training-mode loss, penalty included (what the step differentiated). */
   loss: TF.Tensor1D;
-  /** [K] training-mode accuracy. */
   acc: TF.Tensor1D;
 }
 
-/**
- * Forward and backward for all K trials: each trial's loss (data loss + c·Σw², training mode)
- * and its gradients. The trials are independent, so the gradient of the sum of their losses is
- * each trial's own gradient.
- */
-function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs) {
-  // forward
-  let proba: TF.Tensor3D | undefined;
-  const objective = (...flat: TF.Tensor[]) => {
-    const p = unflatParams(flat);
-    proba = tf.keep(forward(tf, p, inputs.x, shape, inputs.masks));
-    return tf.add(crossEntropy(tf, proba, inputs.y), l2Penalty(tf, p, inputs.l2));
-  };
-  // backward
-  const flat = flatParams(params);
-  const { value: loss, grads } = tf.valueAndGrads(objective)(flat, tf.ones([flat[0]!.shape[0]]));
-  const acc = accuracy(tf, proba!, inputs.y);
-  proba!.dispose();
-  return { flat, loss, grads, acc };
-}
-
-/**
- * One Adam step for all K trials: forward, backward, update. Call inside tf.tidy; the caller
- * keeps what it returns and disposes the old state. The trials are independent, so the gradient
- * of the sum of their losses is each trial's own gradient.
- */
+/** One Adam step for all K trials: forward, backward, update (tfjs' AdamOptimizer, op for op). Call inside tf.tidy. */
 export function adamStep(tf: Tf, params: PackedParams, adam: AdamState, hyper: AdamHyper, shape: PackedShape, inputs: StepInputs): StepOutputs {
-  const { flat, loss, grads, acc } = lossAndGrads(tf, params, shape, inputs);
-  // update (tfjs' AdamOptimizer, op for op)
+  const { grads, loss, acc } = lossAndGrads(tf, params, shape, inputs);
+  const flat = flatParams(params);
   const oneMinusAccBeta1 = Math.fround(1 - adam.accBeta1);
   const oneMinusAccBeta2 = Math.fround(1 - adam.accBeta2);
   const next = flat.map((value, i) => {
@@ -210,15 +411,15 @@ export function adamStep(tf: Tf, params: PackedParams, adam: AdamState, hyper: A
       accBeta1: Math.fround(adam.accBeta1 * Math.fround(hyper.beta1)),
       accBeta2: Math.fround(adam.accBeta2 * Math.fround(hyper.beta2)),
     },
-    loss: loss as TF.Tensor1D,
+    loss,
     acc,
   };
 }
 
 /** SGD as tfjs' SGDOptimizer / MomentumOptimizer compute it: a = μa + g; w += −lr·a. */
 export function sgdStep(tf: Tf, params: PackedParams, velocity: TF.Tensor3D[], hyper: { learningRate: number; momentum: number }, shape: PackedShape, inputs: StepInputs) {
-  const { flat, loss, grads, acc } = lossAndGrads(tf, params, shape, inputs);
-  const next = flat.map((value, i) => {
+  const { grads, loss, acc } = lossAndGrads(tf, params, shape, inputs);
+  const next = flatParams(params).map((value, i) => {
     let vel = hyper.momentum > 0 ? tf.add(tf.mul(velocity[i]!, hyper.momentum), grads[i]!) : grads[i]!;
     let w = tf.add(tf.mul(vel, -hyper.learningRate), value);
     if (inputs.active) {
@@ -227,5 +428,5 @@ export function sgdStep(tf: Tf, params: PackedParams, velocity: TF.Tensor3D[], h
     }
     return { w: w as TF.Tensor3D, vel: vel as TF.Tensor3D };
   });
-  return { params: unflatParams(next.map((n) => n.w)), velocity: next.map((n) => n.vel), loss: loss as TF.Tensor1D, acc };
+  return { params: unflatParams(next.map((n) => n.w)), velocity: next.map((n) => n.vel), loss, acc };
 }

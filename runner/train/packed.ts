@@ -8,7 +8,7 @@ import { buildResult, surfaceGrid, toClassProba, trainingSet } from './result.ts
 import { initialWeights } from './layers.ts';
 import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
-import { adamInit, adamStep, accuracy, crossEntropy, flatParams, forward, sgdStep, type AdamState, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { adamInit, adamStep, accuracy, crossEntropy, flatParams, predictAll, sgdStep, TensorCache, validationInputs, type AdamState, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
 
 /**
@@ -97,8 +97,11 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   if (opt.kind === 'adam') adam = adamInit(tf, params, opt);
   else velocity = flatParams(params).map((p) => tf.zerosLike(p));
   const l2 = tf.tensor1d(units.map((u) => u.trial.config.l2));
-  const xVal = tf.tensor3d(data.val.x.flat(), [1, data.val.x.length, features]);
-  const yVal = tf.tensor3d(oneHot(data.val.y, shape.outputs), [1, data.val.y.length, shape.outputs]);
+  const cache = new TensorCache(tf);
+  // the value each kept unit is scaled by, as fillMask writes it
+  const scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l]! > 0) ? tf.tensor1d(units.map((u) => 1 / (1 - u.streams.rates[l]!))) : null));
+  const xVal = validationInputs(tf, data.val.x, features);
+  const yVal = tf.tensor3d(oneHot(data.val.y, shape.outputs), [data.val.y.length, 1, shape.outputs]);
   const slotCount = Math.max(...units.map((u) => u.training.rules.length));
   const slots: (PackedParams | undefined)[] = new Array(slotCount).fill(undefined);
   let activeMask: TF.Tensor3D | null = null;
@@ -116,11 +119,13 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
       for (const batch of batches) {
         const out = tidy(tf, () => {
           const inputs = {
-            x: tf.tensor3d(batch.x, [k, batch.size, features]),
-            y: tf.tensor3d(batch.y, [k, batch.size, shape.outputs]),
-            masks: batch.masks.map((m, l) => (m ? tf.tensor3d(m, [k, batch.size, model.hidden[l]!]) : null)),
+            x: tf.tensor3d(batch.x, [batch.size, features, k]),
+            y: tf.tensor3d(batch.y, [batch.size, k, shape.outputs]),
+            masks: batch.masks.map((m, l) => (m ? tf.tensor3d(m, [batch.size, k, model.hidden[l]!]) : null)),
+            scales,
             l2,
             active: activeMask,
+            cache,
           };
           if (adam) {
             const step = adamStep(tf, params, adam, opt as Extract<typeof opt, { kind: 'adam' }>, shape, inputs);
@@ -148,7 +153,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
       }
       // validate: inference mode, no penalty; one download per epoch
       const figures = tf.tidy(() => {
-        const proba = forward(tf, params, xVal, shape);
+        const proba = tf.transpose(predictAll(tf, cache, params, xVal, shape), [2, 0, 1]) as TF.Tensor3D;
         return tf.stack([tf.div(lossSum!, seen), tf.div(accSum!, seen), crossEntropy(tf, proba, yVal), accuracy(tf, proba, yVal)]);
       });
       tf.dispose([lossSum!, accSum!]);
@@ -192,20 +197,21 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
       if (units.every((u) => !u.active)) break;
     }
 
-    return await finish(tf, backend, trials, data, options, units, params, slots, shape, features, started);
+    return await finish(tf, cache, backend, trials, data, options, units, params, slots, shape, features, started);
   } finally {
     disposeParams(params);
     for (const s of slots) if (s) disposeParams(s);
     if (adam) tf.dispose([...adam.m, ...adam.v]);
     if (velocity) tf.dispose(velocity);
-    tf.dispose([l2, xVal, yVal]);
+    tf.dispose([l2, xVal, yVal, ...scales.filter((t) => t !== null)]);
+    cache.dispose();
     activeMask?.dispose();
   }
 }
 
 /** Replays each trial's stop, gathers its kept weights and evaluates them all in a few batched passes. */
 async function finish(
-  tf: Tf, backend: { name: string; device: string }, trials: Trial[], data: Dataset, options: TrainOptions,
+  tf: Tf, cache: TensorCache, backend: { name: string; device: string }, trials: Trial[], data: Dataset, options: TrainOptions,
   units: Unit[], params: PackedParams, slots: (PackedParams | undefined)[], shape: PackedShape, features: number,
   started: number,
 ): Promise<TrialResult[]> {
@@ -237,9 +243,9 @@ async function finish(
     const result = buildResult({
       trial, sweep: options.sweep, engine: 'packed', backend, seconds, data, train: unit.train,
       history: plan.history!, stoppedEpoch: plan.stopped, bestEpoch: plan.best,
-      probaTrain: ok ? predict(tf, kept, unit.train.x, features, shape, classes) : undefined,
-      probaVal: ok ? predict(tf, kept, data.val.x, features, shape, classes) : undefined,
-      probaSurface: ok && grid ? predict(tf, kept, grid.points, features, shape, classes) : undefined,
+      probaTrain: ok ? predict(tf, cache, kept, unit.train.x, features, shape, classes) : undefined,
+      probaVal: ok ? predict(tf, cache, kept, data.val.x, features, shape, classes) : undefined,
+      probaSurface: ok && grid ? predict(tf, cache, kept, grid.points, features, shape, classes) : undefined,
     });
     disposeParams(kept);
     results.push(result);
@@ -250,8 +256,8 @@ async function finish(
 }
 
 /** Class probabilities of one trial's weights ([1, in, out] per layer) on the points x. */
-function predict(tf: Tf, params: PackedParams, x: number[][], features: number, shape: PackedShape, classes: number): number[][] {
-  const values = tf.tidy(() => forward(tf, params, tf.tensor3d(x.flat(), [1, x.length, features]), shape).dataSync());
+function predict(tf: Tf, cache: TensorCache, params: PackedParams, x: number[][], features: number, shape: PackedShape, classes: number): number[][] {
+  const values = tf.tidy(() => tf.transpose(predictAll(tf, cache, params, validationInputs(tf, x, features), shape), [2, 0, 1]).dataSync());
   return toClassProba(values, x.length, classes);
 }
 
