@@ -79,6 +79,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const { trainPacked } = await import('./packed.ts');
   const run = async (name: string, train: TrainPack, trials: Trial[], trainings: number): Promise<WayFigures> => {
     log(`${name}: ${trials.length} trials, ${trainings} trainings × ${epochs} epochs…`);
+    // A first call pays for compiling, kernel set-up and memory growth, and V8 optimises the
+    // layers engine's JS only after some hundred steps: time the steady state.
+    await train(trials.map((t) => withEpochs(t, Math.min(epochs, 100))), data, { sweep: 'bench' });
     const started = performance.now();
     const cpu = process.cpuUsage();
     await train(trials, data, { sweep: 'bench' });

@@ -63,15 +63,22 @@ export class TensorCache {
 }
 
 /**
- * Sums over the leading axis: a segment sum with one segment, one pass over memory. tf.sum
+ * Sums rows [segments·length, columns] in consecutive groups of `length` → [segments, columns].
+ * On wasm a segment sum: one pass over memory, where tf.sum over a leading or middle axis
  * transposes first, and a matMul with a row of ones repacks its changing right operand on every
- * call (wasm's XNNPACK caches packed weights only for a tensor it has seen).
+ * call (XNNPACK caches packed weights only for a tensor it has seen). Other backends (tfjs-node,
+ * CUDA) reduce well along any axis and may lack a fast segment sum: they use tf.sum.
  */
-function sumLeading(tf: Tf, cache: TensorCache, t: TF.Tensor, n: number): TF.Tensor2D {
-  const indices = cache.get(`range:${n}`, () => tf.range(0, n, 1, 'int32') as TF.Tensor1D);
-  const one = cache.get(`zeros:${n}`, () => tf.zeros([n], 'int32') as TF.Tensor1D);
-  return tf.sparse.sparseSegmentSum(tf.reshape(t, [n, t.size / n]), indices, one) as TF.Tensor2D;
+function segmentSums(tf: Tf, cache: TensorCache, rows: TF.Tensor, segments: number, length: number): TF.Tensor2D {
+  const columns = rows.size / (segments * length);
+  if (tf.getBackend() !== 'wasm') return tf.sum(tf.reshape(rows, [segments, length, columns]), 1);
+  const indices = cache.get(`range:${segments * length}`, () => tf.range(0, segments * length, 1, 'int32') as TF.Tensor1D);
+  const ids = cache.get(`segments:${segments}:${length}`, () => tf.tensor1d(segmentIds(segments, length), 'int32'));
+  return tf.sparse.sparseSegmentSum(tf.reshape(rows, [segments * length, columns]), indices, ids) as TF.Tensor2D;
 }
+
+/** Sums over the leading axis of t, n long. */
+const sumLeading = (tf: Tf, cache: TensorCache, t: TF.Tensor, n: number): TF.Tensor2D => segmentSums(tf, cache, t, 1, n);
 
 function activate(tf: Tf, z: TF.Tensor, activation: Activation): TF.Tensor {
   if (activation === 'relu') return tf.relu(z);
@@ -139,11 +146,9 @@ export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT:
     if (l === layers - 1 && out <= fewOutputs) {
       // Σ over units per trial: a multiply by the kernel column, then a segment sum per trial.
       const rows = tf.reshape(h, [k * inner, n]);
-      const segments = cache.get(`segments:${k}:${inner}`, () => tf.tensor1d(segmentIds(k, inner), 'int32'));
-      const indices = cache.get(`range:${k * inner}`, () => tf.range(0, k * inner, 1, 'int32'));
       const columns = Array.from({ length: out }, (_, c) => {
         const column = tf.reshape(out === 1 ? kernel : kernel.slice([0, 0, c], [-1, -1, 1]), [k * inner, 1]);
-        return tf.sparse.sparseSegmentSum(tf.mul(rows, column), indices, segments);
+        return segmentSums(tf, cache, tf.mul(rows, column), k, inner);
       });
       z = tf.add(tf.stack(columns, 1), tf.reshape(params.biases[l]!, [k, out, 1]));
     } else {
@@ -178,9 +183,9 @@ function firstLayerUnitsFirst(tf: Tf, params: PackedParams, xT: TF.Tensor2D, act
   return isOutput ? z : activate(tf, z, activation);
 }
 
-function segmentIds(k: number, inner: number): Int32Array {
-  const ids = new Int32Array(k * inner);
-  for (let i = 0; i < k; i++) ids.fill(i, i * inner, (i + 1) * inner);
+function segmentIds(segments: number, length: number): Int32Array {
+  const ids = new Int32Array(segments * length);
+  for (let i = 0; i < segments; i++) ids.fill(i, i * length, (i + 1) * length);
   return ids;
 }
 
@@ -223,17 +228,20 @@ export function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, i
   return { grads: grads.grads, acc: grads.acc, loss: tf.add(grads.loss, l2Penalty(tf, params, inputs.l2)) as TF.Tensor1D };
 }
 
-/** The data loss [K], its gradient at the logits and the accuracy, by tfjs' own ops on a few thousand numbers. */
+/**
+ * The data loss [K], its gradient at the logits and the accuracy. The gradient of tfjs-layers'
+ * clip-then-logit cross-entropy by the logits is (p − y)/B where the true class's probability
+ * lies within [ε, 1 − ε], and 0 where the clip holds it (a saturated point stops learning).
+ */
 function lossAtLogits(tf: Tf, logits: TF.Tensor, shape: PackedShape, y: TF.Tensor3D) {
-  let proba: TF.Tensor3D | undefined;
-  const lossOf = (z: TF.Tensor) => {
-    proba = tf.keep(outputActivation(tf, z, shape.outputs) as TF.Tensor3D);
-    return crossEntropy(tf, proba, y);
-  };
-  const { value: loss, grad: dLogits } = tf.valueAndGrad(lossOf)(logits, tf.ones([logits.shape[1]!]));
-  const acc = accuracy(tf, proba!, y);
-  proba!.dispose();
-  return { loss: loss as TF.Tensor1D, dLogits, acc };
+  const proba = outputActivation(tf, logits, shape.outputs) as TF.Tensor3D;
+  const loss = crossEntropy(tf, proba, y);
+  const acc = accuracy(tf, proba, y);
+  const eps = tf.backend().epsilon();
+  const trueClass = shape.outputs === 1 ? proba : tf.sum(tf.mul(tf.div(proba, tf.sum(proba, 2, true)), y), 2, true);
+  const unclipped = tf.cast(tf.logicalAnd(tf.greaterEqual(trueClass, eps), tf.lessEqual(trueClass, 1 - eps)), 'float32');
+  const dLogits = tf.mul(tf.sub(proba, y), tf.div(unclipped, proba.shape[0]));
+  return { loss, dLogits, acc };
 }
 
 /** Any MLP: forward layer by layer, then backward through each, without the penalty. */

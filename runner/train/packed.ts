@@ -230,35 +230,77 @@ async function finish(
     });
   });
 
+  // Every trial's kept weights, gathered in JS from the few tensors they live in, then evaluated
+  // many trials per call: validation and training points in one pass each, the surface in chunks.
   const grid = surfaceGrid(data);
   const seconds = (performance.now() - started) / 1000 / trials.length;
-  const results: TrialResult[] = [];
-  for (const [member, trial] of trials.entries()) {
+  const downloaded = new Map<PackedParams, Float32Array[]>();
+  const sourceOf = (slot: number) => (slot < 0 ? params : slots[slot]!);
+  const weightsOf = (member: number): Float32Array[] => {
     const plan = plans[member]!;
-    const unit = units[plan.unit]!;
-    const source = plan.slot < 0 ? params : slots[plan.slot]!;
-    const kept = tidy(tf, () => sliceParams(tf, source, plan.unit));
-    const classes = data.classNames.length;
-    const ok = Number.isFinite(plan.history!.loss.at(-1)) && Number.isFinite(plan.history!.val_loss.at(-1));
-    const result = buildResult({
-      trial, sweep: options.sweep, engine: 'packed', backend, seconds, data, train: unit.train,
-      history: plan.history!, stoppedEpoch: plan.stopped, bestEpoch: plan.best,
-      probaTrain: ok ? predict(tf, cache, kept, unit.train.x, features, shape, classes) : undefined,
-      probaVal: ok ? predict(tf, cache, kept, data.val.x, features, shape, classes) : undefined,
-      probaSurface: ok && grid ? predict(tf, cache, kept, grid.points, features, shape, classes) : undefined,
+    const source = sourceOf(plan.slot);
+    let arrays = downloaded.get(source);
+    if (!arrays) downloaded.set(source, (arrays = flatParams(source).map((t) => t.dataSync() as Float32Array)));
+    return arrays.map((values) => {
+      const size = values.length / units.length;
+      return values.subarray(plan.unit * size, (plan.unit + 1) * size);
     });
-    disposeParams(kept);
-    results.push(result);
-    await options.onResult?.(result);
-    options.onProgress?.({ epoch: units[0]!.epochs, epochs: trials[0]!.config.train.epochs, trialsDone: results.length, trials: trials.length });
+  };
+  const weights = trials.map((_, member) => weightsOf(member));
+  const classes = data.classNames.length;
+  const model = trials[0]!.config.model as MlpModel;
+  const evaluate = (members: number[], x: number[][]): number[][][] => {
+    const kept = stackParams(tf, members.map((m) => weights[m]!), features, model, shape.outputs);
+    try {
+      // (read outside tf.tidy, which would walk every number of a returned array)
+      const proba = tf.tidy(() => predictAll(tf, cache, kept, validationInputs(tf, x, features), shape));
+      const values = proba.dataSync();
+      proba.dispose();
+      // [members, outputs, points] → per member [points][classes]
+      return members.map((_, i) => {
+        const mine = new Float32Array(x.length * shape.outputs);
+        for (let c = 0; c < shape.outputs; c++) for (let n = 0; n < x.length; n++) mine[n * shape.outputs + c] = values[(i * shape.outputs + c) * x.length + n]!;
+        return toClassProba(mine, x.length, classes);
+      });
+    } finally {
+      disposeParams(kept);
+    }
+  };
+  const everyone = trials.map((_, i) => i);
+  const probaVal = evaluate(everyone, data.val.x);
+  // members sharing a training set (all, unless bootstrap replicates differ) evaluate together
+  const byTrainSet = new Map<Split, number[]>();
+  trials.forEach((_, member) => {
+    const set = units[plans[member]!.unit]!.train;
+    byTrainSet.set(set, [...(byTrainSet.get(set) ?? []), member]);
+  });
+  const probaTrain: number[][][] = new Array(trials.length);
+  for (const [set, members] of byTrainSet) evaluate(members, set.x).forEach((p, i) => (probaTrain[members[i]!] = p));
+  // the surface in chunks of about 2^24 hidden activations
+  const widest = Math.max(...model.hidden, 1);
+  const chunk = grid ? Math.max(1, Math.floor(2 ** 24 / (widest * grid.points.length))) : trials.length;
+
+  const results: TrialResult[] = [];
+  for (let first = 0; first < trials.length; first += chunk) {
+    const members = everyone.slice(first, first + chunk);
+    const surfaces = grid ? evaluate(members, grid.points) : [];
+    for (const [i, member] of members.entries()) {
+      const trial = trials[member]!;
+      const plan = plans[member]!;
+      const ok = Number.isFinite(plan.history!.loss.at(-1)) && Number.isFinite(plan.history!.val_loss.at(-1));
+      const result = buildResult({
+        trial, sweep: options.sweep, engine: 'packed', backend, seconds, data, train: units[plan.unit]!.train,
+        history: plan.history!, stoppedEpoch: plan.stopped, bestEpoch: plan.best,
+        probaTrain: ok ? probaTrain[member] : undefined,
+        probaVal: ok ? probaVal[member] : undefined,
+        probaSurface: ok && grid ? surfaces[i] : undefined,
+      });
+      results.push(result);
+      await options.onResult?.(result);
+      options.onProgress?.({ epoch: units[0]!.epochs, epochs: trials[0]!.config.train.epochs, trialsDone: results.length, trials: trials.length });
+    }
   }
   return results;
-}
-
-/** Class probabilities of one trial's weights ([1, in, out] per layer) on the points x. */
-function predict(tf: Tf, cache: TensorCache, params: PackedParams, x: number[][], features: number, shape: PackedShape, classes: number): number[][] {
-  const values = tf.tidy(() => tf.transpose(predictAll(tf, cache, params, validationInputs(tf, x, features), shape), [2, 0, 1]).dataSync());
-  return toClassProba(values, x.length, classes);
 }
 
 function stackParams(tf: Tf, weights: Float32Array[][], features: number, model: MlpModel, outputs: number): PackedParams {
@@ -305,7 +347,6 @@ function selectParams(tf: Tf, which: boolean[], current: PackedParams, previous:
   });
 }
 
-const sliceParams = (tf: Tf, p: PackedParams, i: number) => mapParams(p, (t) => t.slice([i, 0, 0], [1, -1, -1]));
 
 /** tf.tidy for our own containers of tensors (it keeps every tensor nested in what it returns). */
 const tidy = <T>(tf: Tf, fn: () => T): T => tf.tidy(fn as () => TF.TensorContainer) as T;

@@ -18,11 +18,12 @@ export function blobs(perClass = 12): Dataset {
 
 export interface TrialOptions extends BaseOptions {
   hidden?: number[];
+  activation?: 'relu' | 'tanh' | 'sigmoid';
 }
 
 /** A small MLP moons trial (fixtures.ts) with the engine left to choose. */
 export function trial(o: TrialOptions = {}): Trial {
-  const base = baseTrial({ ...o, model: { kind: 'mlp', hidden: o.hidden ?? [32], activation: 'relu' } });
+  const base = baseTrial({ ...o, model: { kind: 'mlp', hidden: o.hidden ?? [32], activation: o.activation ?? 'relu' } });
   return { ...base, config: { ...base.config, train: { ...base.config.train, engine: 'auto' } } };
 }
 

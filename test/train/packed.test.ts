@@ -41,6 +41,44 @@ describe('the packed engine', () => {
     }
   });
 
+  it('matches the layers engine through deeper networks and other activations, with dropout between hidden layers', async () => {
+    const deep = [
+      trial({ seed: 4, epochs: 60, hidden: [16, 8], activation: 'tanh', l2: 1e-3 }),
+      trial({ seed: 5, epochs: 60, hidden: [12, 6], activation: 'sigmoid', batchSize: 8 }),
+      trial({ seed: 6, epochs: 60, hidden: [16, 8], dropout: [0.25, 0.5] }),
+    ];
+    for (const t of deep) {
+      const [packed] = await trainPacked([t], data, { sweep: 't' });
+      const layers = await trainTrialLayers(t, data);
+      expect(maxRelativeError(packed!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
+      expect(maxRelativeError(packed!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      expect(packed!.final.val_loss).toBeCloseTo(layers.final.val_loss, 4);
+    }
+    // a three-class softmax over two hidden layers, several batches per epoch
+    const three = blobs();
+    const t = trial({ seed: 7, epochs: 30, hidden: [10, 10], batchSize: 8 });
+    const [packed] = await trainPacked([t], three, { sweep: 't' });
+    expect(maxRelativeError(packed!.history.val_loss, (await trainTrialLayers(t, three)).history.val_loss)).toBeLessThan(1e-5);
+  });
+
+  it('gives the same results on a backend without wasm\'s segment sums (the reductions tfjs-node and CUDA use)', async () => {
+    const { initBackend } = await import('../../runner/train/backend.ts');
+    const { tf } = await initBackend();
+    const trials = [trial({ seed: 8, epochs: 25 }), trial({ seed: 9, epochs: 25, l2: 1e-3 })];
+    const onWasm = await trainPacked(trials, data, { sweep: 't' });
+    const three = await trainPacked([trial({ seed: 10, epochs: 25 })], blobs(), { sweep: 't' });
+    const before = tf.getBackend();
+    await tf.setBackend('cpu');
+    try {
+      const onCpu = await trainPacked(trials, data, { sweep: 't' });
+      for (const [i, r] of onCpu.entries()) expect(maxRelativeError(r.history.val_loss, onWasm[i]!.history.val_loss)).toBeLessThan(1e-4);
+      const [threeCpu] = await trainPacked([trial({ seed: 10, epochs: 25 })], blobs(), { sweep: 't' });
+      expect(maxRelativeError(threeCpu!.history.val_loss, three[0]!.history.val_loss)).toBeLessThan(1e-4);
+    } finally {
+      await tf.setBackend(before);
+    }
+  });
+
   it('draws dropout and augmentation per trial from the same streams as the layers engine, so runs and their spread over seeds agree', async () => {
     const seeds = [0, 1, 2, 3, 4, 5];
     const trials = seeds.map((seed) => trial({ seed, epochs: 40, dropout: 0.5, augmentation: { jitter: 0.1 } }));
