@@ -230,8 +230,7 @@ async function finish(
     });
   });
 
-  // Every trial's kept weights, gathered in JS from the few tensors they live in, then evaluated
-  // many trials per call: validation and training points in one pass each, the surface in chunks.
+  // Every trial's kept weights, gathered in JS from the few tensors they live in.
   const grid = surfaceGrid(data);
   const seconds = (performance.now() - started) / 1000 / trials.length;
   const downloaded = new Map<PackedParams, Float32Array[]>();
@@ -249,41 +248,48 @@ async function finish(
   const weights = trials.map((_, member) => weightsOf(member));
   const classes = data.classNames.length;
   const model = trials[0]!.config.model as MlpModel;
+  // Many trials per call, in chunks of about 2^24 hidden activations (the surface's 6,400 points
+  // make chunks of a few trials; validation usually takes the whole pack at once).
+  const widest = Math.max(...model.hidden, 1);
   const evaluate = (members: number[], x: number[][]): number[][][] => {
-    const kept = stackParams(tf, members.map((m) => weights[m]!), features, model, shape.outputs);
+    const chunk = Math.max(1, Math.floor(2 ** 24 / (widest * x.length)));
+    const xT = validationInputs(tf, x, features);
     try {
-      // (read outside tf.tidy, which would walk every number of a returned array)
-      const proba = tf.tidy(() => predictAll(tf, cache, kept, validationInputs(tf, x, features), shape));
-      const values = proba.dataSync();
-      proba.dispose();
-      // [members, outputs, points] → per member [points][classes]
-      return members.map((_, i) => {
-        const mine = new Float32Array(x.length * shape.outputs);
-        for (let c = 0; c < shape.outputs; c++) for (let n = 0; n < x.length; n++) mine[n * shape.outputs + c] = values[(i * shape.outputs + c) * x.length + n]!;
-        return toClassProba(mine, x.length, classes);
-      });
+      return members.flatMap((_, at) => (at % chunk === 0 ? evaluateChunk(members.slice(at, at + chunk), x.length, xT) : []));
     } finally {
-      disposeParams(kept);
+      xT.dispose();
     }
+  };
+  const evaluateChunk = (members: number[], points: number, xT: TF.Tensor2D): number[][][] => {
+    const kept = stackParams(tf, members.map((m) => weights[m]!), features, model, shape.outputs);
+    // (read outside tf.tidy, which would walk every number of a returned array)
+    const proba = tf.tidy(() => predictAll(tf, cache, kept, xT, shape));
+    const values = proba.dataSync();
+    tf.dispose(proba);
+    disposeParams(kept);
+    // [members, outputs, points] → per member [points][classes]
+    return members.map((_, i) => {
+      const mine = new Float32Array(points * shape.outputs);
+      for (let c = 0; c < shape.outputs; c++) for (let n = 0; n < points; n++) mine[n * shape.outputs + c] = values[(i * shape.outputs + c) * points + n]!;
+      return toClassProba(mine, points, classes);
+    });
   };
   const everyone = trials.map((_, i) => i);
   const probaVal = evaluate(everyone, data.val.x);
-  // members sharing a training set (all, unless bootstrap replicates differ) evaluate together
-  const byTrainSet = new Map<Split, number[]>();
-  trials.forEach((_, member) => {
-    const set = units[plans[member]!.unit]!.train;
-    byTrainSet.set(set, [...(byTrainSet.get(set) ?? []), member]);
-  });
+  // trials of one bootstrap replicate (or of none) share their training points
+  const byReplicate = new Map<number | null, number[]>();
+  for (const [member, trial] of trials.entries()) byReplicate.set(trial.replicate, [...(byReplicate.get(trial.replicate) ?? []), member]);
   const probaTrain: number[][][] = new Array(trials.length);
-  for (const [set, members] of byTrainSet) evaluate(members, set.x).forEach((p, i) => (probaTrain[members[i]!] = p));
-  // the surface in chunks of about 2^24 hidden activations
-  const widest = Math.max(...model.hidden, 1);
-  const chunk = grid ? Math.max(1, Math.floor(2 ** 24 / (widest * grid.points.length))) : trials.length;
+  for (const members of byReplicate.values()) {
+    evaluate(members, units[plans[members[0]!]!.unit]!.train.x).forEach((p, i) => (probaTrain[members[i]!] = p));
+  }
+  const surfaces = grid ? Math.max(1, Math.floor(2 ** 24 / (widest * grid.points.length))) : trials.length;
 
   const results: TrialResult[] = [];
-  for (let first = 0; first < trials.length; first += chunk) {
-    const members = everyone.slice(first, first + chunk);
-    const surfaces = grid ? evaluate(members, grid.points) : [];
+  // results go out chunk by chunk, each with its surface
+  for (let first = 0; first < trials.length; first += surfaces) {
+    const members = everyone.slice(first, first + surfaces);
+    const surface = grid ? evaluate(members, grid.points) : [];
     for (const [i, member] of members.entries()) {
       const trial = trials[member]!;
       const plan = plans[member]!;
@@ -293,7 +299,7 @@ async function finish(
         history: plan.history!, stoppedEpoch: plan.stopped, bestEpoch: plan.best,
         probaTrain: ok ? probaTrain[member] : undefined,
         probaVal: ok ? probaVal[member] : undefined,
-        probaSurface: ok && grid ? surfaces[i] : undefined,
+        probaSurface: ok && grid ? surface[i] : undefined,
       });
       results.push(result);
       await options.onResult?.(result);

@@ -96,6 +96,18 @@ describe('the packed engine', () => {
     expect(plain!.history.loss).not.toEqual(packed[0]!.history.loss);
   });
 
+  it('evaluates each bootstrap replicate on its own resample', async () => {
+    const trials = [null, 1, 2, 1].map((replicate, i) => trial({ seed: i, epochs: 20, replicate }));
+    const packed = await trainPacked(trials, data, { sweep: 't' });
+    for (const [i, t] of trials.entries()) {
+      const layers = await trainTrialLayers(t, data);
+      expect(packed[i]!.points!.train).toEqual(layers.points!.train);
+      expect(packed[i]!.final.loss).toBeCloseTo(layers.final.loss, 4);
+      expect(packed[i]!.final.val_loss).toBeCloseTo(layers.final.val_loss, 4);
+    }
+    expect(packed[1]!.points!.train).not.toEqual(packed[2]!.points!.train);
+  });
+
   it('freezes a trial that stops early while the rest of the pack trains on', async () => {
     const trials = [trial({ seed: 0, patience: 2, minDelta: 0.05, epochs: 40 }), trial({ seed: 1, epochs: 40 })];
     const packed = await trainPacked(trials, data, { sweep: 't' }, { replay: false });
