@@ -6,12 +6,13 @@ import type { Activation } from '../grid/types.ts';
  * bias [K, 1, out]. Pure functions of tensors; packed.ts does the bookkeeping around them.
  *
  * The backward pass is written out rather than left to tf.grad: the trials are independent, so
- * each gradient is a per-trial reduction, and laying the activations out points-first
- * ([B, K, units]) makes every reduction over the points one matMul with a row of ones, the
- * fastest reduction tfjs has on wasm. Validation lays them out units-first ([K·units, N]) so that
- * the output layer's sum over units is a segment sum. Only the loss at the output, a few
- * thousand numbers, goes through tf.grad, so the gradient reaching the network is tfjs-layers'
- * own (clip-then-logit cross-entropy), as the layers engine, the reference, computes it.
+ * every gradient is a per-trial reduction, and the layouts are chosen so that each reduction is
+ * one pass over memory. Training lays activations out points-first ([B, K, units]): the input
+ * layer is one depthwise convolution for all K trials and sums over the points are segment sums
+ * over rows. Validation lays them out units-first ([K·units, N]): the input layer is one 2-D
+ * matMul and the output layer's sum over units a segment sum per trial. The loss and its
+ * gradient at the logits follow tfjs-layers' clip-then-logit cross-entropy, as the layers engine,
+ * the reference, computes them.
  */
 export type Tf = typeof TF;
 
