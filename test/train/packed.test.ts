@@ -43,6 +43,7 @@ describe('the packed engine', () => {
 
   it('matches the layers engine through deeper networks and other activations, with dropout between hidden layers', async () => {
     const deep = [
+      trial({ seed: 3, epochs: 60, optimizer: { kind: 'sgd', learningRate: 0.05, momentum: 0.9 } }),
       trial({ seed: 4, epochs: 60, hidden: [16, 8], activation: 'tanh', l2: 1e-3 }),
       trial({ seed: 5, epochs: 60, hidden: [12, 6], activation: 'sigmoid', batchSize: 8 }),
       trial({ seed: 6, epochs: 60, hidden: [16, 8], dropout: [0.25, 0.5] }),
@@ -59,6 +60,20 @@ describe('the packed engine', () => {
     const t = trial({ seed: 7, epochs: 30, hidden: [10, 10], batchSize: 8 });
     const [packed] = await trainPacked([t], three, { sweep: 't' });
     expect(maxRelativeError(packed!.history.val_loss, (await trainTrialLayers(t, three)).history.val_loss)).toBeLessThan(1e-5);
+  });
+
+  it('trains inputs wider than a few features through the batched weight gradient', async () => {
+    // moons plus eight columns of fixed noise: ten features
+    let s = 11;
+    const noise = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+    const widen = (x: number[][]) => x.map((row) => [...row, ...Array.from({ length: 8 }, noise)]);
+    const wide = { ...data, featureNames: Array.from({ length: 10 }, (_, i) => `x${i}`), inputShape: [10], train: { ...data.train, x: widen(data.train.x) }, val: { ...data.val, x: widen(data.val.x) } };
+    const trials = [trial({ seed: 1, epochs: 40, hidden: [16] }), trial({ seed: 2, epochs: 40, hidden: [16], dropout: 0.5 })];
+    const packed = await trainPacked(trials, wide, { sweep: 't' });
+    for (const [i, t] of trials.entries()) {
+      const layers = await trainTrialLayers(t, wide);
+      expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+    }
   });
 
   it('gives the same results on a backend without wasm\'s segment sums (the reductions tfjs-node and CUDA use)', async () => {
