@@ -8,7 +8,7 @@ import { buildResult, surfaceGrid, toClassProba, trainingSet } from './result.ts
 import { initialWeights } from './layers.ts';
 import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
-import { adamInit, adamStep, accuracy, crossEntropy, flatParams, predictAll, sgdStep, TensorCache, validationInputs, type AdamState, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { adamInit, adamStep, accuracy, crossEntropy, flatParams, pickTrials, predictAll, sgdStep, TensorCache, validationInputs, type AdamState, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
 
 /**
@@ -191,7 +191,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
       });
       if (maskChanged) {
         activeMask?.dispose();
-        activeMask = tf.tensor3d(units.map((u) => (u.active ? 1 : 0)), [k, 1, 1], 'int32').cast('bool') as TF.Tensor3D;
+        activeMask = tf.tensor3d(units.map((u) => (u.active ? 1 : 0)), [k, 1, 1]);
       }
       options.onProgress?.({ epoch, epochs, trialsDone: 0, trials: trials.length });
       if (units.every((u) => !u.active)) break;
@@ -347,8 +347,8 @@ const cloneParams = (tf: Tf, p: PackedParams) => mapParams(p, (t) => tf.clone(t)
 /** Per trial i: this epoch's weights where `which[i]`, else the previous snapshot. */
 function selectParams(tf: Tf, which: boolean[], current: PackedParams, previous: PackedParams): PackedParams {
   return tidy(tf, () => {
-    const mask = tf.tensor3d(which.map(Number), [which.length, 1, 1]).cast('bool') as TF.Tensor3D;
-    const pick = (a: TF.Tensor3D[], b: TF.Tensor3D[]) => a.map((t, i) => tf.where(mask, t, b[i]!) as TF.Tensor3D);
+    const mask = tf.tensor3d(which.map(Number), [which.length, 1, 1]);
+    const pick = (a: TF.Tensor3D[], b: TF.Tensor3D[]) => a.map((t, i) => pickTrials(tf, mask, t, b[i]!));
     return { kernels: pick(current.kernels, previous.kernels), biases: pick(current.biases, previous.biases) };
   });
 }
