@@ -113,13 +113,15 @@ export function crossEntropy(tf: Tf, proba: TF.Tensor3D, target: TF.Tensor3D): T
   return tf.mean(tf.neg(tf.sum(tf.mul(target, tf.log(normalised)), 2)), 0);
 }
 
-/** Per-trial accuracy [K] of probabilities laid out [points, K, outputs]: p > 0.5 for one output, argmax otherwise. */
+/**
+ * Per-trial accuracy [K] of probabilities laid out [points, K, outputs]: p > 0.5 for one output,
+ * argmax otherwise. In float arithmetic: wasm compares booleans against a broadcast target one
+ * element at a time.
+ */
 export function accuracy(tf: Tf, proba: TF.Tensor3D, target: TF.Tensor3D): TF.Tensor1D {
-  if (proba.shape[2] === 1) {
-    const predicted = tf.cast(tf.greater(proba, 0.5), 'float32');
-    return tf.mean(tf.cast(tf.equal(predicted, target), 'float32'), [0, 2]);
-  }
-  return tf.mean(tf.cast(tf.equal(tf.argMax(proba, 2), tf.argMax(target, 2)), 'float32'), 0);
+  if (proba.shape[2] === 1) return tf.sub(1, tf.mean(tf.abs(tf.sub(tf.step(tf.sub(proba, 0.5)), target)), [0, 2]));
+  const predicted = tf.cast(tf.oneHot(tf.argMax(proba, 2), proba.shape[2]), 'float32');
+  return tf.mean(tf.sum(tf.mul(predicted, target), 2), 0);
 }
 
 /** Keras' l2(c) on every kernel: c · Σw², no ½. l2 is [K]. */

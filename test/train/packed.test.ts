@@ -62,6 +62,21 @@ describe('the packed engine', () => {
     expect(maxRelativeError(packed!.history.val_loss, (await trainTrialLayers(t, three)).history.val_loss)).toBeLessThan(1e-5);
   });
 
+  it('counts accuracy per trial against a target shared by every trial, for one output and for classes', async () => {
+    const { initBackend } = await import('../../runner/train/backend.ts');
+    const { accuracy } = await import('../../runner/train/packed-model.ts');
+    const { tf } = await initBackend();
+    // 4 points × 2 trials, one sigmoid output; 0.5 itself counts as class 0
+    const proba = [[0.9, 0.2], [0.5, 0.6], [0.1, 0.4], [0.7, 0.8]];
+    const labels = [1, 0, 0, 1];
+    const binary = tf.tidy(() => accuracy(tf, tf.tensor3d(proba.flat(), [4, 2, 1]), tf.tensor3d(labels, [4, 1, 1])).arraySync());
+    expect(binary).toEqual([1, 0.5]);
+    // 2 points × 2 trials × 3 classes, one-hot targets
+    const classes = [[[0.2, 0.7, 0.1], [0.6, 0.3, 0.1]], [[0.1, 0.1, 0.8], [0.2, 0.2, 0.6]]];
+    const multi = tf.tidy(() => accuracy(tf, tf.tensor3d(classes.flat(2), [2, 2, 3]), tf.tensor3d([0, 1, 0, 0, 0, 1], [2, 1, 3])).arraySync());
+    expect(multi).toEqual([1, 0.5]);
+  });
+
   it('trains inputs wider than a few features through the batched weight gradient', async () => {
     // moons plus eight columns of fixed noise: ten features
     let s = 11;
