@@ -3,7 +3,7 @@
  * numpy's legacy order, `next` is returned now and `spare` is kept for the following call, so the
  * MT19937 stream matches numpy's `standard_normal` bit for bit.
  */
-export function polarPair(uniform: () => number): { next: number; spare: number } {
+function polarPair(uniform: () => number): { next: number; spare: number } {
   let x1: number;
   let x2: number;
   let r2: number;
@@ -14,4 +14,21 @@ export function polarPair(uniform: () => number): { next: number; spare: number 
   } while (r2 >= 1 || r2 === 0);
   const f = Math.sqrt((-2 * Math.log(r2)) / r2);
   return { next: f * x2, spare: f * x1 };
+}
+
+/** Standard Gaussians by the polar method, the spare of each pair kept for the next call. */
+export class PolarGaussians {
+  private spare: number | null = null;
+  constructor(private readonly uniform: () => number) {}
+
+  next(): number {
+    if (this.spare !== null) {
+      const g = this.spare;
+      this.spare = null;
+      return g;
+    }
+    const pair = polarPair(this.uniform);
+    this.spare = pair.spare;
+    return pair.next;
+  }
 }

@@ -7,7 +7,7 @@
  * `src/distributions/legacy/legacy-distributions.c`, `mtrand.pyx` `shuffle`) and against
  * values numpy printed (test/fixtures/data/).
  */
-import { polarPair } from './gaussian.ts';
+import { PolarGaussians } from './gaussian.ts';
 
 const N = 624;
 const M = 397;
@@ -18,7 +18,7 @@ const LOWER = 0x7fffffff;
 export class RandomState {
   private readonly mt = new Uint32Array(N);
   private pos = N;
-  private gauss: number | null = null;
+  private readonly normals = new PolarGaussians(() => this.randomSample());
 
   /**
    * An integer seed goes through `mt19937_seed` (Knuth's linear recurrence, what
@@ -111,14 +111,7 @@ export class RandomState {
    * Gaussians per accepted pair; the first returned is `f·x2`, `f·x1` is kept for the next call.
    */
   standardNormal(): number {
-    if (this.gauss !== null) {
-      const g = this.gauss;
-      this.gauss = null;
-      return g;
-    }
-    const { next, spare } = polarPair(() => this.randomSample());
-    this.gauss = spare;
-    return next;
+    return this.normals.next();
   }
 
   /** `normal(loc, scale, size)`: `size` values, filled in C order, each `loc + scale·g`. */

@@ -6,7 +6,7 @@
  * which pack, process or machine trains it.
  */
 import { createHash } from 'node:crypto';
-import { polarPair } from './gaussian.ts';
+import { PolarGaussians } from './gaussian.ts';
 
 export type SeedWords = readonly [number, number, number, number];
 
@@ -32,7 +32,7 @@ export class Stream {
   protected s1: number;
   protected s2: number;
   protected s3: number;
-  private spare: number | null = null;
+  private readonly normals = new PolarGaussians(() => this.uniform());
 
   constructor(words: SeedWords) {
     [this.s0, this.s1, this.s2, this.s3] = words.map((w) => w >>> 0) as [number, number, number, number];
@@ -66,14 +66,7 @@ export class Stream {
 
   /** A standard Gaussian (Marsaglia's polar method; the second of each pair is kept for the next call). */
   gaussian(): number {
-    if (this.spare !== null) {
-      const g = this.spare;
-      this.spare = null;
-      return g;
-    }
-    const { next, spare } = polarPair(() => this.uniform());
-    this.spare = spare;
-    return next;
+    return this.normals.next();
   }
 
   /** An integer uniform in [0, n), unbiased (rejection of the short last bucket), n ≤ 2³². */

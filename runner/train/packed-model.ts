@@ -221,14 +221,14 @@ interface Gradients {
  */
 export function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs): Gradients {
   const layers = params.kernels.length;
-  const features = inputs.x.shape[1];
-  const grads = layers === 2 && shape.outputs === 1 && shape.activation === 'relu' && features <= fewFeatures
+  const [, features, k] = inputs.x.shape;
+  const data = layers === 2 && shape.outputs === 1 && shape.activation === 'relu' && features <= fewFeatures
     ? oneHiddenReluGrads(tf, params, inputs)
     : generalGrads(tf, params, shape, inputs);
-  const k = inputs.x.shape[2];
   // Keras' penalty c·Σw² adds 2c·w to each kernel's gradient
-  for (let l = 0; l < layers; l++) grads.grads[2 * l] = tf.add(grads.grads[2 * l]!, tf.mul(tf.reshape(inputs.l2, [k, 1, 1]), tf.mul(params.kernels[l]!, 2))) as TF.Tensor3D;
-  return { grads: grads.grads, acc: grads.acc, loss: tf.add(grads.loss, l2Penalty(tf, params, inputs.l2)) as TF.Tensor1D };
+  const l2 = tf.reshape(inputs.l2, [k, 1, 1]);
+  const grads = data.grads.map((g, i) => (i % 2 === 0 ? (tf.add(g, tf.mul(l2, tf.mul(params.kernels[i / 2]!, 2))) as TF.Tensor3D) : g));
+  return { grads, acc: data.acc, loss: tf.add(data.loss, l2Penalty(tf, params, inputs.l2)) as TF.Tensor1D };
 }
 
 /**

@@ -28,7 +28,7 @@ export class MaskStream extends Stream {
       out.fill(1, offset, end);
       return;
     }
-    const scale = 1 / (1 - rate);
+    const scale = keepScale(rate);
     const m = dyadicBits(rate);
     if (m === 0) {
       this.left = 0;
@@ -52,6 +52,9 @@ export class MaskStream extends Stream {
     this.left = left;
   }
 }
+
+/** What tf.dropout multiplies a kept unit by. */
+export const keepScale = (rate: number): number => 1 / (1 - rate);
 
 /** The fewest bits m ≤ 8 with rate·2^m whole, or 0 when there is none. */
 export function dyadicBits(rate: number): number {

@@ -10,6 +10,7 @@ import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
 import { adamInit, adamStep, accuracy, crossEntropy, flatParams, pickTrials, predictAll, sgdStep, TensorCache, validationInputs, type AdamState, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
+import { keepScale } from './packed-random.ts';
 
 /**
  * The packed engine: the trainings of a pack as one tfjs computation, weights [K, in, out].
@@ -98,8 +99,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   else velocity = flatParams(params).map((p) => tf.zerosLike(p));
   const l2 = tf.tensor1d(units.map((u) => u.trial.config.l2));
   const cache = new TensorCache(tf);
-  // the value each kept unit is scaled by, as fillMask writes it
-  const scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l]! > 0) ? tf.tensor1d(units.map((u) => 1 / (1 - u.streams.rates[l]!))) : null));
+  const scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l]! > 0) ? tf.tensor1d(units.map((u) => keepScale(u.streams.rates[l]!))) : null));
   const xVal = validationInputs(tf, data.val.x, features);
   const yVal = tf.tensor3d(oneHot(data.val.y, shape.outputs), [data.val.y.length, 1, shape.outputs]);
   const slotCount = Math.max(...units.map((u) => u.training.rules.length));
@@ -234,18 +234,15 @@ async function finish(
   const grid = surfaceGrid(data);
   const seconds = (performance.now() - started) / 1000 / trials.length;
   const downloaded = new Map<PackedParams, Float32Array[]>();
-  const sourceOf = (slot: number) => (slot < 0 ? params : slots[slot]!);
-  const weightsOf = (member: number): Float32Array[] => {
-    const plan = plans[member]!;
-    const source = sourceOf(plan.slot);
+  const weights = plans.map((plan) => {
+    const source = plan.slot < 0 ? params : slots[plan.slot]!;
     let arrays = downloaded.get(source);
     if (!arrays) downloaded.set(source, (arrays = flatParams(source).map((t) => t.dataSync() as Float32Array)));
     return arrays.map((values) => {
       const size = values.length / units.length;
       return values.subarray(plan.unit * size, (plan.unit + 1) * size);
     });
-  };
-  const weights = trials.map((_, member) => weightsOf(member));
+  });
   const classes = data.classNames.length;
   const model = trials[0]!.config.model as MlpModel;
   // Many trials per call, in chunks of about 2^24 hidden activations (the surface's 6,400 points
