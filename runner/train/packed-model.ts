@@ -135,12 +135,16 @@ export function l2Penalty(tf: Tf, params: PackedParams, l2: TF.Tensor1D): TF.Ten
  * Inference-mode class probabilities [K, outputs, N] of every trial on the same N points.
  * `xT` is the points transposed with a row of ones for the bias, [features + 1, N]
  * (`validationInputs`). Activations are [K·units, N]: the first layer is one 2-D matMul for all
- * K trials, and a one-unit output layer a multiply and a segment sum per trial.
+ * K trials, and a one-unit output layer a multiply and a segment sum per trial. Given the
+ * weights on the host too (`host`), features → relu units → one output skips the multiply on
+ * wasm (signedUnitSums): worth it for a pack's final predictions, whose weights are downloaded
+ * anyway, not for the per-epoch validation, where the download and reordering cost what they save.
  */
-export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT: TF.Tensor2D, shape: PackedShape): TF.Tensor3D {
+export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT: TF.Tensor2D, shape: PackedShape, host?: HostParams): TF.Tensor3D {
   const k = params.kernels[0]!.shape[0];
   const n = xT.shape[1];
   const layers = params.kernels.length;
+  if (host && foldsOutputKernel(tf, params, shape)) return tf.sigmoid(tf.reshape(signedUnitSums(tf, cache, host, k, xT), [k, 1, n])) as TF.Tensor3D;
   let h: TF.Tensor = firstLayerUnitsFirst(tf, params, xT, shape.activation, layers === 1);
   for (let l = 1; l < layers; l++) {
     const kernel = params.kernels[l]!;
@@ -162,6 +166,63 @@ export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT:
   h = tf.reshape(h, [k, shape.outputs, n]);
   // softmax runs along the last axis: classes go last for it and come back
   return (shape.outputs === 1 ? tf.sigmoid(h) : tf.transpose(tf.softmax(tf.transpose(h, [0, 2, 1])), [0, 2, 1])) as TF.Tensor3D;
+}
+
+/**
+ * Whether predictAll can fold the output kernel into the input layer (given the host's copy of
+ * the weights): features → relu units → one output, on wasm, where it saves a pass over the
+ * [K·units, N] activations.
+ */
+export const foldsOutputKernel = (tf: Tf, params: PackedParams, shape: PackedShape): boolean =>
+  tf.getBackend() === 'wasm' && params.kernels.length === 2 && shape.outputs === 1 && shape.activation === 'relu';
+
+/** A pack's weights as host arrays, in flatParams order: [K, in, out] kernels and [K, 1, out] biases. */
+export type HostParams = Float32Array[];
+
+/**
+ * The logits [K, N] of features → relu units → one output without multiplying the activations
+ * by the output kernel w: relu commutes with a positive scale, so w·relu(z) = ±relu(|w|·z). On
+ * the host, each trial's input-layer rows are scaled by |w| and ordered units with w ≥ 0 first;
+ * one segment sum then gives each trial's two partial sums, whose difference is the logit.
+ */
+function signedUnitSums(tf: Tf, cache: TensorCache, host: HostParams, k: number, xT: TF.Tensor2D): TF.Tensor2D {
+  const features = xT.shape[0] - 1;
+  const units = host[2]!.length / k;
+  const { rows, ids } = signedRows(host, k, features, units);
+  const hidden = tf.fused.matMul({ a: tf.tensor2d(rows, [k * units + 1, features + 1]), b: xT, activation: 'relu' });
+  const indices = cache.get(`range:${k * units + 1}`, () => tf.range(0, k * units + 1, 1, 'int32') as TF.Tensor1D);
+  const n = xT.shape[1];
+  const sums = tf.reshape(tf.slice(tf.sparse.sparseSegmentSum(hidden, indices, tf.tensor1d(ids, 'int32')), [0, 0], [2 * k, n]), [k, 2 * n]);
+  return tf.add(tf.sub(tf.slice(sums, [0, 0], [k, n]), tf.slice(sums, [0, n], [k, n])), tf.tensor2d(host[3]!, [k, 1]));
+}
+
+/**
+ * signedUnitSums' input layer, [K·units + 1, features + 1] (kernel row then bias per unit, times
+ * |w|), with each row's segment: 2t for trial t's units with w ≥ 0, 2t + 1 for the rest. A last
+ * row of zeros in segment 2K keeps the sums 2K + 1 long when trailing segments are empty.
+ */
+export function signedRows(host: HostParams, k: number, features: number, units: number): { rows: Float32Array; ids: Int32Array } {
+  const [kernel0, bias0, kernel1] = host as [Float32Array, Float32Array, Float32Array];
+  const width = features + 1;
+  const rows = new Float32Array((k * units + 1) * width);
+  const ids = new Int32Array(k * units + 1);
+  for (let t = 0; t < k; t++) {
+    const first = t * units;
+    // units with w ≥ 0 fill the trial's block from the front, the others from the back
+    let front = first;
+    let back = first + units;
+    for (let h = 0; h < units; h++) {
+      const w = kernel1[first + h]!;
+      const at = w < 0 ? --back : front++;
+      const scale = Math.abs(w);
+      for (let f = 0; f < features; f++) rows[at * width + f] = kernel0[(t * features + f) * units + h]! * scale;
+      rows[at * width + features] = bias0[first + h]! * scale;
+    }
+    ids.fill(2 * t, first, front);
+    ids.fill(2 * t + 1, front, first + units);
+  }
+  ids[k * units] = 2 * k;
+  return { rows, ids };
 }
 
 /** Points x [N][features] as predictAll takes them: transposed, with a row of ones. */
@@ -201,7 +262,8 @@ export interface StepInputs {
   masks: (TF.Tensor3D | null)[];
   /** Per hidden layer each trial's 1/keep [K] (1 where it keeps all), or null where no trial drops out. */
   scales: (TF.Tensor1D | null)[];
-  l2: TF.Tensor1D;
+  /** Each trial's L2 coefficient [K], or null where no trial is penalised. */
+  l2: TF.Tensor1D | null;
   /** [K, 1, 1] 1 or 0, or null when every trial is still training. Frozen trials (0) keep weights and moments. */
   active: TF.Tensor3D | null;
   cache: TensorCache;
@@ -226,6 +288,7 @@ export function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, i
     ? oneHiddenReluGrads(tf, params, inputs)
     : generalGrads(tf, params, shape, inputs);
   // Keras' penalty c·Σw² adds 2c·w to each kernel's gradient
+  if (!inputs.l2) return data;
   const l2 = tf.reshape(inputs.l2, [k, 1, 1]);
   const grads = data.grads.map((g, i) => (i % 2 === 0 ? (tf.add(g, tf.mul(l2, tf.mul(params.kernels[i / 2]!, 2))) as TF.Tensor3D) : g));
   return { grads, acc: data.acc, loss: tf.add(data.loss, l2Penalty(tf, params, inputs.l2)) as TF.Tensor1D };

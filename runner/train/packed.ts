@@ -8,7 +8,7 @@ import { buildResult, surfaceGrid, toClassProba, trainingSet } from './result.ts
 import { initialWeights } from './layers.ts';
 import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
-import { adamInit, adamStep, accuracy, crossEntropy, flatParams, pickTrials, predictAll, sgdStep, TensorCache, validationInputs, type AdamState, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { adamInit, adamStep, accuracy, crossEntropy, flatParams, pickTrials, predictAll, sgdStep, TensorCache, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
 import { keepScale } from './packed-random.ts';
 
@@ -91,13 +91,14 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
 
   // Initial weights, stacked [K, in, out]: exactly what the layers engine would start from.
   const start = await Promise.all(units.map(async (u) => packed.initialWeights?.[u.training.members[0]!] ?? (await initialWeights(u.trial, data))));
-  let params = stackParams(tf, start, features, model, shape.outputs);
+  let params = stackParams(tf, stackHost(start, features, model, shape.outputs), k, features, model, shape.outputs);
   let adam: AdamState | undefined;
   let velocity: TF.Tensor3D[] | undefined;
   const opt = spec.optimizer;
   if (opt.kind === 'adam') adam = adamInit(tf, params, opt);
   else velocity = flatParams(params).map((p) => tf.zerosLike(p));
-  const l2 = tf.tensor1d(units.map((u) => u.trial.config.l2));
+  // a penalty of 0 everywhere costs nothing: no tensor, no ops
+  const l2 = units.some((u) => u.trial.config.l2 !== 0) ? tf.tensor1d(units.map((u) => u.trial.config.l2)) : null;
   const cache = new TensorCache(tf);
   const scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l]! > 0) ? tf.tensor1d(units.map((u) => keepScale(u.streams.rates[l]!))) : null));
   const xVal = validationInputs(tf, data.val.x, features);
@@ -203,7 +204,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
     for (const s of slots) if (s) disposeParams(s);
     if (adam) tf.dispose([...adam.m, ...adam.v]);
     if (velocity) tf.dispose(velocity);
-    tf.dispose([l2, xVal, yVal, ...scales.filter((t) => t !== null)]);
+    tf.dispose([xVal, yVal, ...[l2, ...scales].filter((t) => t !== null)]);
     cache.dispose();
     activeMask?.dispose();
   }
@@ -258,9 +259,10 @@ async function finish(
     }
   };
   const evaluateChunk = (members: number[], points: number, xT: TF.Tensor2D): number[][][] => {
-    const kept = stackParams(tf, members.map((m) => weights[m]!), features, model, shape.outputs);
+    const host = stackHost(members.map((m) => weights[m]!), features, model, shape.outputs);
+    const kept = stackParams(tf, host, members.length, features, model, shape.outputs);
     // (read outside tf.tidy, which would walk every number of a returned array)
-    const proba = tf.tidy(() => predictAll(tf, cache, kept, xT, shape));
+    const proba = tf.tidy(() => predictAll(tf, cache, kept, xT, shape, host));
     const values = proba.dataSync();
     tf.dispose(proba);
     disposeParams(kept);
@@ -306,12 +308,19 @@ async function finish(
   return results;
 }
 
-function stackParams(tf: Tf, weights: Float32Array[][], features: number, model: MlpModel, outputs: number): PackedParams {
+function stackParams(tf: Tf, host: HostParams, k: number, features: number, model: MlpModel, outputs: number): PackedParams {
   const sizes = [features, ...model.hidden, outputs];
-  const kernels: TF.Tensor3D[] = [];
-  const biases: TF.Tensor3D[] = [];
-  for (let l = 0; l < sizes.length - 1; l++) {
-    const [fanIn, fanOut] = [sizes[l]!, sizes[l + 1]!];
+  return {
+    kernels: sizes.slice(1).map((fanOut, l) => tf.tensor3d(host[2 * l]!, [k, sizes[l]!, fanOut])),
+    biases: sizes.slice(1).map((fanOut, l) => tf.tensor3d(host[2 * l + 1]!, [k, 1, fanOut])),
+  };
+}
+
+/** Per-trial weights (Keras order) stacked trial by trial into one array per tensor, in flatParams order. */
+function stackHost(weights: Float32Array[][], features: number, model: MlpModel, outputs: number): HostParams {
+  const sizes = [features, ...model.hidden, outputs];
+  return sizes.slice(1).flatMap((fanOut, l) => {
+    const fanIn = sizes[l]!;
     const kernel = new Float32Array(weights.length * fanIn * fanOut);
     const bias = new Float32Array(weights.length * fanOut);
     weights.forEach((w, i) => {
@@ -319,10 +328,8 @@ function stackParams(tf: Tf, weights: Float32Array[][], features: number, model:
       kernel.set(w[2 * l]!, i * fanIn * fanOut);
       bias.set(w[2 * l + 1]!, i * fanOut);
     });
-    kernels.push(tf.tensor3d(kernel, [weights.length, fanIn, fanOut]));
-    biases.push(tf.tensor3d(bias, [weights.length, 1, fanOut]));
-  }
-  return { kernels, biases };
+    return [kernel, bias];
+  });
 }
 
 function oneHot(labels: number[], outputs: number): number[] {

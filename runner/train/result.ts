@@ -19,20 +19,29 @@ export interface SurfaceGrid {
  * training and validation points, widened by 0.5 on every side.
  */
 export function surfaceGrid(data: Dataset, n = 80): SurfaceGrid | undefined {
-  if (!isPlanar(data)) return undefined;
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-  for (const p of [...data.train.x, ...data.val.x]) {
-    x0 = Math.min(x0, p[0]!); x1 = Math.max(x1, p[0]!);
-    y0 = Math.min(y0, p[1]!); y1 = Math.max(y1, p[1]!);
-  }
-  if (!Number.isFinite(x0) || !Number.isFinite(y0)) return undefined;
-  x0 -= 0.5; x1 += 0.5; y0 -= 0.5; y1 += 0.5;
+  const bounds = surfaceBounds(data);
+  if (!bounds) return undefined;
+  const { x0, x1, y0, y1 } = bounds;
   const points: number[][] = [];
   for (let i = 0; i < n; i++) {
     const y = y0 + (i * (y1 - y0)) / (n - 1);
     for (let j = 0; j < n; j++) points.push([x0 + (j * (x1 - x0)) / (n - 1), y]);
   }
   return { x0, x1, y0, y1, n, points };
+}
+
+/** surfaceGrid's extent without its points. */
+function surfaceBounds(data: Dataset): Pick<SurfaceGrid, 'x0' | 'x1' | 'y0' | 'y1'> | undefined {
+  if (!isPlanar(data)) return undefined;
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (const split of [data.train.x, data.val.x]) {
+    for (const p of split) {
+      x0 = Math.min(x0, p[0]!); x1 = Math.max(x1, p[0]!);
+      y0 = Math.min(y0, p[1]!); y1 = Math.max(y1, p[1]!);
+    }
+  }
+  if (!Number.isFinite(x0) || !Number.isFinite(y0)) return undefined;
+  return { x0: x0 - 0.5, x1: x1 + 0.5, y0: y0 - 0.5, y1: y1 + 0.5 };
 }
 
 /** Two features: the data has points and a decision surface to plot. */
@@ -148,10 +157,9 @@ export function buildResult(input: ResultInput): TrialResult {
       val: data.val.x.map((p, i) => [p[0]!, p[1]!, data.val.y[i]!]),
     };
     if (ok && input.probaSurface) {
-      const full = surfaceGrid(data, Math.round(Math.sqrt(input.probaSurface.length)))!;
-      // Only the bounds are needed here; the engine evaluated the same points.
+      // the engine evaluated surfaceGrid's points: only its extent is needed here
       const surface: Surface = {
-        x0: full.x0, x1: full.x1, y0: full.y0, y1: full.y1, n: full.n,
+        ...surfaceBounds(data)!, n: Math.round(Math.sqrt(input.probaSurface.length)),
         values: surfaceValues(input.probaSurface).map(round6),
       };
       result.surface = surface;
@@ -175,7 +183,8 @@ export function truncateHistory(h: History, epochs: number): History {
   return { loss: h.loss.slice(0, epochs), val_loss: h.val_loss.slice(0, epochs), acc: h.acc.slice(0, epochs), val_acc: h.val_acc.slice(0, epochs) };
 }
 
-const POWERS = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11];
+/** Powers of ten exact in a double (up to 1e22). */
+const POWERS = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
 /**
  * ~6 significant digits: enough for plots and bias-variance, and files a third the size. By
@@ -185,7 +194,7 @@ const POWERS = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11];
  */
 export function round6(v: number): number {
   const a = Math.abs(v);
-  if (!(a >= 1e-6 && a < 1e6)) return Number.isFinite(v) ? Number(v.toPrecision(6)) : v;
+  if (!(a >= 1e-17 && a < 1e6)) return Number.isFinite(v) ? Number(v.toPrecision(6)) : v;
   const p = 5 - Math.floor(Math.log10(a));
   const r = p >= 0 ? Math.round(a * POWERS[p]!) / POWERS[p]! : Math.round(a / POWERS[-p]!) * POWERS[-p]!;
   return v < 0 ? -r : r;

@@ -77,6 +77,54 @@ describe('the packed engine', () => {
     expect(multi).toEqual([1, 0.5]);
   });
 
+  it('predicts with the output kernel folded into the input layer as it does with the multiply, whatever the signs of the output weights', async () => {
+    const { initBackend } = await import('../../runner/train/backend.ts');
+    const { predictAll, TensorCache, validationInputs } = await import('../../runner/train/packed-model.ts');
+    const { tf } = await initBackend();
+    const [k, features, units] = [4, 2, 6];
+    let s = 5;
+    const r = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+    const kernel0 = Float32Array.from({ length: k * features * units }, r);
+    const bias0 = Float32Array.from({ length: k * units }, r);
+    // trial 0 mixes signs and has a zero, trial 1 only w ≥ 0, trials 2 and 3 (the last) only w < 0 or ≥ 0
+    const kernel1 = Float32Array.from({ length: k * units }, (_, i) => {
+      const [t, h] = [Math.floor(i / units), i % units];
+      const v = Math.abs(r()) + 0.1;
+      return t === 0 ? (h === 2 ? 0 : h % 2 ? -v : v) : t === 2 ? -v : v;
+    });
+    const bias1 = Float32Array.from({ length: k }, r);
+    const host = [kernel0, bias0, kernel1, bias1];
+    const params = {
+      kernels: [tf.tensor3d(kernel0, [k, features, units]), tf.tensor3d(kernel1, [k, units, 1])],
+      biases: [tf.tensor3d(bias0, [k, 1, units]), tf.tensor3d(bias1, [k, 1, 1])],
+    };
+    const cache = new TensorCache(tf);
+    const xT = validationInputs(tf, Array.from({ length: 9 }, () => [4 * r(), 4 * r()]), features);
+    try {
+      const plain = tf.tidy(() => predictAll(tf, cache, params, xT, { activation: 'relu', outputs: 1 })).arraySync() as number[][][];
+      const folded = tf.tidy(() => predictAll(tf, cache, params, xT, { activation: 'relu', outputs: 1 }, host)).arraySync() as number[][][];
+      expect(folded.flat(2)).toHaveLength(k * 9);
+      expect(maxRelativeError(folded.flat(2), plain.flat(2))).toBeLessThan(1e-6);
+      // the mixed trial is not saturated: its probabilities vary from point to point
+      expect(new Set(plain[0]![0]!.map((p) => p.toFixed(4))).size).toBeGreaterThan(1);
+    } finally {
+      tf.dispose([...params.kernels, ...params.biases, xT]);
+      cache.dispose();
+    }
+  });
+
+  it('gives the surfaces and validation probabilities the layers engine predicts from the same weights', async () => {
+    const trials = [trial({ seed: 2, epochs: 30, hidden: [24] }), trial({ seed: 3, epochs: 30, hidden: [24], l2: 1e-3 })];
+    const packed = await trainPackPacked(trials, data, { sweep: 't' });
+    for (const [i, t] of trials.entries()) {
+      const layers = await trainTrialLayers(t, data, { initialWeights: initialWeights(t, data) });
+      const surface = packed[i]!.surface!.values;
+      expect(surface).toHaveLength(80 * 80);
+      expect(Math.max(...surface.map((v, j) => Math.abs(v - layers.surface!.values[j]!)))).toBeLessThan(1e-4);
+      expect(Math.max(...packed[i]!.valProba.flat().map((v, j) => Math.abs(v - layers.valProba.flat()[j]!)))).toBeLessThan(1e-4);
+    }
+  });
+
   it('trains inputs wider than a few features through the batched weight gradient', async () => {
     // moons plus eight columns of fixed noise: ten features
     let s = 11;

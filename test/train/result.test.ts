@@ -100,7 +100,19 @@ describe('buildResult', () => {
   });
 });
 
-test('round6 keeps six significant digits', () => {
+test('round6 keeps six significant digits, as toPrecision(6) does, from saturated probabilities to large losses', () => {
   expect(round6(0.000123456789)).toBe(0.000123457);
   expect(round6(123456.789)).toBe(123457);
+  expect(round6(-3.14159265e-12)).toBe(-3.14159e-12);
+  expect(round6(0)).toBe(0);
+  expect(round6(Number.NaN)).toBeNaN();
+  let state = 12345;
+  const random = () => (state = (state * 48271) % 2147483647) / 2147483647;
+  let differ = 0;
+  for (let i = 0; i < 20000; i++) {
+    const v = (random() - 0.5) * 10 ** Math.floor(random() * 30 - 20);
+    if (round6(v) !== Number(v.toPrecision(6))) differ++;
+  }
+  // only exact ties may round the other way
+  expect(differ).toBeLessThan(3);
 });
