@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 // @ts-expect-error s3rver ships no types
 import S3rver from 's3rver';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface S3Server {
   /** `s3://<bucket>/<prefix>/`: pass it as `--store`. */
@@ -96,4 +97,22 @@ export function useS3Env(server: S3Server): () => void {
       else process.env[k] = v;
     }
   };
+}
+
+/**
+ * One server for the calling test file: started before its tests with this process's S3 clients
+ * pointed at it, closed after them. Returns a getter, since the server exists only once started.
+ */
+export function s3ForThisFile(options: Parameters<typeof startS3>[0] = {}): () => S3Server {
+  let server: S3Server | undefined;
+  let restoreEnv: (() => void) | undefined;
+  beforeAll(async () => {
+    server = await startS3(options);
+    restoreEnv = useS3Env(server);
+  });
+  afterAll(async () => {
+    restoreEnv?.();
+    await server?.close();
+  });
+  return () => server!;
 }

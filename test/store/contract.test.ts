@@ -4,28 +4,23 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openStore } from '../../runner/store/open.ts';
 import type { Store } from '../../runner/store/store.ts';
-import { startS3, useS3Env, type S3Server } from '../helpers/s3rver.ts';
+import { s3ForThisFile } from '../helpers/s3rver.ts';
 
 /** The Store contract (store.ts), run unchanged against a folder and against a real S3 server. */
-let s3: S3Server;
-let restoreEnv: () => void;
+const s3 = s3ForThisFile();
 let folderRoot: string;
 let n = 0;
 
 beforeAll(async () => {
-  s3 = await startS3();
-  restoreEnv = useS3Env(s3);
   folderRoot = await mkdtemp(path.join(tmpdir(), 'fitgrid-folder-'));
 });
 afterAll(async () => {
-  restoreEnv?.();
-  await s3?.close();
   await rm(folderRoot, { recursive: true, force: true });
 });
 
 const kinds: [string, () => Promise<Store>][] = [
   ['folder', () => openStore(path.join(folderRoot, `store-${++n}`))],
-  ['s3', () => openStore(`${s3.url}case-${++n}`)],
+  ['s3', () => openStore(`${s3().url}case-${++n}`)],
 ];
 const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
 

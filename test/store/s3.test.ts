@@ -3,20 +3,15 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { UserError } from '../../runner/errors.ts';
 import { openStore } from '../../runner/store/open.ts';
 import { multipartThreshold, parseS3Url, S3Store } from '../../runner/store/s3.ts';
-import { startS3, useS3Env, type S3Server } from '../helpers/s3rver.ts';
+import { s3ForThisFile } from '../helpers/s3rver.ts';
 
-let s3: S3Server;
-let restoreEnv: () => void;
+const s3 = s3ForThisFile();
 
-beforeAll(async () => {
-  s3 = await startS3();
-  restoreEnv = useS3Env(s3);
+beforeAll(() => {
   process.env.FITGRID_S3_RETRY_MS = '5';
 });
-afterAll(async () => {
+afterAll(() => {
   delete process.env.FITGRID_S3_RETRY_MS;
-  restoreEnv?.();
-  await s3?.close();
 });
 
 test('parseS3Url splits bucket and prefix and normalises the trailing slash', () => {
@@ -28,17 +23,17 @@ test('parseS3Url splits bucket and prefix and normalises the trailing slash', ()
 });
 
 test('list pages past 1,000 keys with continuation tokens', async () => {
-  const store = await openStore(`${s3.url}many`);
+  const store = await openStore(`${s3().url}many`);
   const keys = Array.from({ length: 1_050 }, (_, i) => `trials/${String(i).padStart(5, '0')}.json`);
-  await s3.seed(Object.fromEntries(keys.map((k) => [`runs/many/${k}`, '{}'])));
-  await s3.seed({ 'runs/other/trials/x.json': '{}' });
+  await s3().seed(Object.fromEntries(keys.map((k) => [`runs/many/${k}`, '{}'])));
+  await s3().seed({ 'runs/other/trials/x.json': '{}' });
   const listed = await store.list('trials/');
   expect(listed).toHaveLength(1_050);
   expect(listed).toEqual(keys);
 });
 
 test('a body above the multipart threshold goes up in parts and reads back byte-equal', async () => {
-  const store = (await openStore(`${s3.url}big`)) as S3Store;
+  const store = (await openStore(`${s3().url}big`)) as S3Store;
   const commands: string[] = [];
   store.client.middlewareStack.add((next, context) => (args) => (commands.push(String(context.commandName)), next(args)), { step: 'initialize' });
   const size = multipartThreshold + 3 * 1024 * 1024 + 17;
@@ -53,9 +48,9 @@ test('a body above the multipart threshold goes up in parts and reads back byte-
 });
 
 test('a stopped server ends in a clear UserError after bounded retries, and a restart works again', async () => {
-  const store = await openStore(`${s3.url}fault`);
+  const store = await openStore(`${s3().url}fault`);
   await store.put('trials/before.json', 'kept');
-  await s3.stop();
+  await s3().stop();
   try {
     const error = await store.put('trials/during.json', 'x').then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
@@ -63,7 +58,7 @@ test('a stopped server ends in a clear UserError after bounded retries, and a re
     expect((error as UserError).message).toMatch(/^cannot reach s3:\/\/fitgrid-test\/runs\/fault\/ \(.*ECONNREFUSED.*after 5 attempts\); nothing already written was lost$/);
     await expect(store.get('trials/before.json')).rejects.toThrow(/cannot reach/);
   } finally {
-    await s3.restart();
+    await s3().restart();
   }
   expect(new TextDecoder().decode(await store.get('trials/before.json'))).toBe('kept');
   await store.put('trials/after.json', 'ok');
@@ -71,12 +66,12 @@ test('a stopped server ends in a clear UserError after bounded retries, and a re
 });
 
 test('wrong credentials give an access-denied UserError, not a retry loop', async () => {
-  const store = await openStore(`${s3.url}denied`);
+  const store = await openStore(`${s3().url}denied`);
   process.env.AWS_ACCESS_KEY_ID = 'NOBODY';
   try {
     await expect(store.put('k.json', '{}')).rejects.toThrow(/^access denied to s3:\/\/fitgrid-test\/runs\/denied\/ /);
   } finally {
-    process.env.AWS_ACCESS_KEY_ID = s3.env.AWS_ACCESS_KEY_ID;
+    process.env.AWS_ACCESS_KEY_ID = s3().env.AWS_ACCESS_KEY_ID;
   }
 });
 
@@ -86,17 +81,17 @@ test('a missing bucket is named in a UserError', async () => {
 });
 
 test('put stores the content type it is given, or one guessed from the key', async () => {
-  const store = (await openStore(`${s3.url}types`)) as S3Store;
+  const store = (await openStore(`${s3().url}types`)) as S3Store;
   await store.put('a.html', '<p>');
   await store.put('b.bin', 'x', { contentType: 'text/x-custom' });
-  const type = async (key: string) => (await store.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `runs/types/${key}` }))).ContentType;
+  const type = async (key: string) => (await store.client.send(new HeadObjectCommand({ Bucket: s3().bucket, Key: `runs/types/${key}` }))).ContentType;
   expect(await type('a.html')).toBe('text/html; charset=utf-8');
   expect(await type('b.bin')).toBe('text/x-custom');
 });
 
 test('objects written through the store are stored without aws-chunked framing', async () => {
-  const store = await openStore(`${s3.url}raw`);
+  const store = await openStore(`${s3().url}raw`);
   await store.put('x.json', '{"a":1}');
-  const res = await fetch(`${s3.endpoint}/${s3.bucket}/runs/raw/x.json`);
+  const res = await fetch(`${s3().endpoint}/${s3().bucket}/runs/raw/x.json`);
   expect(await res.text()).toBe('{"a":1}');
 });

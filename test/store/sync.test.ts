@@ -7,25 +7,20 @@ import { UserError } from '../../runner/errors.ts';
 import { manifestKey, packLogKey, trialKey } from '../../runner/store/keys.ts';
 import { openStore } from '../../runner/store/open.ts';
 import { copyMissing, publishDir } from '../../runner/store/sync.ts';
-import { startS3, useS3Env, type S3Server } from '../helpers/s3rver.ts';
+import { s3ForThisFile } from '../helpers/s3rver.ts';
 
-let s3: S3Server;
-let restoreEnv: () => void;
+const s3 = s3ForThisFile();
 let tmp: string;
 
 beforeAll(async () => {
-  s3 = await startS3();
-  restoreEnv = useS3Env(s3);
   tmp = await mkdtemp(path.join(tmpdir(), 'fitgrid-sync-'));
 });
 afterAll(async () => {
-  restoreEnv?.();
-  await s3?.close();
   await rm(tmp, { recursive: true, force: true });
 });
 
 test('copyMissing copies only the keys the destination lacks and never rewrites the others', async () => {
-  const from = await openStore(`${s3.url}copy`);
+  const from = await openStore(`${s3().url}copy`);
   const to = await openStore(path.join(tmp, 'copy'));
   await from.put('trials/a.json', 'a-cloud');
   await from.put('trials/b.json', 'b-cloud');
@@ -36,7 +31,7 @@ test('copyMissing copies only the keys the destination lacks and never rewrites 
 });
 
 test('pull copies the manifest, logs and the missing trials of that sweep only', async () => {
-  const from = await openStore(`${s3.url}pull`);
+  const from = await openStore(`${s3().url}pull`);
   const dir = path.join(tmp, 'pull');
   const manifest = JSON.stringify({ sweep: 'sw', trials: [{ trialId: 't1' }, { trialId: 't2' }, { trialId: 't3' }, { trialId: 't4' }] });
   await from.put(manifestKey('sw'), manifest);
@@ -61,7 +56,7 @@ test('pull copies the manifest, logs and the missing trials of that sweep only',
 });
 
 test('pull of a sweep the store does not have is a UserError naming the manifest key', async () => {
-  const error = await pull({ sweep: 'nope', store: `${s3.url}pull`, to: path.join(tmp, 'none'), log: () => {} }).catch((e: unknown) => e);
+  const error = await pull({ sweep: 'nope', store: `${s3().url}pull`, to: path.join(tmp, 'none'), log: () => {} }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(UserError);
   expect((error as Error).message).toMatch(/no sweep `nope` in s3:\/\/fitgrid-test\/runs\/pull\/ \(sweeps\/nope\/manifest\.json is missing\)/);
 });
@@ -87,11 +82,11 @@ test('publishDir uploads a site folder with the content type of each extension',
     await mkdir(path.dirname(path.join(site, rel)), { recursive: true });
     await writeFile(path.join(site, rel), rel);
   }
-  const store = await openStore(`${s3.url}pub`);
+  const store = await openStore(`${s3().url}pub`);
   const keys = await publishDir(site, store, 'sweeps/sw/site/');
   expect(keys).toHaveLength(Object.keys(files).length);
   for (const [rel, type] of Object.entries(files)) {
-    const res = await fetch(`${s3.endpoint}/${s3.bucket}/runs/pub/sweeps/sw/site/${rel}`);
+    const res = await fetch(`${s3().endpoint}/${s3().bucket}/runs/pub/sweeps/sw/site/${rel}`);
     expect([rel, res.headers.get('content-type')]).toEqual([rel, type]);
     expect(await res.text()).toBe(rel);
   }
@@ -103,7 +98,7 @@ test('`fitgrid pull` of a missing sweep prints one line and exits 2', async () =
   const write = process.stderr.write;
   process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
   try {
-    expect(await main(['node', 'fitgrid', 'pull', 'nope', '--store', `${s3.url}pull`, '--to', path.join(tmp, 'cli')])).toBe(2);
+    expect(await main(['node', 'fitgrid', 'pull', 'nope', '--store', `${s3().url}pull`, '--to', path.join(tmp, 'cli')])).toBe(2);
   } finally {
     process.stderr.write = write;
   }
