@@ -135,16 +135,12 @@ export function l2Penalty(tf: Tf, params: PackedParams, l2: TF.Tensor1D): TF.Ten
  * Inference-mode class probabilities [K, outputs, N] of every trial on the same N points.
  * `xT` is the points transposed with a row of ones for the bias, [features + 1, N]
  * (`validationInputs`). Activations are [K·units, N]: the first layer is one 2-D matMul for all
- * K trials, and a one-unit output layer a multiply and a segment sum per trial. Given the
- * weights on the host too (`host`), features → relu units → one output skips the multiply on
- * wasm (signedUnitSums): worth it for a pack's final predictions, whose weights are downloaded
- * anyway, not for the per-epoch validation, where the download and reordering cost what they save.
+ * K trials, and a one-unit output layer a multiply and a segment sum per trial.
  */
-export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT: TF.Tensor2D, shape: PackedShape, host?: HostParams): TF.Tensor3D {
+export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT: TF.Tensor2D, shape: PackedShape): TF.Tensor3D {
   const k = params.kernels[0]!.shape[0];
   const n = xT.shape[1];
   const layers = params.kernels.length;
-  if (host && foldsOutputKernel(tf, params, shape)) return tf.sigmoid(tf.reshape(signedUnitSums(tf, cache, host, k, xT), [k, 1, n])) as TF.Tensor3D;
   let h: TF.Tensor = firstLayerUnitsFirst(tf, params, xT, shape.activation, layers === 1);
   for (let l = 1; l < layers; l++) {
     const kernel = params.kernels[l]!;
@@ -169,12 +165,21 @@ export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT:
 }
 
 /**
- * Whether predictAll can fold the output kernel into the input layer (given the host's copy of
- * the weights): features → relu units → one output, on wasm, where it saves a pass over the
- * [K·units, N] activations.
+ * Whether predictFolded can stand in for predictAll: features → relu units → one output
+ * (`layers` = 2 weight layers), on wasm, where it saves a pass over the [K·units, N] activations.
  */
-export const foldsOutputKernel = (tf: Tf, params: PackedParams, shape: PackedShape): boolean =>
-  tf.getBackend() === 'wasm' && params.kernels.length === 2 && shape.outputs === 1 && shape.activation === 'relu';
+export const foldsOutputKernel = (tf: Tf, layers: number, shape: PackedShape): boolean =>
+  tf.getBackend() === 'wasm' && layers === 2 && shape.outputs === 1 && shape.activation === 'relu';
+
+/**
+ * predictAll's probabilities [K, 1, N] from the weights on the host, for the shapes
+ * foldsOutputKernel accepts: no multiply by the output kernel (signedUnitSums). Worth it for a
+ * pack's final predictions, whose weights are downloaded anyway, not for the per-epoch
+ * validation, where the download and reordering cost what they save.
+ */
+export function predictFolded(tf: Tf, cache: TensorCache, host: HostParams, k: number, xT: TF.Tensor2D): TF.Tensor3D {
+  return tf.sigmoid(tf.reshape(signedUnitSums(tf, cache, host, k, xT), [k, 1, xT.shape[1]])) as TF.Tensor3D;
+}
 
 /** A pack's weights as host arrays, in flatParams order: [K, in, out] kernels and [K, 1, out] biases. */
 export type HostParams = Float32Array[];

@@ -8,7 +8,7 @@ import { buildResult, surfaceGrid, toClassProba, trainingSet } from './result.ts
 import { initialWeights } from './layers.ts';
 import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
-import { adamInit, adamStep, accuracy, crossEntropy, flatParams, pickTrials, predictAll, sgdStep, TensorCache, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { adamInit, adamStep, accuracy, crossEntropy, flatParams, foldsOutputKernel, pickTrials, predictAll, predictFolded, sgdStep, TensorCache, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
 import { keepScale } from './packed-random.ts';
 
@@ -258,14 +258,15 @@ async function finish(
       xT.dispose();
     }
   };
+  const folded = foldsOutputKernel(tf, model.hidden.length + 1, shape);
   const evaluateChunk = (members: number[], points: number, xT: TF.Tensor2D): number[][][] => {
     const host = stackHost(members.map((m) => weights[m]!), features, model, shape.outputs);
-    const kept = stackParams(tf, host, members.length, features, model, shape.outputs);
+    const kept = folded ? undefined : stackParams(tf, host, members.length, features, model, shape.outputs);
     // (read outside tf.tidy, which would walk every number of a returned array)
-    const proba = tf.tidy(() => predictAll(tf, cache, kept, xT, shape, host));
+    const proba = tf.tidy(() => (kept ? predictAll(tf, cache, kept, xT, shape) : predictFolded(tf, cache, host, members.length, xT)));
     const values = proba.dataSync();
     tf.dispose(proba);
-    disposeParams(kept);
+    if (kept) disposeParams(kept);
     // [members, outputs, points] → per member [points][classes]
     return members.map((_, i) => {
       const mine = new Float32Array(points * shape.outputs);

@@ -79,7 +79,7 @@ describe('the packed engine', () => {
 
   it('predicts with the output kernel folded into the input layer as it does with the multiply, whatever the signs of the output weights', async () => {
     const { initBackend } = await import('../../runner/train/backend.ts');
-    const { predictAll, TensorCache, validationInputs } = await import('../../runner/train/packed-model.ts');
+    const { predictAll, predictFolded, TensorCache, validationInputs } = await import('../../runner/train/packed-model.ts');
     const { tf } = await initBackend();
     const [k, features, units] = [4, 2, 6];
     let s = 5;
@@ -102,7 +102,7 @@ describe('the packed engine', () => {
     const xT = validationInputs(tf, Array.from({ length: 9 }, () => [4 * r(), 4 * r()]), features);
     try {
       const plain = tf.tidy(() => predictAll(tf, cache, params, xT, { activation: 'relu', outputs: 1 })).arraySync() as number[][][];
-      const folded = tf.tidy(() => predictAll(tf, cache, params, xT, { activation: 'relu', outputs: 1 }, host)).arraySync() as number[][][];
+      const folded = tf.tidy(() => predictFolded(tf, cache, host, k, xT)).arraySync() as number[][][];
       expect(folded.flat(2)).toHaveLength(k * 9);
       expect(maxRelativeError(folded.flat(2), plain.flat(2))).toBeLessThan(1e-6);
       // the mixed trial is not saturated: its probabilities vary from point to point
