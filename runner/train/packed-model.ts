@@ -241,12 +241,18 @@ export function validationInputs(tf: Tf, x: number[][], features: number): TF.Te
   return tf.tensor2d(values, [features + 1, n]);
 }
 
-function firstLayerUnitsFirst(tf: Tf, params: PackedParams, xT: TF.Tensor2D, activation: Activation, isOutput: boolean): TF.Tensor {
+/**
+ * The input layer as rows [K·units, features + 1]: each unit's kernel column with its bias last
+ * (joined before the transpose: a concat along a short last axis is slow on wasm).
+ */
+function unitRows(tf: Tf, params: PackedParams): TF.Tensor2D {
   const kernel = params.kernels[0]!;
   const [k, features, units] = kernel.shape;
-  // [K, units, features + 1]: each trial's kernel transposed, its bias as the last column (joined
-  // before the transpose: a concat along a short last axis is slow on wasm)
-  const weights = tf.reshape(tf.transpose(tf.concat([kernel, params.biases[0]!], 1), [0, 2, 1]), [k * units, features + 1]);
+  return tf.reshape(tf.transpose(tf.concat([kernel, params.biases[0]!], 1), [0, 2, 1]), [k * units, features + 1]);
+}
+
+function firstLayerUnitsFirst(tf: Tf, params: PackedParams, xT: TF.Tensor2D, activation: Activation, isOutput: boolean): TF.Tensor {
+  const weights = unitRows(tf, params);
   if (!isOutput && activation === 'relu') return tf.fused.matMul({ a: weights, b: xT, activation: 'relu' });
   const z = tf.matMul(weights, xT);
   return isOutput ? z : activate(tf, z, activation);
@@ -261,6 +267,12 @@ function segmentIds(segments: number, length: number): Int32Array {
 export interface StepInputs {
   /** [B, features, K]: each trial's batch, trials last (the depthwise convolution's channels). */
   x: TF.Tensor3D;
+  /**
+   * When every trial's batch holds the same points in the same order (one full batch, no
+   * augmentation, no dropout): those points [B, features + 1] with a column of ones, and their
+   * transpose. Otherwise null.
+   */
+  shared: { points: TF.Tensor2D; pointsT: TF.Tensor2D } | null;
   /** [B, K, outputs] */
   y: TF.Tensor3D;
   /** Per hidden layer [B, K, units] (0 or 1/keep), or null where no trial drops out. */
@@ -288,10 +300,11 @@ interface Gradients {
  */
 export function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs): Gradients {
   const layers = params.kernels.length;
-  const [, features, k] = inputs.x.shape;
-  const data = layers === 2 && shape.outputs === 1 && shape.activation === 'relu' && features <= fewFeatures
-    ? oneHiddenReluGrads(tf, params, inputs)
-    : generalGrads(tf, params, shape, inputs);
+  const [k, features] = params.kernels[0]!.shape;
+  const oneHiddenRelu = layers === 2 && shape.outputs === 1 && shape.activation === 'relu' && features <= fewFeatures;
+  const data = oneHiddenRelu && inputs.shared
+    ? sharedPointsGrads(tf, params, inputs, inputs.shared)
+    : oneHiddenRelu ? oneHiddenReluGrads(tf, params, inputs) : generalGrads(tf, params, shape, inputs);
   // Keras' penalty c·Σw² adds 2c·w to each kernel's gradient
   if (!inputs.l2) return data;
   const l2 = tf.reshape(inputs.l2, [k, 1, 1]);
@@ -384,6 +397,34 @@ function oneHiddenReluGrads(tf: Tf, params: PackedParams, inputs: StepInputs): G
     tf.reshape(dw, [k, units, 1]),
     tf.reshape(tf.sum(dLogits, 0), [k, 1, 1]),
   ] as TF.Tensor3D[];
+  return { grads, loss, acc };
+}
+
+/**
+ * oneHiddenReluGrads when every trial sees the same points, laid out units-first as in
+ * validation: the input layer is one 2-D matMul for all K trials, the output layer a multiply and
+ * a segment sum per trial, and the F + 1 reductions over the points one matMul of
+ * T = δ·S [K·units, B] by the points [B, F + 1], a right operand that stays the same tensor from
+ * step to step, so XNNPACK packs it once.
+ */
+function sharedPointsGrads(tf: Tf, params: PackedParams, inputs: StepInputs, shared: NonNullable<StepInputs['shared']>): Gradients {
+  const [kernel0, kernel1] = params.kernels as [TF.Tensor3D, TF.Tensor3D];
+  const [k, features, units] = kernel0.shape;
+  const b = shared.points.shape[0];
+  // forward
+  const rows = unitRows(tf, params);
+  const hidden = tf.fused.matMul({ a: rows, b: shared.pointsT, activation: 'relu' });
+  const sums = segmentSums(tf, inputs.cache, tf.mul(hidden, tf.reshape(kernel1, [k * units, 1])), k, units);
+  const logits = tf.add(tf.reshape(tf.transpose(sums), [b, k, 1]), tf.reshape(params.biases[1]!, [1, k, 1]));
+  const { loss, dLogits, acc } = lossAtLogits(tf, logits, { activation: 'relu', outputs: 1 }, inputs.y);
+  // backward: r [K·units, F + 1] holds oneHiddenReluGrads' R_i and R_b per unit
+  const delta = tf.reshape(tf.transpose(tf.reshape(dLogits, [b, k])), [k, 1, b]);
+  const t = tf.reshape(tf.mul(tf.reshape(tf.step(hidden), [k, units, b]), delta), [k * units, b]);
+  const r = tf.matMul(t, shared.points);
+  const [rx, rBias] = tf.split(tf.transpose(tf.reshape(r, [k, units, features + 1]), [0, 2, 1]), [features, 1], 1) as [TF.Tensor3D, TF.Tensor3D];
+  const w = tf.reshape(kernel1, [k, 1, units]);
+  const dw = tf.reshape(tf.sum(tf.mul(rows, r), 1), [k, units, 1]);
+  const grads = [tf.mul(rx, w), tf.mul(rBias, w), dw, tf.reshape(tf.sum(dLogits, 0), [k, 1, 1])] as TF.Tensor3D[];
   return { grads, loss, acc };
 }
 

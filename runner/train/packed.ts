@@ -103,6 +103,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   const scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l]! > 0) ? tf.tensor1d(units.map((u) => keepScale(u.streams.rates[l]!))) : null));
   const xVal = validationInputs(tf, data.val.x, features);
   const yVal = tf.tensor3d(oneHot(data.val.y, shape.outputs), [data.val.y.length, 1, shape.outputs]);
+  const shared = sharesPoints(units, spec.batchSize) ? sharedBatch(tf, units, features, shape.outputs, model) : null;
   const slotCount = Math.max(...units.map((u) => u.training.rules.length));
   const slots: (PackedParams | undefined)[] = new Array(slotCount).fill(undefined);
   let activeMask: TF.Tensor3D | null = null;
@@ -110,8 +111,8 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-      // train: one or more steps, inputs built in JS and uploaded once per batch
-      const batches = epochInputs(units.map((u) => ({ train: u.train, streams: u.streams, active: u.active, trial: u.trial })), {
+      // train: one or more steps, inputs built in JS and uploaded once per batch (or once per pack when shared)
+      const batches = shared ? [shared.batch] : epochInputs(units.map((u) => ({ train: u.train, streams: u.streams, active: u.active, trial: u.trial })), {
         batchSize: spec.batchSize, shuffle: spec.shuffle, features, outputs: shape.outputs, model,
       });
       let lossSum: TF.Tensor1D | undefined;
@@ -120,8 +121,11 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
       for (const batch of batches) {
         const out = tidy(tf, () => {
           const inputs = {
-            x: tf.tensor3d(batch.x, [batch.size, features, k]),
-            y: tf.tensor3d(batch.y, [batch.size, k, shape.outputs]),
+            ...(shared ? shared.tensors : {
+              x: tf.tensor3d(batch.x, [batch.size, features, k]),
+              y: tf.tensor3d(batch.y, [batch.size, k, shape.outputs]),
+              shared: null,
+            }),
             masks: batch.masks.map((m, l) => (m ? tf.tensor3d(m, [batch.size, k, model.hidden[l]!]) : null)),
             scales,
             l2,
@@ -205,6 +209,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
     if (adam) tf.dispose([...adam.m, ...adam.v]);
     if (velocity) tf.dispose(velocity);
     tf.dispose([xVal, yVal, ...[l2, ...scales].filter((t) => t !== null)]);
+    if (shared) tf.dispose([shared.tensors.x, shared.tensors.y, shared.tensors.shared.points, shared.tensors.shared.pointsT]);
     cache.dispose();
     activeMask?.dispose();
   }
@@ -307,6 +312,38 @@ async function finish(
     }
   }
   return results;
+}
+
+/**
+ * Whether every training's batch holds the same points every epoch: one full batch, no
+ * augmentation or dropout, one training set. The order within the batch only changes how the
+ * sums over it round, so per-trial shuffles are skipped (they draw from a stream nothing else reads).
+ */
+function sharesPoints(units: Unit[], batchSize: number): boolean {
+  const first = units[0]!;
+  return batchSize >= first.train.x.length && units.every((u) =>
+    !u.trial.config.augmentation && u.streams.rates.every((r) => r === 0) && u.trial.replicate === first.trial.replicate);
+}
+
+/**
+ * The pack's one batch of shared points, uploaded once: the step's x and y and
+ * StepInputs.shared. Built as epochInputs builds a frozen training's: in order, drawing nothing.
+ */
+function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, model: MlpModel) {
+  const train = units[0]!.train;
+  const n = train.x.length;
+  const batch = epochInputs(units.map((u) => ({ train: u.train, streams: u.streams, active: false, trial: u.trial })), {
+    batchSize: n, shuffle: false, features, outputs, model,
+  })[0]!;
+  const pointsT = validationInputs(tf, train.x, features);
+  return {
+    batch,
+    tensors: {
+      x: tf.tensor3d(batch.x, [n, features, units.length]),
+      y: tf.tensor3d(batch.y, [n, units.length, outputs]),
+      shared: { points: tf.transpose(pointsT) as TF.Tensor2D, pointsT },
+    },
+  };
 }
 
 function stackParams(tf: Tf, host: HostParams, k: number, features: number, model: MlpModel, outputs: number): PackedParams {

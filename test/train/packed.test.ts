@@ -21,6 +21,18 @@ describe('the packed engine', () => {
     expect(packed[1]!.history.loss[0]!).toBeGreaterThan(packed[0]!.history.loss[0]!);
   });
 
+  it('gives the same runs whether the pack shares its points (units-first step) or each trial brings its own', async () => {
+    const trials = [0, 1e-2].map((l2, seed) => trial({ seed, l2, epochs: 200, optimizer: { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } }));
+    const shared = await trainPacked(trials, data, { sweep: 't' });
+    // an augmented trial in the pack makes every trial's batch its own
+    const own = await trainPacked([...trials, trial({ seed: 2, epochs: 200, augmentation: { jitter: 0.1 } })], data, { sweep: 't' });
+    for (const [i, r] of shared.entries()) {
+      expect(maxRelativeError(r.history.loss, own[i]!.history.loss)).toBeLessThan(1e-5);
+      expect(maxRelativeError(r.history.val_loss, own[i]!.history.val_loss)).toBeLessThan(1e-5);
+      expect(r.final.val_acc).toBe(own[i]!.final.val_acc);
+    }
+  });
+
   it('trains several batches per epoch, averaging their losses as Keras does', async () => {
     const trials = [trial({ seed: 3, batchSize: 8, epochs: 15 })];
     const [packed] = await trainPackPacked(trials, data, { sweep: 't' });
