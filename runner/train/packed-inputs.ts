@@ -28,7 +28,7 @@ export interface EpochUnit {
 
 export interface Batch {
   size: number;
-  /** [size, features, K] */
+  /** [size, features + 1, K], the last feature all ones (the input layer's bias) */
   x: Float32Array;
   /** [size, K, outputs] (one-hot for more than one output) */
   y: Float32Array;
@@ -51,13 +51,15 @@ export function epochInputs(units: EpochUnit[], o: { batchSize: number; shuffle:
   const batches: Batch[] = [];
   for (let startAt = 0; startAt < n; startAt += o.batchSize) {
     const size = Math.min(o.batchSize, n - startAt);
-    const x = new Float32Array(k * size * o.features);
+    const width = o.features + 1;
+    const x = new Float32Array(k * size * width);
     const y = new Float32Array(k * size * o.outputs);
     prepared.forEach((p, i) => {
       for (let b = 0; b < size; b++) {
         const row = p.order[startAt + b]!;
         const point = p.x[row]!;
-        for (let f = 0; f < o.features; f++) x[(b * o.features + f) * k + i] = point[f]!;
+        for (let f = 0; f < o.features; f++) x[(b * width + f) * k + i] = point[f]!;
+        x[(b * width + o.features) * k + i] = 1;
         const label = p.y[row]!;
         if (o.outputs === 1) y[b * k + i] = label === 1 ? 1 : 0;
         else y[(b * k + i) * o.outputs + label] = 1;

@@ -17,9 +17,16 @@ import type { Activation } from '../grid/types.ts';
 export type Tf = typeof TF;
 
 export interface PackedParams {
-  /** [K, in, out] per layer, input layer first. */
+  /**
+   * The input layer as rows [K, units, features + 1]: each unit's kernel column, then its bias.
+   * The units-first passes read it as it is (a matMul by the points with a row of ones), the
+   * points-first ones as a depthwise filter over inputs with a feature of ones, and the sums over
+   * the points that make its gradient come out in it.
+   */
+  input: TF.Tensor3D;
+  /** The later layers' kernels [K, in, out], the output layer last. */
   kernels: TF.Tensor3D[];
-  /** [K, 1, out] per layer. */
+  /** The later layers' biases [K, 1, out]. */
   biases: TF.Tensor3D[];
 }
 
@@ -34,11 +41,16 @@ const fewFeatures = 8;
 /** Output layers up to this many units are per-unit segment sums in validation; wider ones a batched matMul. */
 const fewOutputs = 16;
 
-export const flatParams = (p: PackedParams): TF.Tensor3D[] => p.kernels.flatMap((k, i) => [k, p.biases[i]!]);
+/** The input rows, then each later layer's kernel and bias. */
+export const flatParams = (p: PackedParams): TF.Tensor3D[] => [p.input, ...p.kernels.flatMap((k, i) => [k, p.biases[i]!])];
 export const unflatParams = (flat: TF.Tensor[]): PackedParams => ({
-  kernels: flat.filter((_, i) => i % 2 === 0) as TF.Tensor3D[],
-  biases: flat.filter((_, i) => i % 2 === 1) as TF.Tensor3D[],
+  input: flat[0] as TF.Tensor3D,
+  kernels: flat.filter((_, i) => i % 2 === 1) as TF.Tensor3D[],
+  biases: flat.filter((_, i) => i > 0 && i % 2 === 0) as TF.Tensor3D[],
 });
+
+/** [1, 1, features + 1]: 1 on the input rows' kernel entries, 0 on their bias. */
+const kernelEntries = (tf: Tf, width: number) => tf.concat([tf.ones([1, 1, width - 1]), tf.zeros([1, 1, 1])], 2) as TF.Tensor3D;
 
 /**
  * Index tensors a pack reuses every epoch (segment ids, ranges), made once and kept outside
@@ -126,7 +138,8 @@ export function accuracy(tf: Tf, proba: TF.Tensor3D, target: TF.Tensor3D): TF.Te
 
 /** Keras' l2(c) on every kernel: c · Σw², no ½. l2 is [K]. */
 export function l2Penalty(tf: Tf, params: PackedParams, l2: TF.Tensor1D): TF.Tensor1D {
-  let sumSquares: TF.Tensor1D = tf.zerosLike(l2);
+  const inputKernel = tf.mul(params.input, kernelEntries(tf, params.input.shape[2]));
+  let sumSquares = tf.sum(tf.square(inputKernel), [1, 2]) as TF.Tensor1D;
   for (const k of params.kernels) sumSquares = tf.add(sumSquares, tf.sum(tf.square(k), [1, 2]));
   return tf.mul(l2, sumSquares);
 }
@@ -138,12 +151,12 @@ export function l2Penalty(tf: Tf, params: PackedParams, l2: TF.Tensor1D): TF.Ten
  * K trials, and a one-unit output layer a multiply and a segment sum per trial.
  */
 export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT: TF.Tensor2D, shape: PackedShape): TF.Tensor3D {
-  const k = params.kernels[0]!.shape[0];
+  const k = params.input.shape[0];
   const n = xT.shape[1];
-  const layers = params.kernels.length;
+  const layers = params.kernels.length + 1;
   let h: TF.Tensor = firstLayerUnitsFirst(tf, params, xT, shape.activation, layers === 1);
   for (let l = 1; l < layers; l++) {
-    const kernel = params.kernels[l]!;
+    const kernel = params.kernels[l - 1]!;
     const [inner, out] = [kernel.shape[1], kernel.shape[2]];
     let z: TF.Tensor;
     if (l === layers - 1 && out <= fewOutputs) {
@@ -153,9 +166,9 @@ export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT:
         const column = tf.reshape(out === 1 ? kernel : kernel.slice([0, 0, c], [-1, -1, 1]), [k * inner, 1]);
         return segmentSums(tf, cache, tf.mul(rows, column), k, inner);
       });
-      z = tf.add(tf.stack(columns, 1), tf.reshape(params.biases[l]!, [k, out, 1]));
+      z = tf.add(tf.stack(columns, 1), tf.reshape(params.biases[l - 1]!, [k, out, 1]));
     } else {
-      z = tf.add(tf.matMul(kernel, tf.reshape(h, [k, inner, n]), true, false), tf.reshape(params.biases[l]!, [k, out, 1]));
+      z = tf.add(tf.matMul(kernel, tf.reshape(h, [k, inner, n]), true, false), tf.reshape(params.biases[l - 1]!, [k, out, 1]));
     }
     h = l === layers - 1 ? z : activate(tf, z, shape.activation);
   }
@@ -181,8 +194,49 @@ export function predictFolded(tf: Tf, cache: TensorCache, host: HostParams, k: n
   return tf.sigmoid(tf.reshape(signedUnitSums(tf, cache, host, k, xT), [k, 1, xT.shape[1]])) as TF.Tensor3D;
 }
 
-/** A pack's weights as host arrays, in flatParams order: [K, in, out] kernels and [K, 1, out] biases. */
+/** A pack's weights as host arrays, in flatParams order: the input rows [K, units, features + 1], then [K, in, out] kernels and [K, 1, out] biases. */
 export type HostParams = Float32Array[];
+
+/** HostParams for K trials from each trial's weights in Keras order (kernel [in·out], bias [out] per layer). */
+export function hostParams(weights: Float32Array[][], sizes: number[]): HostParams {
+  const [features, units] = [sizes[0]!, sizes[1]!];
+  const width = features + 1;
+  const input = new Float32Array(weights.length * units * width);
+  weights.forEach((w, t) => {
+    checkLayer(w, 0, features, units);
+    const [kernel, bias] = [w[0]!, w[1]!];
+    for (let u = 0; u < units; u++) {
+      const row = (t * units + u) * width;
+      for (let f = 0; f < features; f++) input[row + f] = kernel[f * units + u]!;
+      input[row + features] = bias[u]!;
+    }
+  });
+  return [input, ...sizes.slice(2).flatMap((fanOut, i) => {
+    const l = i + 1;
+    const fanIn = sizes[l]!;
+    const kernel = new Float32Array(weights.length * fanIn * fanOut);
+    const bias = new Float32Array(weights.length * fanOut);
+    weights.forEach((w, t) => {
+      checkLayer(w, l, fanIn, fanOut);
+      kernel.set(w[2 * l]!, t * fanIn * fanOut);
+      bias.set(w[2 * l + 1]!, t * fanOut);
+    });
+    return [kernel, bias];
+  })];
+}
+
+function checkLayer(w: Float32Array[], l: number, fanIn: number, fanOut: number): void {
+  if (w[2 * l]?.length !== fanIn * fanOut || w[2 * l + 1]?.length !== fanOut) throw new Error(`initial weights of layer ${l} do not match the model ${fanIn}→${fanOut}`);
+}
+
+/** HostParams of K trials as tensors; `sizes` are the layer widths, features first. */
+export function uploadParams(tf: Tf, host: HostParams, k: number, sizes: number[]): PackedParams {
+  return {
+    input: tf.tensor3d(host[0]!, [k, sizes[1]!, sizes[0]! + 1]),
+    kernels: sizes.slice(2).map((fanOut, i) => tf.tensor3d(host[2 * i + 1]!, [k, sizes[i + 1]!, fanOut])),
+    biases: sizes.slice(2).map((fanOut, i) => tf.tensor3d(host[2 * i + 2]!, [k, 1, fanOut])),
+  };
+}
 
 /**
  * The logits [K, N] of features → relu units → one output without multiplying the activations
@@ -192,22 +246,21 @@ export type HostParams = Float32Array[];
  */
 function signedUnitSums(tf: Tf, cache: TensorCache, host: HostParams, k: number, xT: TF.Tensor2D): TF.Tensor2D {
   const features = xT.shape[0] - 1;
-  const units = host[2]!.length / k;
+  const units = host[1]!.length / k;
   const { rows, ids } = signedRows(host, k, features, units);
   const hidden = tf.fused.matMul({ a: tf.tensor2d(rows, [k * units + 1, features + 1]), b: xT, activation: 'relu' });
   const indices = cache.get(`range:${k * units + 1}`, () => tf.range(0, k * units + 1, 1, 'int32') as TF.Tensor1D);
   const n = xT.shape[1];
   const sums = tf.reshape(tf.slice(tf.sparse.sparseSegmentSum(hidden, indices, tf.tensor1d(ids, 'int32')), [0, 0], [2 * k, n]), [k, 2 * n]);
-  return tf.add(tf.sub(tf.slice(sums, [0, 0], [k, n]), tf.slice(sums, [0, n], [k, n])), tf.tensor2d(host[3]!, [k, 1]));
+  return tf.add(tf.sub(tf.slice(sums, [0, 0], [k, n]), tf.slice(sums, [0, n], [k, n])), tf.tensor2d(host[2]!, [k, 1]));
 }
 
 /**
- * signedUnitSums' input layer, [K·units + 1, features + 1] (kernel row then bias per unit, times
- * |w|), with each row's segment: 2t for trial t's units with w ≥ 0, 2t + 1 for the rest. A last
+ * signedUnitSums' input layer, [K·units + 1, features + 1] (the input rows times |w|), with each row's segment: 2t for trial t's units with w ≥ 0, 2t + 1 for the rest. A last
  * row of zeros in segment 2K keeps the sums 2K + 1 long when trailing segments are empty.
  */
 export function signedRows(host: HostParams, k: number, features: number, units: number): { rows: Float32Array; ids: Int32Array } {
-  const [kernel0, bias0, kernel1] = host as [Float32Array, Float32Array, Float32Array];
+  const [input, kernel1] = host as [Float32Array, Float32Array];
   const width = features + 1;
   const rows = new Float32Array((k * units + 1) * width);
   const ids = new Int32Array(k * units + 1);
@@ -220,8 +273,7 @@ export function signedRows(host: HostParams, k: number, features: number, units:
       const w = kernel1[first + h]!;
       const at = w < 0 ? --back : front++;
       const scale = Math.abs(w);
-      for (let f = 0; f < features; f++) rows[at * width + f] = kernel0[(t * features + f) * units + h]! * scale;
-      rows[at * width + features] = bias0[first + h]! * scale;
+      for (let f = 0; f < width; f++) rows[at * width + f] = input[(first + h) * width + f]! * scale;
     }
     ids.fill(2 * t, first, front);
     ids.fill(2 * t + 1, front, first + units);
@@ -241,18 +293,9 @@ export function validationInputs(tf: Tf, x: number[][], features: number): TF.Te
   return tf.tensor2d(values, [features + 1, n]);
 }
 
-/**
- * The input layer as rows [K·units, features + 1]: each unit's kernel column with its bias last
- * (joined before the transpose: a concat along a short last axis is slow on wasm).
- */
-function unitRows(tf: Tf, params: PackedParams): TF.Tensor2D {
-  const kernel = params.kernels[0]!;
-  const [k, features, units] = kernel.shape;
-  return tf.reshape(tf.transpose(tf.concat([kernel, params.biases[0]!], 1), [0, 2, 1]), [k * units, features + 1]);
-}
-
 function firstLayerUnitsFirst(tf: Tf, params: PackedParams, xT: TF.Tensor2D, activation: Activation, isOutput: boolean): TF.Tensor {
-  const weights = unitRows(tf, params);
+  const [k, units, width] = params.input.shape;
+  const weights = tf.reshape(params.input, [k * units, width]);
   if (!isOutput && activation === 'relu') return tf.fused.matMul({ a: weights, b: xT, activation: 'relu' });
   const z = tf.matMul(weights, xT);
   return isOutput ? z : activate(tf, z, activation);
@@ -265,7 +308,7 @@ function segmentIds(segments: number, length: number): Int32Array {
 }
 
 export interface StepInputs {
-  /** [B, features, K]: each trial's batch, trials last (the depthwise convolution's channels). */
+  /** [B, features + 1, K]: each trial's batch with a feature of ones (for the bias), trials last (the depthwise convolution's channels). */
   x: TF.Tensor3D;
   /**
    * When every trial's batch holds the same points in the same order (one full batch, no
@@ -299,16 +342,20 @@ interface Gradients {
  * c·Σw²; the gradients are each trial's own, returned in flatParams order.
  */
 export function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs): Gradients {
-  const layers = params.kernels.length;
-  const [k, features] = params.kernels[0]!.shape;
-  const oneHiddenRelu = layers === 2 && shape.outputs === 1 && shape.activation === 'relu' && features <= fewFeatures;
+  const layers = params.kernels.length + 1;
+  const [k, , width] = params.input.shape;
+  const oneHiddenRelu = layers === 2 && shape.outputs === 1 && shape.activation === 'relu' && width - 1 <= fewFeatures;
   const data = oneHiddenRelu && inputs.shared
     ? sharedPointsGrads(tf, params, inputs, inputs.shared)
     : oneHiddenRelu ? oneHiddenReluGrads(tf, params, inputs) : generalGrads(tf, params, shape, inputs);
-  // Keras' penalty c·Σw² adds 2c·w to each kernel's gradient
+  // Keras' penalty c·Σw² adds 2c·w to each kernel's gradient (the input rows' bias column excepted)
   if (!inputs.l2) return data;
-  const l2 = tf.reshape(inputs.l2, [k, 1, 1]);
-  const grads = data.grads.map((g, i) => (i % 2 === 0 ? (tf.add(g, tf.mul(l2, tf.mul(params.kernels[i / 2]!, 2))) as TF.Tensor3D) : g));
+  const twiceL2 = tf.mul(tf.reshape(inputs.l2, [k, 1, 1]), 2);
+  const flat = flatParams(params);
+  const grads = data.grads.map((g, i) => {
+    if (i === 0) return tf.add(g, tf.mul(tf.mul(twiceL2, kernelEntries(tf, width)), flat[0]!)) as TF.Tensor3D;
+    return i % 2 === 1 ? (tf.add(g, tf.mul(twiceL2, flat[i]!)) as TF.Tensor3D) : g;
+  });
   return { grads, acc: data.acc, loss: tf.add(data.loss, l2Penalty(tf, params, inputs.l2)) as TF.Tensor1D };
 }
 
@@ -330,7 +377,7 @@ function lossAtLogits(tf: Tf, logits: TF.Tensor, shape: PackedShape, y: TF.Tenso
 
 /** Any MLP: forward layer by layer, then backward through each, without the penalty. */
 function generalGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs): Gradients {
-  const layers = params.kernels.length;
+  const layers = params.kernels.length + 1;
   const [b, , k] = inputs.x.shape;
   // forward: hidden[l] is hidden layer l's output after dropout (what layer l + 1 reads), slopes[l]
   // its derivative by the pre-activation, mask included
@@ -343,22 +390,22 @@ function generalGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: 
     slopes.push(mask ? tf.mul(slope, mask) : slope);
     const h = mask ? tf.mul(z, mask) : z;
     hidden.push(h);
-    z = densePointsFirst(tf, h, params.kernels[l + 1]!, params.biases[l + 1]!, l + 1 === layers - 1 ? null : shape.activation);
+    z = densePointsFirst(tf, h, params.kernels[l]!, params.biases[l]!, l + 1 === layers - 1 ? null : shape.activation);
   }
   const { loss, dLogits, acc } = lossAtLogits(tf, z, shape, inputs.y);
 
-  // backward, layer by layer from the output
-  const grads: TF.Tensor3D[] = new Array(2 * layers);
+  // backward, layer by layer from the output (flatParams order: input rows, then kernel and bias per layer)
+  const grads: TF.Tensor3D[] = new Array(2 * layers - 1);
   let dz: TF.Tensor = dLogits;
-  for (let l = layers - 1; l >= 0; l--) {
-    const kernel = params.kernels[l]!;
+  for (let l = layers - 1; l > 0; l--) {
+    const kernel = params.kernels[l - 1]!;
     const [inner, out] = [kernel.shape[1], kernel.shape[2]];
-    grads[2 * l] = (l === 0 ? firstLayerKernelGrad(tf, inputs.cache, inputs.x, dz, out) : kernelGradPointsFirst(tf, inputs.cache, hidden[l - 1]!, dz, b, k, inner, out)) as TF.Tensor3D;
-    grads[2 * l + 1] = tf.reshape(sumLeading(tf, inputs.cache, dz, b), [k, 1, out]);
-    if (l === 0) break;
+    grads[2 * l - 1] = kernelGradPointsFirst(tf, inputs.cache, hidden[l - 1]!, dz, b, k, inner, out) as TF.Tensor3D;
+    grads[2 * l] = tf.reshape(sumLeading(tf, inputs.cache, dz, b), [k, 1, out]);
     const dh = out === 1 ? tf.mul(dz, tf.reshape(kernel, [1, k, inner])) : backThroughKernel(tf, dz, kernel);
     dz = tf.mul(dh, slopes[l - 1]!);
   }
+  grads[0] = tf.transpose(firstLayerKernelGrad(tf, inputs.cache, inputs.x, dz, params.input.shape[1]), [0, 2, 1]) as TF.Tensor3D;
   return { grads, loss, acc };
 }
 
@@ -371,9 +418,9 @@ function generalGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: 
  * the last because hidden = (x·W₁ + b₁)·S·s. No [B, K, units] gradient is ever formed.
  */
 function oneHiddenReluGrads(tf: Tf, params: PackedParams, inputs: StepInputs): Gradients {
-  const [b, features, k] = inputs.x.shape;
-  const [kernel0, kernel1] = params.kernels as [TF.Tensor3D, TF.Tensor3D];
-  const units = kernel0.shape[2];
+  const [b, width, k] = inputs.x.shape;
+  const kernel1 = params.kernels[0]!;
+  const units = params.input.shape[1];
   const mask = inputs.masks[0];
   const scale = mask ? inputs.scales[0] : null;
   // forward
@@ -381,22 +428,16 @@ function oneHiddenReluGrads(tf: Tf, params: PackedParams, inputs: StepInputs): G
   const hidden = mask ? tf.mul(a, mask) : a;
   const active = tf.step(hidden);
   const w = tf.reshape(kernel1, [1, k, units]);
-  const logits = tf.add(tf.sum(tf.mul(hidden, w), 2, true), tf.reshape(params.biases[1]!, [1, k, 1]));
+  const logits = tf.add(tf.sum(tf.mul(hidden, w), 2, true), tf.reshape(params.biases[0]!, [1, k, 1]));
   const { loss, dLogits, acc } = lossAtLogits(tf, logits, { activation: 'relu', outputs: 1 }, inputs.y);
-  // backward: F + 1 reductions over the points
+  // backward: F + 1 reductions over the points, [K, units, F + 1] as the input rows
   const reduce = (c: TF.Tensor) => tf.reshape(sumLeading(tf, inputs.cache, tf.mul(active, c), b), [k, 1, units]);
-  const perFeature = Array.from({ length: features }, (_, i) => reduce(tf.mul(dLogits, tf.reshape(inputs.x.slice([0, i, 0], [-1, 1, -1]), [b, k, 1]))));
-  const r = features === 1 ? perFeature[0]! : tf.concat(perFeature, 1);
-  const rBias = reduce(dLogits);
+  const perFeature = Array.from({ length: width - 1 }, (_, i) => reduce(tf.mul(dLogits, tf.reshape(inputs.x.slice([0, i, 0], [-1, 1, -1]), [b, k, 1]))));
+  const byRow = tf.concat([...perFeature, reduce(dLogits)], 1) as TF.Tensor3D;
   const ws = tf.reshape(scale ? tf.mul(w, tf.reshape(scale, [1, k, 1])) : w, [k, 1, units]);
-  let dw = tf.add(tf.sum(tf.mul(kernel0, r), 1, true), tf.mul(params.biases[0]!, rBias));
+  let dw = tf.sum(tf.mul(params.input, tf.transpose(byRow, [0, 2, 1])), 2, true);
   if (scale) dw = tf.mul(dw, tf.reshape(scale, [k, 1, 1]));
-  const grads = [
-    tf.mul(r, ws),
-    tf.mul(rBias, ws),
-    tf.reshape(dw, [k, units, 1]),
-    tf.reshape(tf.sum(dLogits, 0), [k, 1, 1]),
-  ] as TF.Tensor3D[];
+  const grads = [scaleUnits(tf, byRow, ws, false), dw, tf.reshape(tf.sum(dLogits, 0), [k, 1, 1])] as TF.Tensor3D[];
   return { grads, loss, acc };
 }
 
@@ -408,41 +449,46 @@ function oneHiddenReluGrads(tf: Tf, params: PackedParams, inputs: StepInputs): G
  * step to step, so XNNPACK packs it once.
  */
 function sharedPointsGrads(tf: Tf, params: PackedParams, inputs: StepInputs, shared: NonNullable<StepInputs['shared']>): Gradients {
-  const [kernel0, kernel1] = params.kernels as [TF.Tensor3D, TF.Tensor3D];
-  const [k, features, units] = kernel0.shape;
+  const [k, units, width] = params.input.shape;
+  const w = tf.reshape(params.kernels[0]!, [k * units, 1]);
   const b = shared.points.shape[0];
   // forward
-  const rows = unitRows(tf, params);
+  const rows = tf.reshape(params.input, [k * units, width]);
   const hidden = tf.fused.matMul({ a: rows, b: shared.pointsT, activation: 'relu' });
-  const sums = segmentSums(tf, inputs.cache, tf.mul(hidden, tf.reshape(kernel1, [k * units, 1])), k, units);
-  const logits = tf.add(tf.reshape(tf.transpose(sums), [b, k, 1]), tf.reshape(params.biases[1]!, [1, k, 1]));
+  const sums = segmentSums(tf, inputs.cache, tf.mul(hidden, w), k, units);
+  const logits = tf.add(tf.reshape(tf.transpose(sums), [b, k, 1]), tf.reshape(params.biases[0]!, [1, k, 1]));
   const { loss, dLogits, acc } = lossAtLogits(tf, logits, { activation: 'relu', outputs: 1 }, inputs.y);
-  // backward: r [K·units, F + 1] holds oneHiddenReluGrads' R_i and R_b per unit
+  // backward: r [K·units, F + 1] holds oneHiddenReluGrads' R_i and R_b per unit, as the input rows
   const delta = tf.reshape(tf.transpose(tf.reshape(dLogits, [b, k])), [k, 1, b]);
   const t = tf.reshape(tf.mul(tf.reshape(tf.step(hidden), [k, units, b]), delta), [k * units, b]);
   const r = tf.matMul(t, shared.points);
-  const [rx, rBias] = tf.split(tf.transpose(tf.reshape(r, [k, units, features + 1]), [0, 2, 1]), [features, 1], 1) as [TF.Tensor3D, TF.Tensor3D];
-  const w = tf.reshape(kernel1, [k, 1, units]);
   const dw = tf.reshape(tf.sum(tf.mul(rows, r), 1), [k, units, 1]);
-  const grads = [tf.mul(rx, w), tf.mul(rBias, w), dw, tf.reshape(tf.sum(dLogits, 0), [k, 1, 1])] as TF.Tensor3D[];
+  const grads = [scaleUnits(tf, tf.reshape(r, [k, units, width]), tf.reshape(w, [k, 1, units]), true), dw, tf.reshape(tf.sum(dLogits, 0), [k, 1, 1])] as TF.Tensor3D[];
   return { grads, loss, acc };
 }
 
 /**
- * The input layer for per-trial inputs x [B, features, K]: a depthwise convolution whose K
- * channels each multiply into `units` outputs is K small matMuls in one call, bias and relu
- * fused; out comes [B, K, units].
+ * Input-row gradients [K, units, features + 1] from per-unit sums laid out [K, features + 1, units]
+ * (or already as rows, `asRows`) times a per-unit factor [K, 1, units]. The multiply happens with
+ * units last: broadcast across a last axis a few long, wasm multiplies ten times slower.
+ */
+function scaleUnits(tf: Tf, sums: TF.Tensor3D, factor: TF.Tensor, asRows: boolean): TF.Tensor3D {
+  const byRow = asRows ? tf.transpose(sums, [0, 2, 1]) : sums;
+  return tf.transpose(tf.mul(byRow, factor), [0, 2, 1]) as TF.Tensor3D;
+}
+
+/**
+ * The input layer for per-trial inputs x [B, features + 1, K]: a depthwise convolution whose K
+ * channels each multiply into `units` outputs is K small matMuls in one call, the bias through
+ * the feature of ones and relu fused; out comes [B, K, units].
  */
 function firstLayerPointsFirst(tf: Tf, params: PackedParams, x: TF.Tensor3D, activation: Activation, isOutput: boolean): TF.Tensor {
-  const kernel = params.kernels[0]!;
-  const [k, features, units] = kernel.shape;
+  const [k, units, width] = params.input.shape;
   const b = x.shape[0];
-  const filter = tf.reshape(tf.transpose(kernel, [1, 0, 2]), [1, features, k, units]) as TF.Tensor4D;
-  // wasm checks the rank the bias's data was made with, which a reshape keeps: make new data
-  const bias = tf.mul(tf.reshape(params.biases[0]!, [k * units]), 1);
-  const input = tf.reshape(x, [1, b, features, k]) as TF.Tensor4D;
+  const filter = tf.reshape(tf.transpose(params.input, [2, 0, 1]), [1, width, k, units]) as TF.Tensor4D;
+  const input = tf.reshape(x, [1, b, width, k]) as TF.Tensor4D;
   const fused = !isOutput && activation === 'relu';
-  const z = tf.fused.depthwiseConv2d({ x: input, filter, strides: 1, pad: 'valid', bias, activation: fused ? 'relu' : 'linear' });
+  const z = tf.fused.depthwiseConv2d({ x: input, filter, strides: 1, pad: 'valid', activation: fused ? 'relu' : 'linear' });
   const h = tf.reshape(z, [b, k, units]);
   return isOutput || fused ? h : activate(tf, h, activation);
 }
@@ -463,15 +509,15 @@ function kernelGradPointsFirst(tf: Tf, cache: TensorCache, h: TF.Tensor, dz: TF.
   return tf.matMul(tf.transpose(h, [1, 0, 2]), tf.transpose(dz, [1, 0, 2]), true, false);
 }
 
-/** Σ over points of x[n,i,k]·dz[n,k,h] → [K, features, units], x being [B, features, K]. */
+/** Σ over points of x[n,i,k]·dz[n,k,h] → [K, features + 1, units], x being [B, features + 1, K] (the last row: the bias's). */
 function firstLayerKernelGrad(tf: Tf, cache: TensorCache, x: TF.Tensor3D, dz: TF.Tensor, units: number): TF.Tensor {
-  const [b, features, k] = x.shape;
-  if (features <= fewFeatures) {
-    const rows = Array.from({ length: features }, (_, i) => {
-      const xi = tf.reshape(x.slice([0, i, 0], [-1, 1, -1]), [b, k, 1]);
-      return tf.reshape(sumLeading(tf, cache, tf.mul(dz, xi), b), [k, 1, units]);
+  const [b, width, k] = x.shape;
+  if (width - 1 <= fewFeatures) {
+    const rows = Array.from({ length: width }, (_, i) => {
+      const weighted = i === width - 1 ? dz : tf.mul(dz, tf.reshape(x.slice([0, i, 0], [-1, 1, -1]), [b, k, 1]));
+      return tf.reshape(sumLeading(tf, cache, weighted, b), [k, 1, units]);
     });
-    return features === 1 ? rows[0]! : tf.concat(rows, 1);
+    return tf.concat(rows, 1);
   }
   return tf.matMul(tf.transpose(x, [2, 0, 1]), tf.transpose(dz, [1, 0, 2]), true, false);
 }

@@ -8,7 +8,7 @@ import { buildResult, surfaceGrid, toClassProba, trainingSet } from './result.ts
 import { initialWeights } from './layers.ts';
 import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
-import { adamInit, adamStep, accuracy, crossEntropy, flatParams, foldsOutputKernel, pickTrials, predictAll, predictFolded, sgdStep, TensorCache, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { adamInit, adamStep, accuracy, crossEntropy, flatParams, foldsOutputKernel, hostParams, pickTrials, predictAll, predictFolded, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
 import { keepScale } from './packed-random.ts';
 
@@ -91,7 +91,8 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
 
   // Initial weights, stacked [K, in, out]: exactly what the layers engine would start from.
   const start = await Promise.all(units.map(async (u) => packed.initialWeights?.[u.training.members[0]!] ?? (await initialWeights(u.trial, data))));
-  let params = stackParams(tf, stackHost(start, features, model, shape.outputs), k, features, model, shape.outputs);
+  const sizes = [features, ...model.hidden, shape.outputs];
+  let params = uploadParams(tf, hostParams(start, sizes), k, sizes);
   let adam: AdamState | undefined;
   let velocity: TF.Tensor3D[] | undefined;
   const opt = spec.optimizer;
@@ -122,7 +123,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
         const out = tidy(tf, () => {
           const inputs = {
             ...(shared ? shared.tensors : {
-              x: tf.tensor3d(batch.x, [batch.size, features, k]),
+              x: tf.tensor3d(batch.x, [batch.size, features + 1, k]),
               y: tf.tensor3d(batch.y, [batch.size, k, shape.outputs]),
               shared: null,
             }),
@@ -264,9 +265,10 @@ async function finish(
     }
   };
   const folded = foldsOutputKernel(tf, model.hidden.length + 1, shape);
+  const sizes = [features, ...model.hidden, shape.outputs];
   const evaluateChunk = (members: number[], points: number, xT: TF.Tensor2D): number[][][] => {
-    const host = stackHost(members.map((m) => weights[m]!), features, model, shape.outputs);
-    const kept = folded ? undefined : stackParams(tf, host, members.length, features, model, shape.outputs);
+    const host = stackHost(members.map((m) => weights[m]!));
+    const kept = folded ? undefined : uploadParams(tf, host, members.length, sizes);
     // (read outside tf.tidy, which would walk every number of a returned array)
     const proba = tf.tidy(() => (kept ? predictAll(tf, cache, kept, xT, shape) : predictFolded(tf, cache, host, members.length, xT)));
     const values = proba.dataSync();
@@ -339,34 +341,20 @@ function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, m
   return {
     batch,
     tensors: {
-      x: tf.tensor3d(batch.x, [n, features, units.length]),
+      x: tf.tensor3d(batch.x, [n, features + 1, units.length]),
       y: tf.tensor3d(batch.y, [n, units.length, outputs]),
       shared: { points: tf.transpose(pointsT) as TF.Tensor2D, pointsT },
     },
   };
 }
 
-function stackParams(tf: Tf, host: HostParams, k: number, features: number, model: MlpModel, outputs: number): PackedParams {
-  const sizes = [features, ...model.hidden, outputs];
-  return {
-    kernels: sizes.slice(1).map((fanOut, l) => tf.tensor3d(host[2 * l]!, [k, sizes[l]!, fanOut])),
-    biases: sizes.slice(1).map((fanOut, l) => tf.tensor3d(host[2 * l + 1]!, [k, 1, fanOut])),
-  };
-}
-
-/** Per-trial weights (Keras order) stacked trial by trial into one array per tensor, in flatParams order. */
-function stackHost(weights: Float32Array[][], features: number, model: MlpModel, outputs: number): HostParams {
-  const sizes = [features, ...model.hidden, outputs];
-  return sizes.slice(1).flatMap((fanOut, l) => {
-    const fanIn = sizes[l]!;
-    const kernel = new Float32Array(weights.length * fanIn * fanOut);
-    const bias = new Float32Array(weights.length * fanOut);
-    weights.forEach((w, i) => {
-      if (w[2 * l]?.length !== fanIn * fanOut || w[2 * l + 1]?.length !== fanOut) throw new Error(`initial weights of layer ${l} do not match the model ${fanIn}→${fanOut}`);
-      kernel.set(w[2 * l]!, i * fanIn * fanOut);
-      bias.set(w[2 * l + 1]!, i * fanOut);
-    });
-    return [kernel, bias];
+/** Per-trial host arrays (HostParams of one trial each) stacked trial by trial into one array per tensor. */
+function stackHost(weights: Float32Array[][]): HostParams {
+  return weights[0]!.map((_, i) => {
+    const size = weights[0]![i]!.length;
+    const stacked = new Float32Array(weights.length * size);
+    weights.forEach((w, t) => stacked.set(w[i]!, t * size));
+    return stacked;
   });
 }
 
@@ -382,16 +370,15 @@ const accumulate = (tf: Tf, sum: TF.Tensor1D | undefined, value: TF.Tensor1D): T
   return next;
 };
 
-const mapParams = (p: PackedParams, f: (t: TF.Tensor3D) => TF.Tensor3D): PackedParams => ({ kernels: p.kernels.map(f), biases: p.biases.map(f) });
-const disposeParams = (p: PackedParams) => [...p.kernels, ...p.biases].forEach((t) => t.dispose());
-const cloneParams = (tf: Tf, p: PackedParams) => mapParams(p, (t) => tf.clone(t));
+const disposeParams = (p: PackedParams) => flatParams(p).forEach((t) => t.dispose());
+const cloneParams = (tf: Tf, p: PackedParams) => unflatParams(flatParams(p).map((t) => tf.clone(t)));
 
 /** Per trial i: this epoch's weights where `which[i]`, else the previous snapshot. */
 function selectParams(tf: Tf, which: boolean[], current: PackedParams, previous: PackedParams): PackedParams {
   return tidy(tf, () => {
     const mask = tf.tensor3d(which.map(Number), [which.length, 1, 1]);
-    const pick = (a: TF.Tensor3D[], b: TF.Tensor3D[]) => a.map((t, i) => pickTrials(tf, mask, t, b[i]!));
-    return { kernels: pick(current.kernels, previous.kernels), biases: pick(current.biases, previous.biases) };
+    const before = flatParams(previous);
+    return unflatParams(flatParams(current).map((t, i) => pickTrials(tf, mask, t, before[i]!)));
   });
 }
 

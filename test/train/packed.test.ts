@@ -91,25 +91,23 @@ describe('the packed engine', () => {
 
   it('predicts with the output kernel folded into the input layer as it does with the multiply, whatever the signs of the output weights', async () => {
     const { initBackend } = await import('../../runner/train/backend.ts');
-    const { predictAll, predictFolded, TensorCache, validationInputs } = await import('../../runner/train/packed-model.ts');
+    const { hostParams, predictAll, predictFolded, TensorCache, uploadParams, validationInputs } = await import('../../runner/train/packed-model.ts');
     const { tf } = await initBackend();
     const [k, features, units] = [4, 2, 6];
     let s = 5;
     const r = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
-    const kernel0 = Float32Array.from({ length: k * features * units }, r);
-    const bias0 = Float32Array.from({ length: k * units }, r);
     // trial 0 mixes signs and has a zero, trial 1 only w ≥ 0, trials 2 and 3 (the last) only w < 0 or ≥ 0
-    const kernel1 = Float32Array.from({ length: k * units }, (_, i) => {
-      const [t, h] = [Math.floor(i / units), i % units];
-      const v = Math.abs(r()) + 0.1;
-      return t === 0 ? (h === 2 ? 0 : h % 2 ? -v : v) : t === 2 ? -v : v;
-    });
-    const bias1 = Float32Array.from({ length: k }, r);
-    const host = [kernel0, bias0, kernel1, bias1];
-    const params = {
-      kernels: [tf.tensor3d(kernel0, [k, features, units]), tf.tensor3d(kernel1, [k, units, 1])],
-      biases: [tf.tensor3d(bias0, [k, 1, units]), tf.tensor3d(bias1, [k, 1, 1])],
-    };
+    const weights = Array.from({ length: k }, (_, t) => [
+      Float32Array.from({ length: features * units }, r),
+      Float32Array.from({ length: units }, r),
+      Float32Array.from({ length: units }, (_, h) => {
+        const v = Math.abs(r()) + 0.1;
+        return t === 0 ? (h === 2 ? 0 : h % 2 ? -v : v) : t === 2 ? -v : v;
+      }),
+      Float32Array.from({ length: 1 }, r),
+    ]);
+    const host = hostParams(weights, [features, units, 1]);
+    const params = uploadParams(tf, host, k, [features, units, 1]);
     const cache = new TensorCache(tf);
     const xT = validationInputs(tf, Array.from({ length: 9 }, () => [4 * r(), 4 * r()]), features);
     try {
@@ -120,7 +118,7 @@ describe('the packed engine', () => {
       // the mixed trial is not saturated: its probabilities vary from point to point
       expect(new Set(plain[0]![0]!.map((p) => p.toFixed(4))).size).toBeGreaterThan(1);
     } finally {
-      tf.dispose([...params.kernels, ...params.biases, xT]);
+      tf.dispose([params.input, ...params.kernels, ...params.biases, xT]);
       cache.dispose();
     }
   });
