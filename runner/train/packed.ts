@@ -4,13 +4,14 @@ import type { Dataset, Split } from '../data/types.ts';
 import type { TrainOptions, TrainPack } from './engine.ts';
 import type { History, TrialResult } from './types.ts';
 import { initBackend } from './backend.ts';
-import { buildResult, surfaceGrid, toClassProba, trainingSet } from './result.ts';
+import { buildResult, surfaceGrid, toClassProba, trainingSet, type OutputRows } from './result.ts';
 import { initialWeights } from './layers.ts';
 import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
 import { adamInit, adamStep, accuracy, crossEntropy, flatParams, foldsOutputKernel, hostParams, pickTrials, predictAll, predictFolded, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
 import { keepScale } from './packed-random.ts';
+import { reluSurfaceProba } from './relu-surface.ts';
 
 /**
  * The packed engine: the trainings of a pack as one tfjs computation, weights [K, in, out].
@@ -291,12 +292,19 @@ async function finish(
     evaluate(members, units[plans[members[0]!]!.unit]!.train.x).forEach((p, i) => (probaTrain[members[i]!] = p));
   }
   const surfaces = grid ? Math.max(1, Math.floor(2 ** 24 / (widest * grid.points.length))) : trials.length;
+  // one hidden relu layer on two features: each surface exactly from its weights on the host
+  const planar = grid && features === 2 && model.hidden.length === 1 && model.activation === 'relu';
+  const surfaceOf = (members: number[]): (number[][] | OutputRows)[] => {
+    if (!grid) return [];
+    if (!planar) return evaluate(members, grid.points);
+    return members.map((m) => ({ out: reluSurfaceProba(weights[m]![0]!, weights[m]![1]!, weights[m]![2]!, grid), classes }));
+  };
 
   const results: TrialResult[] = [];
   // results go out chunk by chunk, each with its surface
   for (let first = 0; first < trials.length; first += surfaces) {
     const members = everyone.slice(first, first + surfaces);
-    const surface = grid ? evaluate(members, grid.points) : [];
+    const surface = surfaceOf(members);
     for (const [i, member] of members.entries()) {
       const trial = trials[member]!;
       const plan = plans[member]!;

@@ -49,9 +49,18 @@ export function isPlanar(data: Dataset): boolean {
   return data.inputShape.length === 1 && data.inputShape[0] === 2;
 }
 
+/**
+ * An engine's output rows as toClassProba reads them: per point p(class 1) for two classes, else
+ * one probability per class. A surface's 6,400 points passed this way skip an array per point.
+ */
+export interface OutputRows { out: ArrayLike<number>; classes: number }
+
 /** p(class 1) for two classes, else the index of the most probable class. */
-export function surfaceValues(proba: number[][]): number[] {
-  return proba.map((p) => (p.length === 2 ? p[1]! : argmax(p)));
+export function surfaceValues(proba: number[][] | OutputRows): number[] {
+  if (Array.isArray(proba)) return proba.map((p) => (p.length === 2 ? p[1]! : argmax(p)));
+  const { out, classes } = proba;
+  if (classes === 2) return Array.from(out);
+  return Array.from({ length: out.length / classes }, (_, i) => argmax(Array.prototype.slice.call(out, i * classes, (i + 1) * classes) as number[]));
 }
 
 /** Cross-entropy (no penalty) and accuracy of both splits, from per-class probabilities. */
@@ -98,7 +107,7 @@ export interface ResultInput {
   probaTrain?: number[][];
   probaVal?: number[][];
   /** Probabilities on surfaceGrid(data).points, for 2-D data. */
-  probaSurface?: number[][];
+  probaSurface?: number[][] | OutputRows;
   /** A failure message: the result is `failed`. */
   error?: string;
 }
@@ -158,10 +167,8 @@ export function buildResult(input: ResultInput): TrialResult {
     };
     if (ok && input.probaSurface) {
       // the engine evaluated surfaceGrid's points: only its extent is needed here
-      const surface: Surface = {
-        ...surfaceBounds(data)!, n: Math.round(Math.sqrt(input.probaSurface.length)),
-        values: surfaceValues(input.probaSurface).map(round6),
-      };
+      const values = surfaceValues(input.probaSurface).map(round6);
+      const surface: Surface = { ...surfaceBounds(data)!, n: Math.round(Math.sqrt(values.length)), values };
       result.surface = surface;
     }
   }

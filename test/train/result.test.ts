@@ -34,6 +34,11 @@ describe('surfaceValues', () => {
     expect(surfaceValues([[0.3, 0.7], [0.9, 0.1]])).toEqual([0.7, 0.1]);
     expect(surfaceValues([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])).toEqual([2, 0]);
   });
+
+  test('reads an engine\'s output rows the same way', () => {
+    expect(surfaceValues({ out: Float32Array.of(0.7, 0.1), classes: 2 }).map((v) => +v.toFixed(6))).toEqual([0.7, 0.1]);
+    expect(surfaceValues({ out: [0.2, 0.3, 0.5, 0.6, 0.3, 0.1], classes: 3 })).toEqual([2, 0]);
+  });
 });
 
 describe('finalMetrics', () => {
