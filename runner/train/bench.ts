@@ -48,7 +48,7 @@ export interface BenchOptions {
   epochs?: number;
   /** Trials in the packed way (default 216, or 54 with quick). */
   k?: number;
-  /** Trials the layers way trains one at a time (default 3, or 1 with quick). */
+  /** Trials the layers way trains one at a time (default 6, or 1 with quick): the slowest figure to steady. */
   layersTrials?: number;
   /** Include the fused engine when it is present (default true). */
   fused?: boolean;
@@ -69,7 +69,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   // W itself, once per seed: every trial trains the same number of epochs, so per trial-epoch times compare.
   const w = workloadW(all);
   const packedTrials = Array.from({ length: k }, (_, seed) => ({ ...w, seed, trialId: `${w.trialId}-${seed}` }));
-  const layersTrials = packedTrials.slice(0, options.layersTrials ?? (quick ? 1 : 3));
+  const layersTrials = packedTrials.slice(0, options.layersTrials ?? (quick ? 1 : 6));
   // G's shape: the first k/3 runs with all their patience values, as the planner packs them.
   const groups = planTrainings(all).slice(0, Math.max(1, Math.round(k / 3)));
   const replayTrials = groups.flatMap((g) => g.members.map((m) => all[m]!));
