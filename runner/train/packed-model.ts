@@ -178,20 +178,16 @@ export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT:
 }
 
 /**
- * Whether predictFolded can stand in for predictAll: features → relu units → one output
- * (`layers` = 2 weight layers), on wasm, where it saves a pass over the [K·units, N] activations.
+ * Whether the output kernel can be folded into the input layer (FoldedLayer): features → relu
+ * units → one output (`layers` = 2 weight layers), on wasm, where a multiply by a column is one
+ * of the slowest passes and a download costs little.
  */
 export const foldsOutputKernel = (tf: Tf, layers: number, shape: PackedShape): boolean =>
   tf.getBackend() === 'wasm' && layers === 2 && shape.outputs === 1 && shape.activation === 'relu';
 
-/**
- * predictAll's probabilities [K, 1, N] from the weights on the host, for the shapes
- * foldsOutputKernel accepts: no multiply by the output kernel (signedUnitSums). Worth it for a
- * pack's final predictions, whose weights are downloaded anyway, not for the per-epoch
- * validation, where the download and reordering cost what they save.
- */
-export function predictFolded(tf: Tf, cache: TensorCache, host: HostParams, k: number, xT: TF.Tensor2D): TF.Tensor3D {
-  return tf.sigmoid(tf.reshape(signedUnitSums(tf, cache, host, k, xT), [k, 1, xT.shape[1]])) as TF.Tensor3D;
+/** predictAll's probabilities [K, 1, N] through the folded layer, for the shapes foldsOutputKernel accepts. */
+export function predictFolded(tf: Tf, cache: TensorCache, folded: FoldedLayer, xT: TF.Tensor2D): TF.Tensor3D {
+  return tf.sigmoid(tf.reshape(foldedLogits(tf, cache, folded, xT).logits, [folded.bias.shape[0], 1, xT.shape[1]])) as TF.Tensor3D;
 }
 
 /** A pack's weights as host arrays, in flatParams order: the input rows [K, units, features + 1], then [K, in, out] kernels and [K, 1, out] biases. */
@@ -239,47 +235,90 @@ export function uploadParams(tf: Tf, host: HostParams, k: number, sizes: number[
 }
 
 /**
- * The logits [K, N] of features → relu units → one output without multiplying the activations
- * by the output kernel w: relu commutes with a positive scale, so w·relu(z) = ±relu(|w|·z). On
- * the host, each trial's input-layer rows are scaled by |w| and ordered units with w ≥ 0 first;
- * one segment sum then gives each trial's two partial sums, whose difference is the logit.
+ * Features → relu units → one output with the output kernel w folded into the input layer:
+ * relu commutes with a positive scale, so w·relu(z) = ±relu(|w|·z). Each trial's input rows are
+ * scaled by |w| and ordered units with w ≥ 0 first on the host (signedRows); one matMul and one
+ * segment sum then give each trial's two partial sums, whose difference is the logit, with no
+ * pass multiplying the activations by w.
  */
-function signedUnitSums(tf: Tf, cache: TensorCache, host: HostParams, k: number, xT: TF.Tensor2D): TF.Tensor2D {
-  const features = xT.shape[0] - 1;
+export interface FoldedLayer {
+  /** [K·units, features + 1] */
+  rows: TF.Tensor2D;
+  /** Each row's segment: 2t for trial t's units with w ≥ 0, 2t + 1 for the others. */
+  ids: TF.Tensor1D;
+  /** 1 + the last segment id: 2K, or 2K − 1 when the last trial has no unit with w < 0. */
+  segments: number;
+  /** Row r holds unit perm[r] (counted trial by trial, as in the unfolded rows). */
+  perm: Int32Array;
+  /** The output bias [K, 1]. */
+  bias: TF.Tensor2D;
+}
+
+/** The folded layer of K trials' host weights (HostParams of features → units → 1), uploaded. */
+export function foldLayer(tf: Tf, host: HostParams, k: number, features: number): FoldedLayer {
   const units = host[1]!.length / k;
-  const { rows, ids } = signedRows(host, k, features, units);
-  const hidden = tf.fused.matMul({ a: tf.tensor2d(rows, [k * units + 1, features + 1]), b: xT, activation: 'relu' });
-  const indices = cache.get(`range:${k * units + 1}`, () => tf.range(0, k * units + 1, 1, 'int32') as TF.Tensor1D);
-  const n = xT.shape[1];
-  const sums = tf.reshape(tf.slice(tf.sparse.sparseSegmentSum(hidden, indices, tf.tensor1d(ids, 'int32')), [0, 0], [2 * k, n]), [k, 2 * n]);
-  return tf.add(tf.sub(tf.slice(sums, [0, 0], [k, n]), tf.slice(sums, [0, n], [k, n])), tf.tensor2d(host[2]!, [k, 1]));
+  const { rows, ids, perm } = signedRows(host, k, features, units);
+  return { rows: tf.tensor2d(rows, [k * units, features + 1]), ids: tf.tensor1d(ids, 'int32'), segments: ids[k * units - 1]! + 1, perm, bias: tf.tensor2d(host[2]!, [k, 1]) };
+}
+
+export const disposeFolded = (tf: Tf, f: FoldedLayer) => tf.dispose([f.rows, f.ids, f.bias]);
+
+/** Rows [K·units, width] in a folded layer's order back in unit order, through the host. */
+function unfoldRows(tf: Tf, folded: TF.Tensor2D, perm: Int32Array): TF.Tensor2D {
+  const width = folded.shape[1];
+  const from = folded.dataSync() as Float32Array;
+  const to = new Float32Array(from.length);
+  for (let row = 0; row < perm.length; row++) {
+    const [src, dst] = [row * width, perm[row]! * width];
+    for (let f = 0; f < width; f++) to[dst + f] = from[src + f]!;
+  }
+  return tf.tensor2d(to, folded.shape);
 }
 
 /**
- * signedUnitSums' input layer, [K·units + 1, features + 1] (the input rows times |w|), with each row's segment: 2t for trial t's units with w ≥ 0, 2t + 1 for the rest. A last
- * row of zeros in segment 2K keeps the sums 2K + 1 long when trailing segments are empty.
+ * The logits [K, N] on points xT [features + 1, N], with the hidden activations they came from,
+ * [K·units, N] in the folded rows' order (each unit's times |w|: zero exactly where the unit's).
  */
-export function signedRows(host: HostParams, k: number, features: number, units: number): { rows: Float32Array; ids: Int32Array } {
+export function foldedLogits(tf: Tf, cache: TensorCache, folded: FoldedLayer, xT: TF.Tensor2D): { logits: TF.Tensor2D; hidden: TF.Tensor2D } {
+  const rows = folded.rows.shape[0];
+  const k = folded.bias.shape[0];
+  const n = xT.shape[1];
+  const hidden = tf.fused.matMul({ a: folded.rows, b: xT, activation: 'relu' }) as TF.Tensor2D;
+  const indices = cache.get(`range:${rows}`, () => tf.range(0, rows, 1, 'int32') as TF.Tensor1D);
+  let sums: TF.Tensor2D = tf.sparse.sparseSegmentSum(hidden, indices, folded.ids) as TF.Tensor2D;
+  if (folded.segments < 2 * k) sums = tf.concat([sums, tf.zeros([2 * k - folded.segments, n]) as TF.Tensor2D]);
+  const pairs = tf.reshape(sums, [k, 2 * n]);
+  return { logits: tf.add(tf.sub(tf.slice(pairs, [0, 0], [k, n]), tf.slice(pairs, [0, n], [k, n])), folded.bias) as TF.Tensor2D, hidden };
+}
+
+/**
+ * FoldedLayer's rows on the host, with each row's segment and unit. A unit with w = 0 exactly is
+ * scaled by 2⁻¹⁰⁰ rather than 0: its contribution stays below any float32 logit's last digit,
+ * and its activations stay nonzero where the unit is on, as the weight gradient needs them.
+ */
+export function signedRows(host: HostParams, k: number, features: number, units: number): { rows: Float32Array; ids: Int32Array; perm: Int32Array } {
   const [input, kernel1] = host as [Float32Array, Float32Array];
   const width = features + 1;
-  const rows = new Float32Array((k * units + 1) * width);
-  const ids = new Int32Array(k * units + 1);
+  const rows = new Float32Array(k * units * width);
+  const ids = new Int32Array(k * units);
+  const perm = new Int32Array(k * units);
   for (let t = 0; t < k; t++) {
     const first = t * units;
     // units with w ≥ 0 fill the trial's block from the front, the others from the back
     let front = first;
     let back = first + units;
-    for (let h = 0; h < units; h++) {
-      const w = kernel1[first + h]!;
-      const at = w < 0 ? --back : front++;
-      const scale = Math.abs(w);
-      for (let f = 0; f < width; f++) rows[at * width + f] = input[(first + h) * width + f]! * scale;
+    for (let u = first; u < first + units; u++) {
+      const w = kernel1[u]!;
+      const negative = w < 0;
+      const at = negative ? --back : front++;
+      const scale = negative ? -w : w || 2 ** -100;
+      perm[at] = u;
+      for (let f = 0, to = at * width, from = u * width; f < width; f++) rows[to + f] = input[from + f]! * scale;
     }
     ids.fill(2 * t, first, front);
     ids.fill(2 * t + 1, front, first + units);
   }
-  ids[k * units] = 2 * k;
-  return { rows, ids };
+  return { rows, ids, perm };
 }
 
 /** Points x [N][features] as predictAll takes them: transposed, with a row of ones. */
@@ -315,7 +354,7 @@ export interface StepInputs {
    * augmentation, no dropout): those points [B, features + 1] with a column of ones, and their
    * transpose. Otherwise null.
    */
-  shared: { points: TF.Tensor2D; pointsT: TF.Tensor2D } | null;
+  shared: { points: TF.Tensor2D; pointsT: TF.Tensor2D; folded?: FoldedLayer } | null;
   /** [B, K, outputs] */
   y: TF.Tensor3D;
   /** Per hidden layer [B, K, units] (0 or 1/keep), or null where no trial drops out. */
@@ -452,16 +491,23 @@ function sharedPointsGrads(tf: Tf, params: PackedParams, inputs: StepInputs, sha
   const [k, units, width] = params.input.shape;
   const w = tf.reshape(params.kernels[0]!, [k * units, 1]);
   const b = shared.points.shape[0];
-  // forward
+  // forward, through the folded layer when there is one (hidden then comes in its rows' order)
   const rows = tf.reshape(params.input, [k * units, width]);
-  const hidden = tf.fused.matMul({ a: rows, b: shared.pointsT, activation: 'relu' });
-  const sums = segmentSums(tf, inputs.cache, tf.mul(hidden, w), k, units);
-  const logits = tf.add(tf.reshape(tf.transpose(sums), [b, k, 1]), tf.reshape(params.biases[0]!, [1, k, 1]));
+  let hidden: TF.Tensor2D;
+  let logitsKB: TF.Tensor;
+  if (shared.folded) {
+    ({ hidden, logits: logitsKB } = foldedLogits(tf, inputs.cache, shared.folded, shared.pointsT));
+  } else {
+    hidden = tf.fused.matMul({ a: rows, b: shared.pointsT, activation: 'relu' }) as TF.Tensor2D;
+    logitsKB = tf.add(segmentSums(tf, inputs.cache, tf.mul(hidden, w), k, units), tf.reshape(params.biases[0]!, [k, 1]));
+  }
+  const logits = tf.reshape(tf.transpose(logitsKB), [b, k, 1]);
   const { loss, dLogits, acc } = lossAtLogits(tf, logits, { activation: 'relu', outputs: 1 }, inputs.y);
   // backward: r [K·units, F + 1] holds oneHiddenReluGrads' R_i and R_b per unit, as the input rows
+  // (a folded layer keeps each trial's units within its block: δ applies by trial as it is)
   const delta = tf.reshape(tf.transpose(tf.reshape(dLogits, [b, k])), [k, 1, b]);
   const t = tf.reshape(tf.mul(tf.reshape(tf.step(hidden), [k, units, b]), delta), [k * units, b]);
-  const r = tf.matMul(t, shared.points);
+  const r = shared.folded ? unfoldRows(tf, tf.matMul(t, shared.points), shared.folded.perm) : tf.matMul(t, shared.points);
   const dw = tf.reshape(tf.sum(tf.mul(rows, r), 1), [k, units, 1]);
   const grads = [scaleUnits(tf, tf.reshape(r, [k, units, width]), tf.reshape(w, [k, 1, units]), true), dw, tf.reshape(tf.sum(dLogits, 0), [k, 1, 1])] as TF.Tensor3D[];
   return { grads, loss, acc };

@@ -8,7 +8,7 @@ import { buildResult, surfaceGrid, toClassProba, trainingSet, type OutputRows } 
 import { initialWeights } from './layers.ts';
 import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
-import { adamInit, adamStep, accuracy, crossEntropy, flatParams, foldsOutputKernel, hostParams, pickTrials, predictAll, predictFolded, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { adamInit, adamStep, accuracy, crossEntropy, disposeFolded, flatParams, foldLayer, foldsOutputKernel, hostParams, pickTrials, predictAll, predictFolded, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
 import { keepScale } from './packed-random.ts';
 import { reluSurfaceProba } from './relu-surface.ts';
@@ -106,6 +106,10 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   const xVal = validationInputs(tf, data.val.x, features);
   const yVal = tf.tensor3d(oneHot(data.val.y, shape.outputs), [data.val.y.length, 1, shape.outputs]);
   const shared = sharesPoints(units, spec.batchSize) ? sharedBatch(tf, units, features, shape.outputs, model) : null;
+  // with shared points on wasm, each epoch's weights are folded once on the host (FoldedLayer):
+  // the validation after a step and the next step's forward pass both read them
+  const foldEpochs = shared !== null && foldsOutputKernel(tf, model.hidden.length + 1, shape);
+  let folded = foldEpochs ? foldParams(tf, params, k, features) : undefined;
   const slotCount = Math.max(...units.map((u) => u.training.rules.length));
   const slots: (PackedParams | undefined)[] = new Array(slotCount).fill(undefined);
   let activeMask: TF.Tensor3D | null = null;
@@ -123,7 +127,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
       for (const batch of batches) {
         const out = tidy(tf, () => {
           const inputs = {
-            ...(shared ? shared.tensors : {
+            ...(shared ? { ...shared.tensors, shared: { ...shared.tensors.shared, folded } } : {
               x: tf.tensor3d(batch.x, [batch.size, features + 1, k]),
               y: tf.tensor3d(batch.y, [batch.size, k, shape.outputs]),
               shared: null,
@@ -143,6 +147,10 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
         });
         disposeParams(params);
         params = out.params;
+        if (folded) {
+          disposeFolded(tf, folded);
+          folded = foldParams(tf, params, k, features);
+        }
         if (adam) {
           tf.dispose([...adam.m, ...adam.v]);
           adam = out.adam!;
@@ -160,7 +168,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
       }
       // validate: inference mode, no penalty; one download per epoch
       const figures = tf.tidy(() => {
-        const proba = tf.transpose(predictAll(tf, cache, params, xVal, shape), [2, 0, 1]) as TF.Tensor3D;
+        const proba = tf.transpose(folded ? predictFolded(tf, cache, folded, xVal) : predictAll(tf, cache, params, xVal, shape), [2, 0, 1]) as TF.Tensor3D;
         return tf.stack([tf.div(lossSum!, seen), tf.div(accSum!, seen), crossEntropy(tf, proba, yVal), accuracy(tf, proba, yVal)]);
       });
       tf.dispose([lossSum!, accSum!]);
@@ -211,6 +219,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
     if (adam) tf.dispose([...adam.m, ...adam.v]);
     if (velocity) tf.dispose(velocity);
     tf.dispose([xVal, yVal, ...[l2, ...scales].filter((t) => t !== null)]);
+    if (folded) disposeFolded(tf, folded);
     if (shared) tf.dispose([shared.tensors.x, shared.tensors.y, shared.tensors.shared.points, shared.tensors.shared.pointsT]);
     cache.dispose();
     activeMask?.dispose();
@@ -271,7 +280,7 @@ async function finish(
     const host = stackHost(members.map((m) => weights[m]!));
     const kept = folded ? undefined : uploadParams(tf, host, members.length, sizes);
     // (read outside tf.tidy, which would walk every number of a returned array)
-    const proba = tf.tidy(() => (kept ? predictAll(tf, cache, kept, xT, shape) : predictFolded(tf, cache, host, members.length, xT)));
+    const proba = tf.tidy(() => (kept ? predictAll(tf, cache, kept, xT, shape) : predictFolded(tf, cache, foldLayer(tf, host, members.length, features), xT)));
     const values = proba.dataSync();
     tf.dispose(proba);
     if (kept) disposeParams(kept);
@@ -357,6 +366,9 @@ function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, m
 }
 
 /** Per-trial host arrays (HostParams of one trial each) stacked trial by trial into one array per tensor. */
+const foldParams = (tf: Tf, params: PackedParams, k: number, features: number) =>
+  foldLayer(tf, flatParams(params).map((t) => t.dataSync() as Float32Array), k, features);
+
 function stackHost(weights: Float32Array[][]): HostParams {
   return weights[0]!.map((_, i) => {
     const size = weights[0]![i]!.length;

@@ -91,7 +91,7 @@ describe('the packed engine', () => {
 
   it('predicts with the output kernel folded into the input layer as it does with the multiply, whatever the signs of the output weights', async () => {
     const { initBackend } = await import('../../runner/train/backend.ts');
-    const { hostParams, predictAll, predictFolded, TensorCache, uploadParams, validationInputs } = await import('../../runner/train/packed-model.ts');
+    const { foldLayer, hostParams, predictAll, predictFolded, signedRows, TensorCache, uploadParams, validationInputs } = await import('../../runner/train/packed-model.ts');
     const { tf } = await initBackend();
     const [k, features, units] = [4, 2, 6];
     let s = 5;
@@ -112,11 +112,18 @@ describe('the packed engine', () => {
     const xT = validationInputs(tf, Array.from({ length: 9 }, () => [4 * r(), 4 * r()]), features);
     try {
       const plain = tf.tidy(() => predictAll(tf, cache, params, xT, { activation: 'relu', outputs: 1 })).arraySync() as number[][][];
-      const folded = tf.tidy(() => predictFolded(tf, cache, host, k, xT)).arraySync() as number[][][];
+      const folded = tf.tidy(() => predictFolded(tf, cache, foldLayer(tf, host, k, features), xT)).arraySync() as number[][][];
       expect(folded.flat(2)).toHaveLength(k * 9);
       expect(maxRelativeError(folded.flat(2), plain.flat(2))).toBeLessThan(1e-6);
       // the mixed trial is not saturated: its probabilities vary from point to point
       expect(new Set(plain[0]![0]!.map((p) => p.toFixed(4))).size).toBeGreaterThan(1);
+      // the unit with w = 0 keeps a (tiny) row among trial 0's w ≥ 0 units, so its activations
+      // still say where it is on, and every row goes back to its own unit
+      const { rows, ids, perm } = signedRows(host, k, features, units);
+      const at = perm.indexOf(2);
+      expect(ids[at]).toBe(0);
+      expect(rows.subarray(3 * at, 3 * at + 3).every((v, f) => v !== 0 && Math.sign(v) === Math.sign(host[0]![6 + f]!))).toBe(true);
+      expect([...perm].sort((a, b) => a - b)).toEqual(Array.from({ length: k * units }, (_, i) => i));
     } finally {
       tf.dispose([params.input, ...params.kernels, ...params.biases, xT]);
       cache.dispose();
