@@ -252,27 +252,43 @@ export interface FoldedLayer {
   perm: Int32Array;
   /** The output bias [K, 1]. */
   bias: TF.Tensor2D;
+  /** The weights it was made from. */
+  host: HostParams;
 }
 
 /** The folded layer of K trials' host weights (HostParams of features → units → 1), uploaded. */
 export function foldLayer(tf: Tf, host: HostParams, k: number, features: number): FoldedLayer {
   const units = host[1]!.length / k;
   const { rows, ids, perm } = signedRows(host, k, features, units);
-  return { rows: tf.tensor2d(rows, [k * units, features + 1]), ids: tf.tensor1d(ids, 'int32'), segments: ids[k * units - 1]! + 1, perm, bias: tf.tensor2d(host[2]!, [k, 1]) };
+  return { rows: tf.tensor2d(rows, [k * units, features + 1]), ids: tf.tensor1d(ids, 'int32'), segments: ids[k * units - 1]! + 1, perm, bias: tf.tensor2d(host[2]!, [k, 1]), host };
 }
 
 export const disposeFolded = (tf: Tf, f: FoldedLayer) => tf.dispose([f.rows, f.ids, f.bias]);
 
-/** Rows [K·units, width] in a folded layer's order back in unit order, through the host. */
-function unfoldRows(tf: Tf, folded: TF.Tensor2D, perm: Int32Array): TF.Tensor2D {
-  const width = folded.shape[1];
-  const from = folded.dataSync() as Float32Array;
-  const to = new Float32Array(from.length);
-  for (let row = 0; row < perm.length; row++) {
-    const [src, dst] = [row * width, perm[row]! * width];
-    for (let f = 0; f < width; f++) to[dst + f] = from[src + f]!;
+/**
+ * The input rows' and output kernel's gradients [K, units, features + 1] and [K, units, 1] from
+ * r, oneHiddenReluGrads' sums R per unit in the folded rows' order: on the host, which holds the
+ * weights the fold was made from, as r comes back into unit order (R·w and Σ rows·R, no dropout).
+ */
+function foldedGradients(tf: Tf, r: TF.Tensor2D, folded: FoldedLayer): [TF.Tensor3D, TF.Tensor3D] {
+  const [input, kernel1] = folded.host as [Float32Array, Float32Array];
+  const { perm } = folded;
+  const width = r.shape[1];
+  const sums = r.dataSync() as Float32Array;
+  const rows = new Float32Array(input.length);
+  const dw = new Float32Array(kernel1.length);
+  for (let at = 0; at < perm.length; at++) {
+    const u = perm[at]!;
+    const w = kernel1[u]!;
+    let d = 0;
+    for (let f = 0, from = at * width, to = u * width; f < width; f++) {
+      rows[to + f] = sums[from + f]! * w;
+      d += input[to + f]! * sums[from + f]!;
+    }
+    dw[u] = d;
   }
-  return tf.tensor2d(to, folded.shape);
+  const k = folded.bias.shape[0];
+  return [tf.tensor3d(rows, [k, perm.length / k, width]), tf.tensor3d(dw, [k, perm.length / k, 1])];
 }
 
 /**
@@ -507,9 +523,11 @@ function sharedPointsGrads(tf: Tf, params: PackedParams, inputs: StepInputs, sha
   // (a folded layer keeps each trial's units within its block: δ applies by trial as it is)
   const delta = tf.reshape(tf.transpose(tf.reshape(dLogits, [b, k])), [k, 1, b]);
   const t = tf.reshape(tf.mul(tf.reshape(tf.step(hidden), [k, units, b]), delta), [k * units, b]);
-  const r = shared.folded ? unfoldRows(tf, tf.matMul(t, shared.points), shared.folded.perm) : tf.matMul(t, shared.points);
-  const dw = tf.reshape(tf.sum(tf.mul(rows, r), 1), [k, units, 1]);
-  const grads = [scaleUnits(tf, tf.reshape(r, [k, units, width]), tf.reshape(w, [k, 1, units]), true), dw, tf.reshape(tf.sum(dLogits, 0), [k, 1, 1])] as TF.Tensor3D[];
+  const r = tf.matMul(t, shared.points) as TF.Tensor2D;
+  const [dRows, dw] = shared.folded
+    ? foldedGradients(tf, r, shared.folded)
+    : [scaleUnits(tf, tf.reshape(r, [k, units, width]), tf.reshape(w, [k, 1, units]), true), tf.reshape(tf.sum(tf.mul(rows, r), 1), [k, units, 1])];
+  const grads = [dRows, dw, tf.reshape(tf.sum(dLogits, 0), [k, 1, 1])] as TF.Tensor3D[];
   return { grads, loss, acc };
 }
 
