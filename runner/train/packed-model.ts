@@ -7,10 +7,11 @@ import type { Activation } from '../grid/types.ts';
  *
  * The backward pass is written out rather than left to tf.grad: the trials are independent, so
  * every gradient is a per-trial reduction, and the layouts are chosen so that each reduction is
- * one pass over memory. Training lays activations out points-first ([B, K, units]): the input
- * layer is one depthwise convolution for all K trials and sums over the points are segment sums
- * over rows. Validation lays them out units-first ([K·units, N]): the input layer is one 2-D
- * matMul and the output layer's sum over units a segment sum per trial. The loss and its
+ * one pass over memory. Validation lays activations out units-first ([K·units, N]): the input
+ * layer is one 2-D matMul and the output layer's sum over units a segment sum per trial. Training
+ * does the same when every trial sees the same points (sharedPointsGrads); otherwise it lays them
+ * out points-first ([B, K, units]): the input layer is one depthwise convolution for all K trials
+ * and sums over the points are segment sums over rows. The loss and its
  * gradient at the logits follow tfjs-layers' clip-then-logit cross-entropy, as the layers engine,
  * the reference, computes them.
  */

@@ -166,7 +166,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
         accSum = accumulate(tf, accSum, weightedAcc);
         seen += batch.size;
       }
-      // validate: inference mode, no penalty; one download per epoch
+      // validate: inference mode, no penalty; the figures come down in one download
       const figures = tf.tidy(() => {
         const proba = tf.transpose(folded ? predictFolded(tf, cache, folded, xVal) : predictAll(tf, cache, params, xVal, shape), [2, 0, 1]) as TF.Tensor3D;
         return tf.stack([tf.div(lossSum!, seen), tf.div(accSum!, seen), crossEntropy(tf, proba, yVal), accuracy(tf, proba, yVal)]);
@@ -274,11 +274,11 @@ async function finish(
       xT.dispose();
     }
   };
-  const folded = foldsOutputKernel(tf, model.hidden.length + 1, shape);
+  const fold = foldsOutputKernel(tf, model.hidden.length + 1, shape);
   const sizes = [features, ...model.hidden, shape.outputs];
   const evaluateChunk = (members: number[], points: number, xT: TF.Tensor2D): number[][][] => {
     const host = stackHost(members.map((m) => weights[m]!));
-    const kept = folded ? undefined : uploadParams(tf, host, members.length, sizes);
+    const kept = fold ? undefined : uploadParams(tf, host, members.length, sizes);
     // (read outside tf.tidy, which would walk every number of a returned array)
     const proba = tf.tidy(() => (kept ? predictAll(tf, cache, kept, xT, shape) : predictFolded(tf, cache, foldLayer(tf, host, members.length, features), xT)));
     const values = proba.dataSync();
@@ -365,10 +365,10 @@ function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, m
   };
 }
 
-/** Per-trial host arrays (HostParams of one trial each) stacked trial by trial into one array per tensor. */
 const foldParams = (tf: Tf, params: PackedParams, k: number, features: number) =>
   foldLayer(tf, flatParams(params).map((t) => t.dataSync() as Float32Array), k, features);
 
+/** Per-trial host arrays (HostParams of one trial each) stacked trial by trial into one array per tensor. */
 function stackHost(weights: Float32Array[][]): HostParams {
   return weights[0]!.map((_, i) => {
     const size = weights[0]![i]!.length;
