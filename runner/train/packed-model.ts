@@ -329,7 +329,8 @@ export function signedRows(host: HostParams, k: number, features: number, units:
       const w = kernel1[u]!;
       const negative = w < 0;
       const at = negative ? --back : front++;
-      const scale = negative ? -w : w || 2 ** -100;
+      // (not `w || tiny`: a NaN weight must stay NaN, so a diverged trial shows it)
+      const scale = negative ? -w : w === 0 ? 2 ** -100 : w;
       perm[at] = u;
       for (let f = 0, to = at * width, from = u * width; f < width; f++) rows[to + f] = input[from + f]! * scale;
     }

@@ -124,6 +124,11 @@ describe('the packed engine', () => {
       expect(ids[at]).toBe(0);
       expect(rows.subarray(3 * at, 3 * at + 3).every((v, f) => v !== 0 && Math.sign(v) === Math.sign(host[0]![6 + f]!))).toBe(true);
       expect([...perm].sort((a, b) => a - b)).toEqual(Array.from({ length: k * units }, (_, i) => i));
+      // a diverged output weight stays visible in the folded rows
+      const nan = host.map((a) => a.slice());
+      nan[1]![2] = NaN;
+      const withNaN = signedRows(nan, k, features, units);
+      expect(Number.isNaN(withNaN.rows[3 * withNaN.perm.indexOf(2)]!)).toBe(true);
     } finally {
       tf.dispose([params.input, ...params.kernels, ...params.biases, xT]);
       cache.dispose();
