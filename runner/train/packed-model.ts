@@ -371,7 +371,7 @@ export interface StepInputs {
   /**
    * When every trial's batch holds the same points in the same order (one full batch, no
    * augmentation, no dropout): those points [B, features + 1] with a column of ones, and their
-   * transpose. Otherwise null.
+   * transpose, and on wasm this step's weights folded (FoldedLayer). Otherwise null.
    */
   shared: { points: TF.Tensor2D; pointsT: TF.Tensor2D; folded?: FoldedLayer } | null;
   /** [B, K, outputs] */
