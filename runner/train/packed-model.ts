@@ -254,29 +254,41 @@ export interface FoldedLayer {
   perm: Int32Array;
   /** The output bias [K, 1]. */
   bias: TF.Tensor2D;
-  /** The weights it was made from. */
-  host: HostParams;
 }
 
-/** The folded layer of K trials' host weights (HostParams of features → units → 1), uploaded. */
+/**
+ * The folded layer of K trials' host weights (HostParams of features → units → 1), uploaded. The
+ * host arrays may be views of tensors (peek): all of them are read before the first upload.
+ */
 export function foldLayer(tf: Tf, host: HostParams, k: number, features: number): FoldedLayer {
   const units = host[1]!.length / k;
   const { rows, ids, perm } = signedRows(host, k, features, units);
-  return { rows: tf.tensor2d(rows, [k * units, features + 1]), ids: tf.tensor1d(ids, 'int32'), segments: ids[k * units - 1]! + 1, perm, bias: tf.tensor2d(host[2]!, [k, 1]), host };
+  const bias = Float32Array.from(host[2]!);
+  return { rows: tf.tensor2d(rows, [k * units, features + 1]), ids: tf.tensor1d(ids, 'int32'), segments: ids[k * units - 1]! + 1, perm, bias: tf.tensor2d(bias, [k, 1]) };
+}
+
+/**
+ * A tensor's values to read at once: on wasm a view of its memory (dataSync copies into a fresh
+ * buffer: about 1 ms per 400,000 floats, per epoch), elsewhere dataSync. Read it before the next
+ * tfjs op, which may grow the wasm memory and leave the view empty.
+ */
+export function peek(tf: Tf, t: TF.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as { typedArrayFromHeap?: (t: TF.Tensor) => Float32Array };
+  if (tf.getBackend() === 'wasm' && backend.typedArrayFromHeap) return backend.typedArrayFromHeap(t);
+  return t.dataSync() as Float32Array;
 }
 
 export const disposeFolded = (tf: Tf, f: FoldedLayer) => tf.dispose([f.rows, f.ids, f.bias]);
 
 /**
  * The input rows' and output kernel's gradients [K, units, features + 1] and [K, units, 1] from
- * r, oneHiddenReluGrads' sums R per unit in the folded rows' order: on the host, which holds the
- * weights the fold was made from, as r comes back into unit order (R·w and Σ rows·R, no dropout).
+ * r, oneHiddenReluGrads' sums R per unit in the folded rows' order, on the host as r comes back
+ * into unit order (R·w and Σ rows·R, no dropout).
  */
-function foldedGradients(tf: Tf, r: TF.Tensor2D, folded: FoldedLayer): [TF.Tensor3D, TF.Tensor3D] {
-  const [input, kernel1] = folded.host as [Float32Array, Float32Array];
+function foldedGradients(tf: Tf, r: TF.Tensor2D, folded: FoldedLayer, params: PackedParams): [TF.Tensor3D, TF.Tensor3D] {
   const { perm } = folded;
   const width = r.shape[1];
-  const sums = r.dataSync() as Float32Array;
+  const [sums, input, kernel1] = [peek(tf, r), peek(tf, params.input), peek(tf, params.kernels[0]!)];
   const rows = new Float32Array(input.length);
   const dw = new Float32Array(kernel1.length);
   for (let at = 0; at < perm.length; at++) {
@@ -528,7 +540,7 @@ function sharedPointsGrads(tf: Tf, params: PackedParams, inputs: StepInputs, sha
   const t = tf.reshape(tf.mul(tf.reshape(tf.step(hidden), [k, units, b]), delta), [k * units, b]);
   const r = tf.matMul(t, shared.points) as TF.Tensor2D;
   const [dRows, dw] = shared.folded
-    ? foldedGradients(tf, r, shared.folded)
+    ? foldedGradients(tf, r, shared.folded, params)
     : [scaleUnits(tf, tf.reshape(r, [k, units, width]), tf.reshape(w, [k, 1, units]), true), tf.reshape(tf.sum(tf.mul(rows, r), 1), [k, units, 1])];
   const grads = [dRows, dw, tf.reshape(tf.sum(dLogits, 0), [k, 1, 1])] as TF.Tensor3D[];
   return { grads, loss, acc };
