@@ -254,17 +254,24 @@ export interface FoldedLayer {
   perm: Int32Array;
   /** The output bias [K, 1]. */
   bias: TF.Tensor2D;
+  /** Host arrays behind it, which the next epoch's fold fills again rather than allocating anew. */
+  buffers: FoldBuffers;
 }
+
+/** signedRows' arrays, and foldedGradients' once it has run. */
+export interface FoldBuffers { rows: Float32Array; ids: Int32Array; perm: Int32Array; gradients?: [Float32Array, Float32Array] }
 
 /**
  * The folded layer of K trials' host weights (HostParams of features → units → 1), uploaded. The
  * host arrays may be views of tensors (peek): all of them are read before the first upload.
+ * `reuse`: the buffers of a fold no longer read (uploads copy, so they are free once uploaded).
  */
-export function foldLayer(tf: Tf, host: HostParams, k: number, features: number): FoldedLayer {
+export function foldLayer(tf: Tf, host: HostParams, k: number, features: number, reuse?: FoldBuffers): FoldedLayer {
   const units = host[1]!.length / k;
-  const { rows, ids, perm } = signedRows(host, k, features, units);
+  const buffers = signedRows(host, k, features, units, reuse);
+  const { rows, ids, perm } = buffers;
   const bias = Float32Array.from(host[2]!);
-  return { rows: tf.tensor2d(rows, [k * units, features + 1]), ids: tf.tensor1d(ids, 'int32'), segments: ids[k * units - 1]! + 1, perm, bias: tf.tensor2d(bias, [k, 1]) };
+  return { rows: tf.tensor2d(rows, [k * units, features + 1]), ids: tf.tensor1d(ids, 'int32'), segments: ids[k * units - 1]! + 1, perm, bias: tf.tensor2d(bias, [k, 1]), buffers };
 }
 
 /**
@@ -289,8 +296,8 @@ function foldedGradients(tf: Tf, r: TF.Tensor2D, folded: FoldedLayer, params: Pa
   const { perm } = folded;
   const width = r.shape[1];
   const [sums, input, kernel1] = [peek(tf, r), peek(tf, params.input), peek(tf, params.kernels[0]!)];
-  const rows = new Float32Array(input.length);
-  const dw = new Float32Array(kernel1.length);
+  // every element is written below: buffers from an earlier epoch need no clearing
+  const [rows, dw] = (folded.buffers.gradients ??= [new Float32Array(input.length), new Float32Array(kernel1.length)]);
   for (let at = 0; at < perm.length; at++) {
     const u = perm[at]!;
     const w = kernel1[u]!;
@@ -326,12 +333,12 @@ export function foldedLogits(tf: Tf, cache: TensorCache, folded: FoldedLayer, xT
  * scaled by 2⁻¹⁰⁰ rather than 0: its contribution stays below any float32 logit's last digit,
  * and its activations stay nonzero where the unit is on, as the weight gradient needs them.
  */
-export function signedRows(host: HostParams, k: number, features: number, units: number): { rows: Float32Array; ids: Int32Array; perm: Int32Array } {
+export function signedRows(host: HostParams, k: number, features: number, units: number, into?: FoldBuffers): FoldBuffers {
   const [input, kernel1] = host as [Float32Array, Float32Array];
   const width = features + 1;
-  const rows = new Float32Array(k * units * width);
-  const ids = new Int32Array(k * units);
-  const perm = new Int32Array(k * units);
+  // every row, id and unit is written below: buffers from an earlier fold need no clearing
+  const fits = into?.rows.length === k * units * width && into.perm.length === k * units;
+  const { rows, ids, perm } = fits ? into! : { rows: new Float32Array(k * units * width), ids: new Int32Array(k * units), perm: new Int32Array(k * units) };
   for (let t = 0; t < k; t++) {
     const first = t * units;
     // units with w ≥ 0 fill the trial's block from the front, the others from the back
@@ -349,7 +356,7 @@ export function signedRows(host: HostParams, k: number, features: number, units:
     ids.fill(2 * t, first, front);
     ids.fill(2 * t + 1, front, first + units);
   }
-  return { rows, ids, perm };
+  return fits ? into! : { rows, ids, perm };
 }
 
 /** Points x [N][features] as predictAll takes them: transposed, with a row of ones. */

@@ -8,7 +8,7 @@ import { buildResult, surfaceGrid, toClassProba, trainingSet, type OutputRows } 
 import { initialWeights } from './layers.ts';
 import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
-import { adamInit, adamStep, accuracy, crossEntropy, disposeFolded, flatParams, foldLayer, foldsOutputKernel, hostParams, peek, pickTrials, predictAll, predictFolded, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { adamInit, adamStep, accuracy, crossEntropy, disposeFolded, flatParams, foldLayer, foldsOutputKernel, hostParams, peek, pickTrials, predictAll, predictFolded, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type FoldBuffers, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
 import { keepScale } from './packed-random.ts';
 import { reluSurfaceProba } from './relu-surface.ts';
@@ -148,8 +148,9 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
         disposeParams(params);
         params = out.params;
         if (folded) {
+          // the step has read this fold: its host buffers take the next one
           disposeFolded(tf, folded);
-          folded = foldParams(tf, params, k, features);
+          folded = foldParams(tf, params, k, features, folded.buffers);
         }
         if (adam) {
           tf.dispose([...adam.m, ...adam.v]);
@@ -365,8 +366,8 @@ function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, m
   };
 }
 
-const foldParams = (tf: Tf, params: PackedParams, k: number, features: number) =>
-  foldLayer(tf, flatParams(params).map((t) => peek(tf, t)), k, features);
+const foldParams = (tf: Tf, params: PackedParams, k: number, features: number, reuse?: FoldBuffers) =>
+  foldLayer(tf, flatParams(params).map((t) => peek(tf, t)), k, features, reuse);
 
 /** Per-trial host arrays (HostParams of one trial each) stacked trial by trial into one array per tensor. */
 function stackHost(weights: Float32Array[][]): HostParams {
