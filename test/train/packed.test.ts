@@ -161,6 +161,22 @@ describe('the packed engine', () => {
     }
   });
 
+  it('folds the output kernel for inputs of any width when the pack shares its points', async () => {
+    let s = 13;
+    const noise = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+    for (const extra of [1, 4]) {
+      const widen = (x: number[][]) => x.map((row) => [...row, ...Array.from({ length: extra }, noise)]);
+      const wider = { ...data, featureNames: Array.from({ length: 2 + extra }, (_, i) => `x${i}`), inputShape: [2 + extra], train: { ...data.train, x: widen(data.train.x) }, val: { ...data.val, x: widen(data.val.x) } };
+      const trials = [trial({ seed: 1, epochs: 40, hidden: [16] }), trial({ seed: 2, epochs: 40, hidden: [16], l2: 1e-3 })];
+      const packed = await trainPacked(trials, wider, { sweep: 't' });
+      for (const [i, t] of trials.entries()) {
+        const layers = await trainTrialLayers(t, wider);
+        expect(maxRelativeError(packed[i]!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
+        expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      }
+    }
+  });
+
   it('gives the same results on a backend without wasm\'s segment sums (the reductions tfjs-node and CUDA use)', async () => {
     const { initBackend } = await import('../../runner/train/backend.ts');
     const { tf } = await initBackend();
