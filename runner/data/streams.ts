@@ -28,10 +28,10 @@ export function streamFor(seed: number, purpose: string, extra?: string | number
 }
 
 export class Stream {
-  protected s0: number;
-  protected s1: number;
-  protected s2: number;
-  protected s3: number;
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
   private readonly normals = new PolarGaussians(() => this.uniform());
 
   constructor(words: SeedWords) {

@@ -250,15 +250,16 @@ export interface FoldedLayer {
   ids: TF.Tensor1D;
   /** 1 + the last segment id: 2K, or 2K − 1 when the last trial has no unit with w < 0. */
   segments: number;
-  /** Row r holds unit perm[r] (counted trial by trial, as in the unfolded rows). */
-  perm: Int32Array;
   /** The output bias [K, 1]. */
   bias: TF.Tensor2D;
   /** Host arrays behind it, which the next epoch's fold fills again rather than allocating anew. */
   buffers: FoldBuffers;
 }
 
-/** signedRows' arrays, and foldedGradients' once it has run. */
+/**
+ * signedRows' arrays (row r holds unit perm[r], counted trial by trial as in the unfolded rows),
+ * and foldedGradients' once it has run.
+ */
 export interface FoldBuffers { rows: Float32Array; ids: Int32Array; perm: Int32Array; gradients?: [Float32Array, Float32Array] }
 
 /**
@@ -269,9 +270,11 @@ export interface FoldBuffers { rows: Float32Array; ids: Int32Array; perm: Int32A
 export function foldLayer(tf: Tf, host: HostParams, k: number, features: number, reuse?: FoldBuffers): FoldedLayer {
   const units = host[1]!.length / k;
   const buffers = signedRows(host, k, features, units, reuse);
-  const { rows, ids, perm } = buffers;
   const bias = Float32Array.from(host[2]!);
-  return { rows: tf.tensor2d(rows, [k * units, features + 1]), ids: tf.tensor1d(ids, 'int32'), segments: ids[k * units - 1]! + 1, perm, bias: tf.tensor2d(bias, [k, 1]), buffers };
+  return {
+    rows: tf.tensor2d(buffers.rows, [k * units, features + 1]), ids: tf.tensor1d(buffers.ids, 'int32'),
+    segments: buffers.ids[k * units - 1]! + 1, bias: tf.tensor2d(bias, [k, 1]), buffers,
+  };
 }
 
 /**
@@ -293,7 +296,7 @@ export const disposeFolded = (tf: Tf, f: FoldedLayer) => tf.dispose([f.rows, f.i
  * into unit order (R·w and Σ rows·R, no dropout).
  */
 function foldedGradients(tf: Tf, r: TF.Tensor2D, folded: FoldedLayer, params: PackedParams): [TF.Tensor3D, TF.Tensor3D] {
-  const { perm } = folded;
+  const { perm } = folded.buffers;
   const width = r.shape[1];
   const [sums, input, kernel1] = [peek(tf, r), peek(tf, params.input), peek(tf, params.kernels[0]!)];
   // every element is written below: buffers from an earlier epoch need no clearing
@@ -351,7 +354,8 @@ export function signedRows(host: HostParams, k: number, features: number, units:
   const width = features + 1;
   // every row, id and unit is written below: buffers from an earlier fold need no clearing
   const fits = into?.rows.length === k * units * width && into.perm.length === k * units;
-  const { rows, ids, perm } = fits ? into! : { rows: new Float32Array(k * units * width), ids: new Int32Array(k * units), perm: new Int32Array(k * units) };
+  const out = fits ? into! : { rows: new Float32Array(k * units * width), ids: new Int32Array(k * units), perm: new Int32Array(k * units) };
+  const { rows, ids, perm } = out;
   for (let t = 0; t < k; t++) {
     const first = t * units;
     // units with w ≥ 0 fill the trial's block from the front, the others from the back
@@ -376,7 +380,7 @@ export function signedRows(host: HostParams, k: number, features: number, units:
     ids.fill(2 * t, first, front);
     ids.fill(2 * t + 1, front, first + units);
   }
-  return fits ? into! : { rows, ids, perm };
+  return out;
 }
 
 /** Points x [N][features] as predictAll takes them: transposed, with a row of ones. */
