@@ -179,19 +179,6 @@ export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT:
   return (shape.outputs === 1 ? tf.sigmoid(h) : tf.transpose(tf.softmax(tf.transpose(h, [0, 2, 1])), [0, 2, 1])) as TF.Tensor3D;
 }
 
-/**
- * Whether the output kernel can be folded into the input layer (FoldedLayer): features → relu
- * units → one output (`layers` = 2 weight layers), on wasm, where a multiply by a column is one
- * of the slowest passes and a download costs little.
- */
-export const foldsOutputKernel = (tf: Tf, layers: number, shape: PackedShape): boolean =>
-  tf.getBackend() === 'wasm' && layers === 2 && shape.outputs === 1 && shape.activation === 'relu';
-
-/** predictAll's probabilities [K, 1, N] through the folded layer, for the shapes foldsOutputKernel accepts. */
-export function predictFolded(tf: Tf, cache: TensorCache, folded: FoldedLayer, xT: TF.Tensor2D): TF.Tensor3D {
-  return tf.sigmoid(tf.reshape(foldedLogits(tf, cache, folded, xT).logits, [folded.bias.shape[0], 1, xT.shape[1]])) as TF.Tensor3D;
-}
-
 /** A pack's weights as host arrays, in flatParams order: the input rows [K, units, features + 1], then [K, in, out] kernels and [K, 1, out] biases. */
 export type HostParams = Float32Array[];
 
@@ -236,153 +223,6 @@ export function uploadParams(tf: Tf, host: HostParams, k: number, sizes: number[
   };
 }
 
-/**
- * Features → relu units → one output with the output kernel w folded into the input layer:
- * relu commutes with a positive scale, so w·relu(z) = ±relu(|w|·z). Each trial's input rows are
- * scaled by |w| and ordered units with w ≥ 0 first on the host (signedRows); one matMul and one
- * segment sum then give each trial's two partial sums, whose difference is the logit, with no
- * pass multiplying the activations by w.
- */
-export interface FoldedLayer {
-  /** [K·units, features + 1] */
-  rows: TF.Tensor2D;
-  /** Each row's segment: 2t for trial t's units with w ≥ 0, 2t + 1 for the others. */
-  ids: TF.Tensor1D;
-  /** 1 + the last segment id: 2K, or 2K − 1 when the last trial has no unit with w < 0. */
-  segments: number;
-  /** The output bias [K, 1]. */
-  bias: TF.Tensor2D;
-  /** Host arrays behind it, which the next epoch's fold fills again rather than allocating anew. */
-  buffers: FoldBuffers;
-}
-
-/**
- * signedRows' arrays (row r holds unit perm[r], counted trial by trial as in the unfolded rows),
- * and foldedGradients' once it has run.
- */
-export interface FoldBuffers { rows: Float32Array; ids: Int32Array; perm: Int32Array; gradients?: [Float32Array, Float32Array] }
-
-/**
- * The folded layer of K trials' host weights (HostParams of features → units → 1), uploaded. The
- * host arrays may be views of tensors (peek): all of them are read before the first upload.
- * `reuse`: the buffers of a fold no longer read (uploads copy, so they are free once uploaded).
- */
-export function foldLayer(tf: Tf, host: HostParams, k: number, features: number, reuse?: FoldBuffers): FoldedLayer {
-  const units = host[1]!.length / k;
-  const buffers = signedRows(host, k, features, units, reuse);
-  const bias = Float32Array.from(host[2]!);
-  return {
-    rows: tf.tensor2d(buffers.rows, [k * units, features + 1]), ids: tf.tensor1d(buffers.ids, 'int32'),
-    segments: buffers.ids[k * units - 1]! + 1, bias: tf.tensor2d(bias, [k, 1]), buffers,
-  };
-}
-
-/**
- * A tensor's values to read at once: on wasm a view of its memory (dataSync copies into a fresh
- * buffer: about 1 ms per 400,000 floats, per epoch), elsewhere dataSync. Read it before the next
- * tfjs op, which may grow the wasm memory and leave the view empty.
- */
-export function peek(tf: Tf, t: TF.Tensor): Float32Array {
-  const backend = tf.backend() as unknown as { typedArrayFromHeap?: (t: TF.Tensor) => Float32Array };
-  if (tf.getBackend() === 'wasm' && backend.typedArrayFromHeap) return backend.typedArrayFromHeap(t);
-  return t.dataSync() as Float32Array;
-}
-
-export const disposeFolded = (tf: Tf, f: FoldedLayer) => tf.dispose([f.rows, f.ids, f.bias]);
-
-/**
- * The input rows' and output kernel's gradients [K, units, features + 1] and [K, units, 1] from
- * r, oneHiddenReluGrads' sums R per unit in the folded rows' order, on the host as r comes back
- * into unit order (R·w and Σ rows·R, no dropout).
- */
-function foldedGradients(tf: Tf, r: TF.Tensor2D, folded: FoldedLayer, params: PackedParams): [TF.Tensor3D, TF.Tensor3D] {
-  const { perm } = folded.buffers;
-  const width = r.shape[1];
-  const [sums, input, kernel1] = [peek(tf, r), peek(tf, params.input), peek(tf, params.kernels[0]!)];
-  // every element is written below: buffers from an earlier epoch need no clearing
-  const [rows, dw] = (folded.buffers.gradients ??= [new Float32Array(input.length), new Float32Array(kernel1.length)]);
-  for (let at = 0; at < perm.length; at++) {
-    const u = perm[at]!;
-    const w = kernel1[u]!;
-    const from = at * width;
-    const to = u * width;
-    if (width === 3) {
-      // two features, spelled out as in signedRows: three times faster than the loop
-      const s0 = sums[from]!;
-      const s1 = sums[from + 1]!;
-      const s2 = sums[from + 2]!;
-      rows[to] = s0 * w;
-      rows[to + 1] = s1 * w;
-      rows[to + 2] = s2 * w;
-      dw[u] = input[to]! * s0 + input[to + 1]! * s1 + input[to + 2]! * s2;
-      continue;
-    }
-    let d = 0;
-    for (let f = 0; f < width; f++) {
-      rows[to + f] = sums[from + f]! * w;
-      d += input[to + f]! * sums[from + f]!;
-    }
-    dw[u] = d;
-  }
-  const k = folded.bias.shape[0];
-  return [tf.tensor3d(rows, [k, perm.length / k, width]), tf.tensor3d(dw, [k, perm.length / k, 1])];
-}
-
-/**
- * The logits [K, N] on points xT [features + 1, N], with the hidden activations they came from,
- * [K·units, N] in the folded rows' order (each unit's times |w|: zero exactly where the unit's).
- */
-export function foldedLogits(tf: Tf, cache: TensorCache, folded: FoldedLayer, xT: TF.Tensor2D): { logits: TF.Tensor2D; hidden: TF.Tensor2D } {
-  const rows = folded.rows.shape[0];
-  const k = folded.bias.shape[0];
-  const n = xT.shape[1];
-  const hidden = tf.fused.matMul({ a: folded.rows, b: xT, activation: 'relu' }) as TF.Tensor2D;
-  const indices = cache.get(`range:${rows}`, () => tf.range(0, rows, 1, 'int32') as TF.Tensor1D);
-  let sums: TF.Tensor2D = tf.sparse.sparseSegmentSum(hidden, indices, folded.ids) as TF.Tensor2D;
-  if (folded.segments < 2 * k) sums = tf.concat([sums, tf.zeros([2 * k - folded.segments, n]) as TF.Tensor2D]);
-  const pairs = tf.reshape(sums, [k, 2 * n]);
-  return { logits: tf.add(tf.sub(tf.slice(pairs, [0, 0], [k, n]), tf.slice(pairs, [0, n], [k, n])), folded.bias) as TF.Tensor2D, hidden };
-}
-
-/**
- * FoldedLayer's rows on the host, with each row's segment and unit. A unit with w = 0 exactly is
- * scaled by 2⁻¹⁰⁰ rather than 0: its contribution stays below any float32 logit's last digit,
- * and its activations stay nonzero where the unit is on, as the weight gradient needs them.
- */
-export function signedRows(host: HostParams, k: number, features: number, units: number, into?: FoldBuffers): FoldBuffers {
-  const [input, kernel1] = host as [Float32Array, Float32Array];
-  const width = features + 1;
-  // every row, id and unit is written below: buffers from an earlier fold need no clearing
-  const fits = into?.rows.length === k * units * width && into.perm.length === k * units;
-  const out = fits ? into! : { rows: new Float32Array(k * units * width), ids: new Int32Array(k * units), perm: new Int32Array(k * units) };
-  const { rows, ids, perm } = out;
-  for (let t = 0; t < k; t++) {
-    const first = t * units;
-    // units with w ≥ 0 fill the trial's block from the front, the others from the back
-    let front = first;
-    let back = first + units;
-    for (let u = first; u < first + units; u++) {
-      const w = kernel1[u]!;
-      const negative = w < 0;
-      const at = negative ? --back : front++;
-      // (not `w || tiny`: a NaN weight must stay NaN, so a diverged trial shows it)
-      const scale = negative ? -w : w === 0 ? 2 ** -100 : w;
-      perm[at] = u;
-      const to = at * width;
-      const from = u * width;
-      if (width === 3) {
-        // two features, the common case, spelled out: a third faster than the loop
-        rows[to] = input[from]! * scale;
-        rows[to + 1] = input[from + 1]! * scale;
-        rows[to + 2] = input[from + 2]! * scale;
-      } else for (let f = 0; f < width; f++) rows[to + f] = input[from + f]! * scale;
-    }
-    ids.fill(2 * t, first, front);
-    ids.fill(2 * t + 1, front, first + units);
-  }
-  return out;
-}
-
 /** Points x [N][features] as predictAll takes them: transposed, with a row of ones. */
 export function validationInputs(tf: Tf, x: number[][], features: number): TF.Tensor2D {
   const n = x.length;
@@ -414,9 +254,9 @@ export interface StepInputs {
   /**
    * When every trial's batch holds the same points in the same order (one full batch, no
    * augmentation, no dropout): those points [B, features + 1] with a column of ones, and their
-   * transpose, and on wasm this step's weights folded (FoldedLayer). Otherwise null.
+   * transpose. Otherwise null.
    */
-  shared: { points: TF.Tensor2D; pointsT: TF.Tensor2D; folded?: FoldedLayer } | null;
+  shared: { points: TF.Tensor2D; pointsT: TF.Tensor2D } | null;
   /** [B, K, outputs] */
   y: TF.Tensor3D;
   /** Per hidden layer [B, K, units] (0 or 1/keep), or null where no trial drops out. */
@@ -553,28 +393,30 @@ function sharedPointsGrads(tf: Tf, params: PackedParams, inputs: StepInputs, sha
   const [k, units, width] = params.input.shape;
   const w = tf.reshape(params.kernels[0]!, [k * units, 1]);
   const b = shared.points.shape[0];
-  // forward, through the folded layer when there is one (hidden then comes in its rows' order)
+  // forward
   const rows = tf.reshape(params.input, [k * units, width]);
-  let hidden: TF.Tensor2D;
-  let logitsKB: TF.Tensor;
-  if (shared.folded) {
-    ({ hidden, logits: logitsKB } = foldedLogits(tf, inputs.cache, shared.folded, shared.pointsT));
-  } else {
-    hidden = tf.fused.matMul({ a: rows, b: shared.pointsT, activation: 'relu' }) as TF.Tensor2D;
-    logitsKB = tf.add(segmentSums(tf, inputs.cache, tf.mul(hidden, w), k, units), tf.reshape(params.biases[0]!, [k, 1]));
-  }
+  const hidden = tf.fused.matMul({ a: rows, b: shared.pointsT, activation: 'relu' }) as TF.Tensor2D;
+  const logitsKB = tf.add(segmentSums(tf, inputs.cache, tf.mul(hidden, w), k, units), tf.reshape(params.biases[0]!, [k, 1]));
   const logits = tf.reshape(tf.transpose(logitsKB), [b, k, 1]);
   const { loss, dLogits, acc } = lossAtLogits(tf, logits, { activation: 'relu', outputs: 1 }, inputs.y);
   // backward: r [K·units, F + 1] holds oneHiddenReluGrads' R_i and R_b per unit, as the input rows
-  // (a folded layer keeps each trial's units within its block: δ applies by trial as it is)
-  const delta = tf.reshape(tf.transpose(tf.reshape(dLogits, [b, k])), [k, 1, b]);
-  const t = tf.reshape(tf.mul(tf.reshape(tf.step(hidden), [k, units, b]), delta), [k * units, b]);
-  const r = tf.matMul(t, shared.points) as TF.Tensor2D;
-  const [dRows, dw] = shared.folded
-    ? foldedGradients(tf, r, shared.folded, params)
-    : [scaleUnits(tf, tf.reshape(r, [k, units, width]), tf.reshape(w, [k, 1, units]), true), tf.reshape(tf.sum(tf.mul(rows, r), 1), [k, units, 1])];
+  const r = sharedPointSums(tf, hidden, tf.reshape(tf.transpose(tf.reshape(dLogits, [b, k])), [k, 1, b]), shared.points);
+  const dRows = scaleUnits(tf, tf.reshape(r, [k, units, width]), tf.reshape(w, [k, 1, units]), true);
+  const dw = tf.reshape(tf.sum(tf.mul(rows, r), 1), [k, units, 1]);
   const grads = [dRows, dw, tf.reshape(tf.sum(dLogits, 0), [k, 1, 1])] as TF.Tensor3D[];
   return { grads, loss, acc };
+}
+
+/**
+ * The F + 1 sums over the shared points per hidden unit, Σ_n δ·step(hidden)·[x, 1], as one
+ * matMul of δ·step(hidden) [K·units, B] by the points [B, F + 1]: hidden [K·units, B] holds each
+ * trial's units in one block (in any order within it), δ is the logits' gradient laid out [K, 1, B].
+ */
+export function sharedPointSums(tf: Tf, hidden: TF.Tensor2D, delta: TF.Tensor3D, points: TF.Tensor2D): TF.Tensor2D {
+  const [rows, b] = hidden.shape;
+  const k = delta.shape[0];
+  const t = tf.reshape(tf.mul(tf.reshape(tf.step(hidden), [k, rows / k, b]), delta), [rows, b]);
+  return tf.matMul(t, points) as TF.Tensor2D;
 }
 
 /**

@@ -8,7 +8,9 @@ import { buildResult, surfaceGrid, toClassProba, trainingSet, type OutputRows } 
 import { initialWeights } from './layers.ts';
 import { earlyStop } from './early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from './replay.ts';
-import { adamInit, adamStep, accuracy, crossEntropy, disposeFolded, flatParams, foldLayer, foldsOutputKernel, hostParams, peek, pickTrials, predictAll, predictFolded, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type FoldBuffers, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { adamInit, adamStep, accuracy, crossEntropy, flatParams, hostParams, pickTrials, predictAll, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './packed-model.ts';
+import { foldLayer, foldsOutputKernel, predictFolded } from './packed-fold.ts';
+import { copyTrials, FoldedTraining } from './packed-host.ts';
 import { epochInputs, unitStreams, type UnitStreams } from './packed-inputs.ts';
 import { keepScale } from './packed-random.ts';
 import { reluSurfaceProba } from './relu-surface.ts';
@@ -93,88 +95,93 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   // Initial weights, stacked [K, in, out]: exactly what the layers engine would start from.
   const start = await Promise.all(units.map(async (u) => packed.initialWeights?.[u.training.members[0]!] ?? (await initialWeights(u.trial, data))));
   const sizes = [features, ...model.hidden, shape.outputs];
-  let params = uploadParams(tf, hostParams(start, sizes), k, sizes);
-  let adam: AdamState | undefined;
-  let velocity: TF.Tensor3D[] | undefined;
   const opt = spec.optimizer;
-  if (opt.kind === 'adam') adam = adamInit(tf, params, opt);
-  else velocity = flatParams(params).map((p) => tf.zerosLike(p));
-  // a penalty of 0 everywhere costs nothing: no tensor, no ops
-  const l2 = units.some((u) => u.trial.config.l2 !== 0) ? tf.tensor1d(units.map((u) => u.trial.config.l2)) : null;
   const cache = new TensorCache(tf);
-  const scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l]! > 0) ? tf.tensor1d(units.map((u) => keepScale(u.streams.rates[l]!))) : null));
   const xVal = validationInputs(tf, data.val.x, features);
   const yVal = tf.tensor3d(oneHot(data.val.y, shape.outputs), [data.val.y.length, 1, shape.outputs]);
   const shared = sharesPoints(units, spec.batchSize) ? sharedBatch(tf, units, features, shape.outputs, model) : null;
-  // with shared points on wasm, each epoch's weights are folded once on the host (FoldedLayer):
-  // the validation after a step and the next step's forward pass both read them
-  const foldEpochs = shared !== null && foldsOutputKernel(tf, model.hidden.length + 1, shape);
-  let folded = foldEpochs ? foldParams(tf, params, k, features) : undefined;
+  // with shared points on wasm the pack trains from the host around its folded layer (FoldedTraining)
+  const onHost = shared && foldsOutputKernel(tf, model.hidden.length + 1, shape)
+    ? new FoldedTraining(tf, cache, hostParams(start, sizes), k, features, opt, units.map((u) => u.trial.config.l2),
+      { ...shared.tensors.shared, labels: units[0]!.train.y }, { points: xVal, pointsT: xVal, labels: data.val.y })
+    : null;
+  let params = onHost ? onHost.params : uploadParams(tf, hostParams(start, sizes), k, sizes);
+  let adam: AdamState | undefined;
+  let velocity: TF.Tensor3D[] | undefined;
+  if (!isHost(params)) {
+    if (opt.kind === 'adam') adam = adamInit(tf, params, opt);
+    else velocity = flatParams(params).map((p) => tf.zerosLike(p));
+  }
+  // a penalty of 0 everywhere costs nothing: no tensor, no ops
+  const l2 = !onHost && units.some((u) => u.trial.config.l2 !== 0) ? tf.tensor1d(units.map((u) => u.trial.config.l2)) : null;
+  const scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l]! > 0) ? tf.tensor1d(units.map((u) => keepScale(u.streams.rates[l]!))) : null));
   const slotCount = Math.max(...units.map((u) => u.training.rules.length));
-  const slots: (PackedParams | undefined)[] = new Array(slotCount).fill(undefined);
+  const slots: (Weights | undefined)[] = new Array(slotCount).fill(undefined);
   let activeMask: TF.Tensor3D | null = null;
+
+  /** One epoch on the backend's tensors: the steps over the epoch's batches, then validation; the figures as FoldedTraining.epoch gives them. */
+  const backendEpoch = (): Float32Array => {
+    // inputs built in JS and uploaded once per batch (or once per pack when shared)
+    const batches = shared ? [shared.batch] : epochInputs(units.map((u) => ({ train: u.train, streams: u.streams, active: u.active, trial: u.trial })), {
+      batchSize: spec.batchSize, shuffle: spec.shuffle, features, outputs: shape.outputs, model,
+    });
+    let lossSum: TF.Tensor1D | undefined;
+    let accSum: TF.Tensor1D | undefined;
+    let seen = 0;
+    for (const batch of batches) {
+      const before = params as PackedParams;
+      const out = tidy(tf, () => {
+        const inputs = {
+          ...(shared ? shared.tensors : {
+            x: tf.tensor3d(batch.x, [batch.size, features + 1, k]),
+            y: tf.tensor3d(batch.y, [batch.size, k, shape.outputs]),
+            shared: null,
+          }),
+          masks: batch.masks.map((m, l) => (m ? tf.tensor3d(m, [batch.size, k, model.hidden[l]!]) : null)),
+          scales,
+          l2,
+          active: activeMask,
+          cache,
+        };
+        if (adam) {
+          const step = adamStep(tf, before, adam, opt as Extract<typeof opt, { kind: 'adam' }>, shape, inputs);
+          return { params: step.params, adam: step.adam, velocity: undefined, loss: step.loss, acc: step.acc };
+        }
+        const step = sgdStep(tf, before, velocity!, opt as Extract<typeof opt, { kind: 'sgd' }>, shape, inputs);
+        return { params: step.params, adam: undefined, velocity: step.velocity, loss: step.loss, acc: step.acc };
+      });
+      disposeParams(before);
+      params = out.params;
+      if (adam) {
+        tf.dispose([...adam.m, ...adam.v]);
+        adam = out.adam!;
+      } else {
+        tf.dispose(velocity!);
+        velocity = out.velocity!;
+      }
+      // Keras averages the epoch's batch losses weighted by batch size.
+      const weightedLoss = tf.mul(out.loss, batch.size) as TF.Tensor1D;
+      const weightedAcc = tf.mul(out.acc, batch.size) as TF.Tensor1D;
+      tf.dispose([out.loss, out.acc]);
+      lossSum = accumulate(tf, lossSum, weightedLoss);
+      accSum = accumulate(tf, accSum, weightedAcc);
+      seen += batch.size;
+    }
+    // validate: inference mode, no penalty; the figures come down in one download
+    const figures = tf.tidy(() => {
+      const proba = tf.transpose(predictAll(tf, cache, params as PackedParams, xVal, shape), [2, 0, 1]) as TF.Tensor3D;
+      return tf.stack([tf.div(lossSum!, seen), tf.div(accSum!, seen), crossEntropy(tf, proba, yVal), accuracy(tf, proba, yVal)]);
+    });
+    tf.dispose([lossSum!, accSum!]);
+    const values = figures.dataSync() as Float32Array;
+    figures.dispose();
+    return values;
+  };
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-      // train: one or more steps, inputs built in JS and uploaded once per batch (or once per pack when shared)
-      const batches = shared ? [shared.batch] : epochInputs(units.map((u) => ({ train: u.train, streams: u.streams, active: u.active, trial: u.trial })), {
-        batchSize: spec.batchSize, shuffle: spec.shuffle, features, outputs: shape.outputs, model,
-      });
-      let lossSum: TF.Tensor1D | undefined;
-      let accSum: TF.Tensor1D | undefined;
-      let seen = 0;
-      for (const batch of batches) {
-        const out = tidy(tf, () => {
-          const inputs = {
-            ...(shared ? { ...shared.tensors, shared: { ...shared.tensors.shared, folded } } : {
-              x: tf.tensor3d(batch.x, [batch.size, features + 1, k]),
-              y: tf.tensor3d(batch.y, [batch.size, k, shape.outputs]),
-              shared: null,
-            }),
-            masks: batch.masks.map((m, l) => (m ? tf.tensor3d(m, [batch.size, k, model.hidden[l]!]) : null)),
-            scales,
-            l2,
-            active: activeMask,
-            cache,
-          };
-          if (adam) {
-            const step = adamStep(tf, params, adam, opt as Extract<typeof opt, { kind: 'adam' }>, shape, inputs);
-            return { params: step.params, adam: step.adam, velocity: undefined, loss: step.loss, acc: step.acc };
-          }
-          const step = sgdStep(tf, params, velocity!, opt as Extract<typeof opt, { kind: 'sgd' }>, shape, inputs);
-          return { params: step.params, adam: undefined, velocity: step.velocity, loss: step.loss, acc: step.acc };
-        });
-        disposeParams(params);
-        params = out.params;
-        if (folded) {
-          // the step has read this fold: its host buffers take the next one
-          disposeFolded(tf, folded);
-          folded = foldParams(tf, params, k, features, folded.buffers);
-        }
-        if (adam) {
-          tf.dispose([...adam.m, ...adam.v]);
-          adam = out.adam!;
-        } else {
-          tf.dispose(velocity!);
-          velocity = out.velocity!;
-        }
-        // Keras averages the epoch's batch losses weighted by batch size.
-        const weightedLoss = tf.mul(out.loss, batch.size) as TF.Tensor1D;
-        const weightedAcc = tf.mul(out.acc, batch.size) as TF.Tensor1D;
-        tf.dispose([out.loss, out.acc]);
-        lossSum = accumulate(tf, lossSum, weightedLoss);
-        accSum = accumulate(tf, accSum, weightedAcc);
-        seen += batch.size;
-      }
-      // validate: inference mode, no penalty; the figures come down in one download
-      const figures = tf.tidy(() => {
-        const proba = tf.transpose(folded ? predictFolded(tf, cache, folded, xVal) : predictAll(tf, cache, params, xVal, shape), [2, 0, 1]) as TF.Tensor3D;
-        return tf.stack([tf.div(lossSum!, seen), tf.div(accSum!, seen), crossEntropy(tf, proba, yVal), accuracy(tf, proba, yVal)]);
-      });
-      tf.dispose([lossSum!, accSum!]);
-      const values = figures.dataSync() as Float32Array;
-      figures.dispose();
+      const values = onHost ? onHost.epoch(units.map((u) => u.active)) : backendEpoch();
 
       // bookkeeping: histories, snapshots for each rule's kept weights, stop mask
       const snapshotAt: boolean[][] = slots.map(() => new Array(k).fill(false));
@@ -202,8 +209,12 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
       snapshotAt.forEach((which, s) => {
         if (!which.some(Boolean)) return;
         const previous = slots[s];
-        slots[s] = previous ? selectParams(tf, which, params, previous) : cloneParams(tf, params);
-        if (previous) disposeParams(previous);
+        if (isHost(params)) {
+          slots[s] = copyTrials(params, which, previous as HostParams | undefined);
+          return;
+        }
+        slots[s] = previous ? selectParams(tf, which, params, previous as PackedParams) : cloneParams(tf, params);
+        if (previous) disposeWeights(previous);
       });
       if (maskChanged) {
         activeMask?.dispose();
@@ -215,12 +226,12 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
 
     return await finish(tf, cache, backend, trials, data, options, units, params, slots, shape, features, started);
   } finally {
-    disposeParams(params);
-    for (const s of slots) if (s) disposeParams(s);
+    disposeWeights(params);
+    for (const s of slots) if (s) disposeWeights(s);
     if (adam) tf.dispose([...adam.m, ...adam.v]);
     if (velocity) tf.dispose(velocity);
     tf.dispose([xVal, yVal, ...[l2, ...scales].filter((t) => t !== null)]);
-    if (folded) disposeFolded(tf, folded);
+    onHost?.dispose();
     if (shared) tf.dispose([shared.tensors.x, shared.tensors.y, shared.tensors.shared.points, shared.tensors.shared.pointsT]);
     cache.dispose();
     activeMask?.dispose();
@@ -230,7 +241,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
 /** Replays each trial's stop, gathers its kept weights and evaluates them all in a few batched passes. */
 async function finish(
   tf: Tf, cache: TensorCache, backend: { name: string; device: string }, trials: Trial[], data: Dataset, options: TrainOptions,
-  units: Unit[], params: PackedParams, slots: (PackedParams | undefined)[], shape: PackedShape, features: number,
+  units: Unit[], params: Weights, slots: (Weights | undefined)[], shape: PackedShape, features: number,
   started: number,
 ): Promise<TrialResult[]> {
   const plans = trials.map(() => ({ unit: -1, slot: -1, history: undefined as History | undefined, stopped: 0, best: 0 }));
@@ -251,11 +262,11 @@ async function finish(
   // Every trial's kept weights, gathered in JS from the few tensors they live in.
   const grid = surfaceGrid(data);
   const seconds = (performance.now() - started) / 1000 / trials.length;
-  const downloaded = new Map<PackedParams, Float32Array[]>();
+  const downloaded = new Map<Weights, Float32Array[]>();
   const weights = plans.map((plan) => {
     const source = plan.slot < 0 ? params : slots[plan.slot]!;
     let arrays = downloaded.get(source);
-    if (!arrays) downloaded.set(source, (arrays = flatParams(source).map((t) => t.dataSync() as Float32Array)));
+    if (!arrays) downloaded.set(source, (arrays = isHost(source) ? source : flatParams(source).map((t) => t.dataSync() as Float32Array)));
     return arrays.map((values) => {
       const size = values.length / units.length;
       return values.subarray(plan.unit * size, (plan.unit + 1) * size);
@@ -366,8 +377,6 @@ function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, m
   };
 }
 
-const foldParams = (tf: Tf, params: PackedParams, k: number, features: number, reuse?: FoldBuffers) =>
-  foldLayer(tf, flatParams(params).map((t) => peek(tf, t)), k, features, reuse);
 
 /** Per-trial host arrays (HostParams of one trial each) stacked trial by trial into one array per tensor. */
 function stackHost(weights: Float32Array[][]): HostParams {
@@ -391,7 +400,13 @@ const accumulate = (tf: Tf, sum: TF.Tensor1D | undefined, value: TF.Tensor1D): T
   return next;
 };
 
+/** A pack's weights: tensors, or host arrays when they live on the host (FoldedTraining). */
+type Weights = PackedParams | HostParams;
+const isHost = (w: Weights): w is HostParams => Array.isArray(w);
 const disposeParams = (p: PackedParams) => flatParams(p).forEach((t) => t.dispose());
+const disposeWeights = (w: Weights) => {
+  if (!isHost(w)) disposeParams(w);
+};
 const cloneParams = (tf: Tf, p: PackedParams) => unflatParams(flatParams(p).map((t) => tf.clone(t)));
 
 /** Per trial i: this epoch's weights where `which[i]`, else the previous snapshot. */

@@ -74,6 +74,64 @@ describe('the packed engine', () => {
     expect(maxRelativeError(packed!.history.val_loss, (await trainTrialLayers(t, three)).history.val_loss)).toBeLessThan(1e-5);
   });
 
+  it('trains a shared-points pack from the host with SGD and momentum as the layers engine does', async () => {
+    const sgd = { kind: 'sgd' as const, learningRate: 0.05, momentum: 0.9 };
+    const trials = [trial({ seed: 1, epochs: 60, optimizer: sgd }), trial({ seed: 2, epochs: 60, optimizer: sgd, l2: 1e-3 })];
+    const packed = await trainPacked(trials, data, { sweep: 't' });
+    for (const [i, t] of trials.entries()) {
+      const layers = await trainTrialLayers(t, data);
+      expect(maxRelativeError(packed[i]!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
+      expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      expect(packed[i]!.history.val_acc).toEqual(layers.history.val_acc);
+    }
+  });
+
+  it('takes the loss, accuracy and logit gradient of a folded pack on the host as tfjs-layers computes them', async () => {
+    const { initBackend } = await import('../../runner/train/backend.ts');
+    const { accuracy, crossEntropy } = await import('../../runner/train/packed-model.ts');
+    const { binaryFigures } = await import('../../runner/train/packed-host.ts');
+    const { tf } = await initBackend();
+    const eps = tf.backend().epsilon();
+    // 3 trials × 6 points: logits from mild to past the clip on both sides, through the segment
+    // sums (positive minus negative part, plus the bias); the last trial has no negative row
+    const logits = [[0.3, -1.2, 2.5, -0.01, 4, -3], [17, -17, 40, -40, 15.9, -16.1], [0.7, 0.2, -0.4, 1.5, -2.5, 3]];
+    const labels = [1, 0, 0, 0, 1, 1];
+    const bias = Float32Array.of(0.5, -0.25, 0.125);
+    const n = labels.length;
+    const sums = new Float32Array(5 * n);
+    logits.forEach((row, t) => row.forEach((z, j) => {
+      const part = z - bias[t]!;
+      if (t === 2) sums[2 * t * n + j] = part;
+      else {
+        sums[2 * t * n + j] = Math.max(part, 0) + 1;
+        sums[(2 * t + 1) * n + j] = Math.max(-part, 0) + 1;
+      }
+    }));
+    const figures = new Float64Array(4 * 3);
+    const delta = new Float32Array(3 * n);
+    binaryFigures(sums, 5, bias, labels, eps, figures, 0, delta);
+    const [loss, acc] = tf.tidy(() => {
+      const proba = tf.sigmoid(tf.tensor3d(logits.flat(), [3, n, 1]).transpose([1, 0, 2])) as import('@tensorflow/tfjs').Tensor3D;
+      const y = tf.tensor3d(labels, [n, 1, 1]);
+      return [crossEntropy(tf, proba, y).arraySync(), accuracy(tf, proba, y).arraySync()];
+    });
+    expect(maxRelativeError(Array.from(figures.subarray(0, 3)), loss!)).toBeLessThan(1e-5);
+    Array.from(figures.subarray(3, 6)).forEach((a, t) => expect(a).toBeCloseTo(acc![t]!, 6));
+    // δ = (σ(z) − y)/N where the clip lets p through, 0 where it holds it
+    logits.flat().forEach((z, i) => {
+      const p = 1 / (1 + Math.exp(-z));
+      const expected = p >= eps && p <= 1 - eps ? (p - labels[i % n]!) / n : 0;
+      expect(delta[i]!).toBeCloseTo(expected, 6);
+    });
+    expect(delta.filter((d) => d === 0).length).toBeGreaterThanOrEqual(4);
+    // a NaN logit gives a NaN loss, so the trial is marked diverged
+    sums[0] = NaN;
+    binaryFigures(sums, 5, bias, labels, eps, figures, 6);
+    expect(figures[6]).toBeNaN();
+    // and leaves the other trials alone
+    expect(figures[7]).toBe(figures[1]);
+  });
+
   it('counts accuracy per trial against a target shared by every trial, for one output and for classes', async () => {
     const { initBackend } = await import('../../runner/train/backend.ts');
     const { accuracy } = await import('../../runner/train/packed-model.ts');
@@ -91,7 +149,8 @@ describe('the packed engine', () => {
 
   it('predicts with the output kernel folded into the input layer as it does with the multiply, whatever the signs of the output weights', async () => {
     const { initBackend } = await import('../../runner/train/backend.ts');
-    const { foldLayer, hostParams, predictAll, predictFolded, signedRows, TensorCache, uploadParams, validationInputs } = await import('../../runner/train/packed-model.ts');
+    const { hostParams, predictAll, TensorCache, uploadParams, validationInputs } = await import('../../runner/train/packed-model.ts');
+    const { foldLayer, predictFolded, signedRows } = await import('../../runner/train/packed-fold.ts');
     const { tf } = await initBackend();
     const [k, features, units] = [4, 2, 6];
     let s = 5;
@@ -253,6 +312,9 @@ describe('the packed engine', () => {
     await trainPackPacked([trial({ epochs: 2, patience: 1 })], data, { sweep: 's' });
     const before = tf.memory().numTensors;
     const [r] = await trainPackPacked([trial({ epochs: 3 }), trial({ epochs: 3, patience: 1, dropout: 0.5 })], data, { sweep: 's' });
+    expect(tf.memory().numTensors).toBe(before);
+    // a pack that trains from the host (shared points), stopping one trial early
+    await trainPackPacked([trial({ epochs: 6 }), trial({ seed: 1, epochs: 6, patience: 1, minDelta: 1 })], data, { sweep: 's' });
     expect(tf.memory().numTensors).toBe(before);
     expect(r!.sweep).toBe('s');
     expect(r!.valProba).toHaveLength(data.val.x.length);
