@@ -102,7 +102,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   const shared = sharesPoints(units, spec.batchSize) ? sharedBatch(tf, units, features, shape.outputs, model) : null;
   // with shared points on wasm the pack trains from the host around its folded layer (FoldedTraining)
   const onHost = shared && foldsOutputKernel(tf, model.hidden.length + 1, shape)
-    ? new FoldedTraining(tf, cache, hostParams(start, sizes), k, features, opt, units.map((u) => u.trial.config.l2),
+    ? await FoldedTraining.create(tf, cache, hostParams(start, sizes), k, features, opt, units.map((u) => u.trial.config.l2),
       { ...shared.tensors.shared, labels: units[0]!.train.y }, { points: xVal, pointsT: xVal, labels: data.val.y })
     : null;
   let params = onHost ? onHost.params : uploadParams(tf, hostParams(start, sizes), k, sizes);
@@ -223,6 +223,8 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
       options.onProgress?.({ epoch, epochs, trialsDone: 0, trials: trials.length });
       if (units.every((u) => !u.active)) break;
     }
+    // (before finish, which may yield to another pack that wants the helper thread)
+    onHost?.dispose();
 
     return await finish(tf, cache, backend, trials, data, options, units, params, slots, shape, features, started);
   } finally {

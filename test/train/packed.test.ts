@@ -86,6 +86,29 @@ describe('the packed engine', () => {
     }
   });
 
+  it('gives the same runs whether a helper thread takes half of the host update or the main thread does it all', async () => {
+    const { helperThread } = await import('../../runner/train/packed-host-helper.ts');
+    // five trials: the helper takes trials 2–4, one of which stops early and one is penalised
+    const trials = [0, 1, 2, 3, 4].map((seed) => trial({ seed, epochs: 30, l2: seed === 3 ? 1e-3 : 0, patience: seed === 4 ? 1 : null, minDelta: 0.5 }));
+    const budget = process.env.FITGRID_THREADS;
+    try {
+      process.env.FITGRID_THREADS = '2';
+      expect(await helperThread()).toBe(true);
+      const shared = await trainPacked(trials, data, { sweep: 't' }, { replay: false });
+      process.env.FITGRID_THREADS = '1';
+      expect(await helperThread()).toBe(false);
+      const alone = await trainPacked(trials, data, { sweep: 't' }, { replay: false });
+      expect(shared[4]!.stoppedEpoch).toBeLessThan(30);
+      for (const [i, r] of shared.entries()) {
+        expect(r.history).toEqual(alone[i]!.history);
+        expect(r.valProba).toEqual(alone[i]!.valProba);
+      }
+    } finally {
+      if (budget === undefined) delete process.env.FITGRID_THREADS;
+      else process.env.FITGRID_THREADS = budget;
+    }
+  });
+
   it('takes the loss, accuracy and logit gradient of a folded pack on the host as tfjs-layers computes them', async () => {
     const { initBackend } = await import('../../runner/train/backend.ts');
     const { accuracy, crossEntropy } = await import('../../runner/train/packed-model.ts');
