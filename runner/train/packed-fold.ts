@@ -32,15 +32,22 @@ export const foldsOutputKernel = (tf: Tf, layers: number, shape: PackedShape): b
 
 /** The folded layer of K trials' host weights (HostParams of features → units → 1), uploaded. */
 export function foldLayer(tf: Tf, host: HostParams, k: number, features: number): FoldedLayer {
-  return uploadFold(tf, signedRows(host, k, features, host[1]!.length / k), host[2]!, k);
+  return uploadFold(tf, signedRows(host, k, features, host[1]!.length / k), host[2]!);
 }
 
-/** A host fold and the output biases [K] as a FoldedLayer's tensors (uploads copy: the arrays are free afterwards). */
-export function uploadFold(tf: Tf, fold: FoldBuffers, bias: Float32Array, k: number): FoldedLayer {
-  const rows = fold.ids.length;
+/**
+ * Trials [from, to) of a host fold and their output biases as a FoldedLayer's tensors (uploads
+ * copy: the arrays are free afterwards). The segment ids stay the pack's (2t, 2t + 1), so a
+ * segment sum over a later range of trials starts with 2·from rows of zeros.
+ */
+export function uploadFold(tf: Tf, fold: FoldBuffers, bias: Float32Array, from = 0, to = bias.length): FoldedLayer {
+  const units = fold.ids.length / bias.length;
+  const width = fold.rows.length / fold.ids.length;
+  const [first, end] = [from * units, to * units];
   return {
-    rows: tf.tensor2d(fold.rows, [rows, fold.rows.length / rows]), ids: tf.tensor1d(fold.ids, 'int32'),
-    segments: fold.ids[rows - 1]! + 1, bias: tf.tensor2d(bias, [k, 1]),
+    rows: tf.tensor2d(fold.rows.subarray(first * width, end * width), [end - first, width]),
+    ids: tf.tensor1d(fold.ids.subarray(first, end), 'int32'),
+    segments: fold.ids[end - 1]! + 1, bias: tf.tensor2d(bias.subarray(from, to), [to - from, 1]),
   };
 }
 

@@ -4,9 +4,9 @@ import { threadCount } from './fused/pool.ts';
 import { stepTrials, Update, type StepArrays } from './packed-host-step.ts';
 
 /**
- * A helper thread for the folded packs' host update (FoldedTraining): while the main thread
- * updates the first half of a pack's trials, it updates the rest, on arrays both threads see
- * (SharedArrayBuffers). One per process, started with the first pack that may use it (when the
+ * A helper thread for the folded packs' host update (FoldedTraining): while the main thread runs
+ * tfjs' passes for one half of a pack's trials, it updates the other half, on arrays both
+ * threads see (SharedArrayBuffers). One per process, started with the first pack that may use it (when the
  * thread budget, threadCount(), allows a second thread); it does not keep the process alive.
  */
 let helper: Promise<Worker | null> | undefined;
@@ -30,12 +30,13 @@ const DONE = 1;
 const CURRENT = 2;
 const STOP = 3;
 const FAILED = 4;
+const FROM = 5;
+const TO = 6;
 
-/** What a pack sends the helper once: its arrays, its share [from, K) and where its sums arrive. */
+/** What a pack sends the helper once: its arrays, and where each step's sums arrive. */
 interface PackSetup {
   arrays: StepArrays;
   optimizer: OptimizerSpec;
-  from: number;
   control: Int32Array;
   corrections: Float64Array;
   sums: Float32Array;
@@ -53,30 +54,32 @@ export class HelperLink {
   private constructor(private readonly setup: PackSetup, private readonly worker: Worker) {}
 
   /**
-   * The helper's link for a pack whose arrays live on SharedArrayBuffers (sharedArrays), taking
-   * trials [from, K); null when there is no helper thread.
+   * The helper's link for a pack whose arrays live on SharedArrayBuffers, for steps of up to
+   * `most` trials; null when there is no helper thread.
    */
-  static async open(arrays: StepArrays, optimizer: OptimizerSpec, from: number): Promise<HelperLink | null> {
+  static async open(arrays: StepArrays, optimizer: OptimizerSpec, most: number): Promise<HelperLink | null> {
     const worker = await helper;
     if (!worker) return null;
     const setup: PackSetup = {
-      arrays, optimizer, from,
+      arrays, optimizer,
       control: new Int32Array(new SharedArrayBuffer(4 * 8)),
       corrections: new Float64Array(new SharedArrayBuffer(8 * 2)),
-      sums: new Float32Array(new SharedArrayBuffer(4 * Math.max(1, (arrays.k - from) * arrays.units * arrays.width))),
+      sums: new Float32Array(new SharedArrayBuffer(4 * Math.max(1, most * arrays.units * arrays.width))),
     };
     return new HelperLink(setup, worker);
   }
 
-  /** Hands the helper its share of this step; `sums` are the whole pack's, as stepTrials reads them. */
-  start(update: Update, current: number, sums: Float32Array): void {
-    const { control, corrections, arrays, from } = this.setup;
+  /** Hands the helper the update of trials [from, to), `sums` their rows of the backward's sums (stepTrials). */
+  start(update: Update, current: number, sums: Float32Array, from: number, to: number): void {
+    const { control, corrections, arrays } = this.setup;
     if (this.state === 'new') this.worker.postMessage(this.setup);
     this.state = 'serving';
-    this.setup.sums.set(sums.subarray(from * arrays.units * arrays.width, arrays.k * arrays.units * arrays.width));
+    this.setup.sums.set(sums.subarray(0, (to - from) * arrays.units * arrays.width));
     corrections[0] = update.stepRate;
     corrections[1] = update.rootCorrection;
     control[CURRENT] = current;
+    control[FROM] = from;
+    control[TO] = to;
     this.generation++;
     Atomics.store(control, GENERATION, this.generation);
     Atomics.notify(control, GENERATION);
@@ -106,7 +109,7 @@ export class HelperLink {
 
 /** In the helper thread: serves one pack's steps until it is closed. */
 export function serveSteps(setup: PackSetup): void {
-  const { arrays, control, corrections, sums, from } = setup;
+  const { arrays, control, corrections, sums } = setup;
   const update = new Update(setup.optimizer);
   let seen = 0;
   for (;;) {
@@ -116,7 +119,8 @@ export function serveSteps(setup: PackSetup): void {
     try {
       update.stepRate = corrections[0]!;
       update.rootCorrection = corrections[1]!;
-      stepTrials(arrays, update, control[CURRENT]!, from, arrays.k, sums, from * arrays.units);
+      const from = control[FROM]!;
+      stepTrials(arrays, update, control[CURRENT]!, from, control[TO]!, sums, from * arrays.units);
     } catch {
       Atomics.store(control, FAILED, 1);
     }

@@ -24,24 +24,29 @@ export class FoldedTraining {
   private readonly update: Update;
   /** Which of arrays.folds is current. */
   private current = 0;
-  private folded: FoldedLayer;
+  /** The pack's trials in one range, or two when a helper thread updates one while tfjs runs the other's passes. */
+  private readonly ranges: [number, number][];
+  /** Each range's current fold, uploaded. */
+  private folded: FoldedLayer[];
   private disposed = false;
 
   private constructor(
     private readonly tf: Tf, private readonly cache: TensorCache, private readonly arrays: StepArrays,
     optimizer: OptimizerSpec, private readonly train: SharedPoints, private readonly val: SharedPoints,
-    private readonly helper: HelperLink | null, private readonly share: number,
+    private readonly helper: HelperLink | null,
   ) {
     this.update = new Update(optimizer);
     this.epsilon = tf.backend().epsilon();
-    this.folded = uploadFold(tf, arrays.folds[0], arrays.params[2], arrays.k);
+    const { k } = arrays;
+    this.ranges = helper ? [[0, Math.ceil(k / 2)], [Math.ceil(k / 2), k]] : [[0, k]];
+    this.folded = this.ranges.map(([from, to]) => uploadFold(tf, arrays.folds[0], arrays.params[2], from, to));
   }
 
   /**
    * The training of K trials from their weights (HostParams of features → units → 1), each with
    * its L2 coefficient, on the shared training points, validated on `val` (only its transposed
-   * points and labels are read). With a helper thread (packed-host-helper.ts) the update's
-   * trials are shared between two threads.
+   * points and labels are read). With a helper thread (packed-host-helper.ts) the pack runs as two
+   * halves: the helper updates one while the main thread runs the other's passes.
    */
   static async create(
     tf: Tf, cache: TensorCache, params: HostParams, k: number, features: number, optimizer: OptimizerSpec,
@@ -69,10 +74,8 @@ export class FoldedTraining {
       active: new Uint8Array(threads ? new SharedArrayBuffer(k) : new ArrayBuffer(k)),
     };
     signedRows(arrays.params, k, features, units, arrays.folds[0]);
-    // the main thread also copies the helper's sums over to it: it keeps the first half, rounded down
-    const share = Math.floor(k / 2);
-    const helper = threads ? await HelperLink.open(arrays, optimizer, share) : null;
-    return new FoldedTraining(tf, cache, arrays, optimizer, train, val, helper, helper ? share : k);
+    const helper = threads ? await HelperLink.open(arrays, optimizer, Math.ceil(k / 2)) : null;
+    return new FoldedTraining(tf, cache, arrays, optimizer, train, val, helper);
   }
 
   /** The weights in unit order, as HostParams: the arrays training updates (copy what must outlive the next epoch). */
@@ -85,37 +88,35 @@ export class FoldedTraining {
    * loss (penalty included, at the weights the step started from, as Keras reports it) and
    * accuracy, then the validation loss and accuracy after the step. Inactive trials keep their
    * weights and moments, as the stop mask does.
+   *
+   * With two halves: the passes of half 0's step, then half 1's while the helper updates half
+   * 0, then half 0's validation while it updates half 1, then half 1's validation.
    */
   epoch(active: readonly boolean[]): Float64Array {
-    const { tf, cache, arrays, train } = this;
-    const { k } = arrays;
-    const figures = new Float64Array(4 * k);
-    const b = train.labels.length;
-    const forward = tf.tidy(() => foldedSums(tf, cache, this.folded, train.pointsT));
-    const delta = new Float32Array(k * b);
-    try {
-      binaryFigures(peek(tf, forward.sums), this.folded.segments, arrays.params[2], train.labels, this.epsilon, figures, 0, delta);
-      const sums = tf.tidy(() => sharedPointSums(tf, forward.hidden, tf.tensor3d(delta, [k, 1, b]), train.points));
+    const { tf, arrays, helper } = this;
+    const figures = new Float64Array(4 * arrays.k);
+    for (let t = 0; t < arrays.k; t++) arrays.active[t] = active[t] ? 1 : 0;
+    this.update.begin();
+    const next = 1 - this.current;
+    for (const [h, [from, to]] of this.ranges.entries()) {
+      const sums = this.backward(h, figures);
       try {
-        for (let t = 0; t < k; t++) {
-          arrays.active[t] = active[t] ? 1 : 0;
-          let sum = 0;
-          for (let n = 0; n < b; n++) sum += delta[t * b + n]!;
-          arrays.biasGrad[t] = sum;
+        // (a view of the backend's memory: read before the next op)
+        const view = peek(tf, sums);
+        if (!helper) stepTrials(arrays, this.update, this.current, from, to, view, from * arrays.units);
+        else {
+          if (h > 0) helper.wait();
+          helper.start(this.update, this.current, view, from, to);
         }
-        this.step(peek(tf, sums));
-        for (let t = 0; t < k; t++) figures[t] += arrays.penalty[t]!;
       } finally {
         sums.dispose();
       }
-    } finally {
-      tf.dispose([forward.sums, forward.hidden]);
+      if (helper && h > 0) this.validate(h - 1, next, figures);
     }
-    disposeFolded(tf, this.folded);
-    this.folded = uploadFold(tf, arrays.folds[this.current]!, arrays.params[2], k);
-    const validation = tf.tidy(() => foldedSums(tf, cache, this.folded, this.val.pointsT).sums);
-    binaryFigures(peek(tf, validation), this.folded.segments, arrays.params[2], this.val.labels, this.epsilon, figures, 2 * k);
-    validation.dispose();
+    helper?.wait();
+    this.validate(this.ranges.length - 1, next, figures);
+    this.current = next;
+    for (let t = 0; t < arrays.k; t++) figures[t] += arrays.penalty[t]!;
     return figures;
   }
 
@@ -123,17 +124,43 @@ export class FoldedTraining {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    disposeFolded(this.tf, this.folded);
+    this.tf.dispose(this.folded.flatMap((f) => [f.rows, f.ids, f.bias]));
     this.helper?.close();
   }
 
-  /** The update of every trial from the backward's sums (a view of the backend's memory: read before the next op). */
-  private step(sums: Float32Array): void {
-    this.update.begin();
-    this.helper?.start(this.update, this.current, sums);
-    stepTrials(this.arrays, this.update, this.current, 0, this.share, sums, 0);
-    this.helper?.wait();
-    this.current = 1 - this.current;
+  /**
+   * Range h's forward pass on the training points, its loss, accuracy and output biases'
+   * gradients on the host, and the backward's sums per unit [units of the range, F + 1].
+   */
+  private backward(h: number, figures: Float64Array): TF.Tensor2D {
+    const { tf, cache, arrays, train } = this;
+    const [from, to] = this.ranges[h]!;
+    const b = train.labels.length;
+    const folded = this.folded[h]!;
+    const forward = tf.tidy(() => foldedSums(tf, cache, folded, train.pointsT));
+    try {
+      const delta = new Float32Array((to - from) * b);
+      binaryFigures(peek(tf, forward.sums), folded.segments, arrays.params[2], train.labels, this.epsilon, figures, 0, delta, from, to);
+      for (let t = from; t < to; t++) {
+        let sum = 0;
+        for (let n = 0; n < b; n++) sum += delta[(t - from) * b + n]!;
+        arrays.biasGrad[t] = sum;
+      }
+      return tf.tidy(() => sharedPointSums(tf, forward.hidden, tf.tensor3d(delta, [to - from, 1, b]), train.points));
+    } finally {
+      tf.dispose([forward.sums, forward.hidden]);
+    }
+  }
+
+  /** Range h's updated weights uploaded from fold `fold`, and its validation figures. */
+  private validate(h: number, fold: number, figures: Float64Array): void {
+    const { tf, cache, arrays } = this;
+    const [from, to] = this.ranges[h]!;
+    disposeFolded(tf, this.folded[h]!);
+    const folded = (this.folded[h] = uploadFold(tf, arrays.folds[fold]!, arrays.params[2], from, to));
+    const sums = tf.tidy(() => foldedSums(tf, cache, folded, this.val.pointsT).sums);
+    binaryFigures(peek(tf, sums), folded.segments, arrays.params[2], this.val.labels, this.epsilon, figures, 2 * arrays.k, undefined, from, to);
+    sums.dispose();
   }
 }
 
@@ -151,23 +178,23 @@ export function copyTrials(from: HostParams, which: readonly boolean[], into?: H
 }
 
 /**
- * Per trial, tfjs-layers' binary cross-entropy and accuracy (p > 0.5) over N points, from
- * foldedSums' segment sums [segments, N] and the output biases [K], written to figures[at + t]
- * and figures[at + K + t]. With `delta`, also the loss's gradient at each logit [K, N]:
- * (p − y)/N, or 0 where the clip holds p. tfjs-layers clips p to [ε, 1 − ε] in float32 and
+ * Per trial t of [from, to), tfjs-layers' binary cross-entropy and accuracy (p > 0.5) over N
+ * points, from foldedSums' segment sums [segments, N] (row 2t and 2t + 1: the pack's numbering) and
+ * the output biases [K], written to figures[at + t] and figures[at + K + t]. With `delta`, also the
+ * loss's gradient at each logit [to − from, N]: (p − y)/N, or 0 where the clip holds p. tfjs-layers clips p to [ε, 1 − ε] in float32 and
  * takes the logit back: that is the logit itself where p is not clipped, and the clip's own
  * logits (−16.12 and 15.94 for ε = 1e-7) where it is.
  */
 export function binaryFigures(
   sums: Float32Array, segments: number, bias: Float32Array, labels: readonly number[], epsilon: number,
-  figures: Float64Array, at: number, delta?: Float32Array,
+  figures: Float64Array, at: number, delta?: Float32Array, from = 0, to = bias.length,
 ): void {
   const k = bias.length;
   const n = labels.length;
   const [low, high] = [Math.fround(epsilon), Math.fround(1 - epsilon)];
   const lowest = Math.log(low / Math.fround(1 - low));
   const highest = Math.log(high / Math.fround(1 - high));
-  for (let t = 0; t < k; t++) {
+  for (let t = from; t < to; t++) {
     const positive = 2 * t * n;
     // (the last trial has no row of negative sums when none of its output weights is negative)
     const negative = 2 * t + 1 < segments ? (2 * t + 1) * n : -1;
@@ -189,7 +216,7 @@ export function binaryFigures(
         z = logit < lowest ? lowest : logit > highest ? highest : NaN;
         loss += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
       }
-      if (delta) delta[t * n + j] = d;
+      if (delta) delta[(t - from) * n + j] = d;
     }
     figures[at + t] = loss / n;
     figures[at + k + t] = right / n;
