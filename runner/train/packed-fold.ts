@@ -13,7 +13,7 @@ export interface FoldedLayer {
   rows: TF.Tensor2D;
   /** Each row's segment: 2t for trial t's units with w ≥ 0, 2t + 1 for the others. */
   ids: TF.Tensor1D;
-  /** 1 + the last segment id: 2K, or 2K − 1 when the last trial has no unit with w < 0. */
+  /** 1 + the last segment id: 2K, or 2K − 1 when the last trial has no unit with w < 0 (2·to for a range of the pack's trials, uploadFold). */
   segments: number;
   /** The output bias [K, 1]. */
   bias: TF.Tensor2D;
@@ -108,7 +108,7 @@ export function signedRows(host: HostParams, k: number, features: number, units:
   return out;
 }
 
-export const emptyFold = (rows: number, width: number): FoldBuffers => ({ rows: new Float32Array(rows * width), ids: new Int32Array(rows), perm: new Int32Array(rows) });
+const emptyFold = (rows: number, width: number): FoldBuffers => ({ rows: new Float32Array(rows * width), ids: new Int32Array(rows), perm: new Int32Array(rows) });
 
 /** Trial t's segment ids: 2t for its `front` first rows (w ≥ 0), 2t + 1 for the rest of its block. */
 export function markSegments(ids: Int32Array, t: number, first: number, front: number, units: number): void {
@@ -120,7 +120,7 @@ export function markSegments(ids: Int32Array, t: number, first: number, front: n
 export const foldScale = (w: number): number => (w < 0 ? -w : w === 0 ? 2 ** -100 : w);
 
 /** The folded row of a unit with input row input[from…] and output weight w, written at rows[to…]. */
-export function foldRow(rows: Float32Array, to: number, input: Float32Array, from: number, width: number, w: number): void {
+function foldRow(rows: Float32Array, to: number, input: Float32Array, from: number, width: number, w: number): void {
   const scale = foldScale(w);
   if (width === 3) {
     // two features, the common case, spelled out: a third faster than the loop

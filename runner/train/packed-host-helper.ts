@@ -6,8 +6,9 @@ import { stepTrials, Update, type StepArrays } from './packed-host-step.ts';
 /**
  * A helper thread for the folded packs' host update (FoldedTraining): while the main thread runs
  * tfjs' passes for one half of a pack's trials, it updates the other half, on arrays both
- * threads see (SharedArrayBuffers). One per process, started with the first pack that may use it (when the
- * thread budget, threadCount(), allows a second thread); it does not keep the process alive.
+ * threads see (SharedArrayBuffers). One per process, started with the first pack that may use
+ * it (when the thread budget, threadCount(), allows a second thread); it does not keep the
+ * process alive.
  */
 let helper: Promise<Worker | null> | undefined;
 

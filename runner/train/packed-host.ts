@@ -7,6 +7,8 @@ import { HelperLink, helperThread } from './packed-host-helper.ts';
 
 /** Points every trial of a pack sees: [N, features + 1] with a column of ones, its transpose, and their labels (0 or 1). */
 export interface SharedPoints { points: TF.Tensor2D; pointsT: TF.Tensor2D; labels: readonly number[] }
+/** Validation needs only the transposed points. */
+export type ValidationPoints = Pick<SharedPoints, 'pointsT' | 'labels'>;
 
 /**
  * A folded pack's training run from the host (features → relu units → one sigmoid output, every
@@ -32,7 +34,7 @@ export class FoldedTraining {
 
   private constructor(
     private readonly tf: Tf, private readonly cache: TensorCache, private readonly arrays: StepArrays,
-    optimizer: OptimizerSpec, private readonly train: SharedPoints, private readonly val: SharedPoints,
+    optimizer: OptimizerSpec, private readonly train: SharedPoints, private readonly val: ValidationPoints,
     private readonly helper: HelperLink | null,
   ) {
     this.update = new Update(optimizer);
@@ -44,13 +46,13 @@ export class FoldedTraining {
 
   /**
    * The training of K trials from their weights (HostParams of features → units → 1), each with
-   * its L2 coefficient, on the shared training points, validated on `val` (only its transposed
-   * points and labels are read). With a helper thread (packed-host-helper.ts) the pack runs as two
-   * halves: the helper updates one while the main thread runs the other's passes.
+   * its L2 coefficient, on the shared training points, validated on `val`. With a helper thread
+   * (packed-host-helper.ts) the pack runs as two halves: the helper updates one while the main
+   * thread runs the other's passes.
    */
   static async create(
     tf: Tf, cache: TensorCache, params: HostParams, k: number, features: number, optimizer: OptimizerSpec,
-    l2: readonly number[], train: SharedPoints, val: SharedPoints,
+    l2: readonly number[], train: SharedPoints, val: ValidationPoints,
   ): Promise<FoldedTraining> {
     const width = features + 1;
     const units = params[1]!.length / k;

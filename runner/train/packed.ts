@@ -103,7 +103,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   // with shared points on wasm the pack trains from the host around its folded layer (FoldedTraining)
   const onHost = shared && foldsOutputKernel(tf, model.hidden.length + 1, shape)
     ? await FoldedTraining.create(tf, cache, hostParams(start, sizes), k, features, opt, units.map((u) => u.trial.config.l2),
-      { ...shared.tensors.shared, labels: units[0]!.train.y }, { points: xVal, pointsT: xVal, labels: data.val.y })
+      { ...shared.tensors.shared, labels: units[0]!.train.y }, { pointsT: xVal, labels: data.val.y })
     : null;
   let params = onHost ? onHost.params : uploadParams(tf, hostParams(start, sizes), k, sizes);
   let adam: AdamState | undefined;
@@ -378,7 +378,6 @@ function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, m
     },
   };
 }
-
 
 /** Per-trial host arrays (HostParams of one trial each) stacked trial by trial into one array per tensor. */
 function stackHost(weights: Float32Array[][]): HostParams {

@@ -86,9 +86,10 @@ describe('the packed engine', () => {
     }
   });
 
-  it('gives the same runs whether a helper thread takes half of the host update or the main thread does it all', async () => {
+  it('gives the same runs whether a helper thread updates the pack in halves or the main thread updates it whole', async () => {
     const { helperThread } = await import('../../runner/train/packed-host-helper.ts');
-    // five trials: the helper takes trials 2–4, one of which stops early and one is penalised
+    // five trials in two halves, [0, 3) and [3, 5), which the helper updates in turn; in the second
+    // one trial stops early and one is penalised
     const trials = [0, 1, 2, 3, 4].map((seed) => trial({ seed, epochs: 30, l2: seed === 3 ? 1e-3 : 0, patience: seed === 4 ? 1 : null, minDelta: 0.5 }));
     const budget = process.env.FITGRID_THREADS;
     try {
