@@ -126,7 +126,7 @@ export class FoldedTraining {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.tf.dispose(this.folded.flatMap((f) => [f.rows, f.ids, f.bias]));
+    for (const f of this.folded) disposeFolded(this.tf, f);
     this.helper?.close();
   }
 

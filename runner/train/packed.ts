@@ -216,7 +216,8 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
         slots[s] = previous ? selectParams(tf, which, params, previous as PackedParams) : cloneParams(tf, params);
         if (previous) disposeWeights(previous);
       });
-      if (maskChanged) {
+      // (the host path reads the units' flags itself)
+      if (maskChanged && !onHost) {
         activeMask?.dispose();
         activeMask = tf.tensor3d(units.map((u) => (u.active ? 1 : 0)), [k, 1, 1]);
       }
