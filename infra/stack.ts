@@ -362,6 +362,7 @@ export class FitgridStack extends Stack {
     new CfnOutput(this, 'CpuJobQueueName', { value: cpuQueue.jobQueueName, description: 'the CPU queue (Fargate Spot, then On-Demand): packs the fused engine trains' });
     new CfnOutput(this, 'CpuWorkerJobDefinitionName', { value: cpuWorkerJob.jobDefinitionName, description: 'the CPU worker' });
     new CfnOutput(this, 'CpuWorkerVcpus', { value: String(settings.cpuVcpus), description: 'vCPUs of a CPU worker (its FITGRID_THREADS)' });
+    new CfnOutput(this, 'CpuWorkerMemoryMiB', { value: String(settings.cpuMemoryMiB), description: 'memory of a CPU worker, for launch\'s estimate' });
     new CfnOutput(this, 'ReportJobDefinitionName', { value: reportJob.jobDefinitionName, description: 'the report job (Fargate)' });
     new CfnOutput(this, 'RepositoryUri', { value: repository.repositoryUri, description: 'GPU image: docker push <RepositoryUri>:<ImageTag>' });
     new CfnOutput(this, 'CpuRepositoryUri', { value: cpuRepository.repositoryUri, description: 'CPU image: docker push <CpuRepositoryUri>:<CpuImageTag>' });

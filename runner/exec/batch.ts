@@ -7,32 +7,40 @@ import { EXIT_INFRA } from './events.ts';
 /** AWS Batch allows 2..10,000 children per array job. */
 export const MAX_ARRAY_SIZE = 10_000;
 
-/**
- * Rough GPU seconds per trial-epoch for the estimate: the packed engine trains a pack's MLP
- * trials as one batched model, a few milliseconds per pack-epoch on one GPU for the seed's
- * workload (2→500→1, 30 points) with a pack of ~100 trials. CNN grids cost more: treat the
- * figure as an order of magnitude.
- */
-export const GPU_SECONDS_PER_TRIAL_EPOCH = 0.0002;
-/** Per child: container start, Node and TensorFlow load, data load. */
-export const GPU_SECONDS_PER_CHILD = 60;
-
 export interface LaunchSettings {
   storeUrl: string;
   queue: string;
   jobDefinition: string;
   reportJobDefinition?: string;
+  /** The report job's queue (default: `queue`); a Fargate report job needs a Fargate queue. */
+  reportQueue?: string;
+  /** The report job runs on Fargate: retry on Fargate Spot reclaims. */
+  reportOnFargate?: boolean;
   timeout: number;
   attempts: number;
   backend: string;
+}
+
+/** Where a share of the packs goes: one array job (or several past 10,000 packs) on one queue. */
+export interface LaunchTarget {
+  /** 'cpu' or 'gpu' when launch routes; undefined when one queue takes everything (no suffix in job names). */
+  placement?: 'cpu' | 'gpu';
+  queue: string;
+  jobDefinition: string;
+  /** Missing packs for this queue, in index order. */
+  packs: number[];
+  /** Extra container environment (FITGRID_BACKEND, FITGRID_THREADS). */
+  environment: Record<string, string>;
+  /** Fargate children are reclaimed with another reason than EC2 hosts. */
+  fargate?: boolean;
 }
 
 export interface LaunchRequests {
   /** Identity of the plan, in job names: fitgrid-<sweep>-<hash>. */
   jobBase: string;
   planHash: string;
-  /** When the missing packs are not one contiguous range: written to the store before submitting. */
-  packList?: { id: string; packs: number[] };
+  /** For each target whose missing packs are not one contiguous range: written to the store before submitting. */
+  packLists: { id: string; packs: number[] }[];
   workers: SubmitJobCommandInput[];
   /** The report job, given the worker job ids it waits for. */
   report: (dependsOn: string[]) => SubmitJobCommandInput;
@@ -45,16 +53,19 @@ const sha = (value: unknown) => createHash('sha256').update(JSON.stringify(value
  * (exit 2) or a bug fails at once. First match wins; a job matching no rule would be retried,
  * hence the final catch-all EXIT.
  */
-export const retryStrategy = (attempts: number): RetryStrategy => ({
+export const retryStrategy = (attempts: number, fargate = false): RetryStrategy => ({
   attempts,
   evaluateOnExit: [
-    { onStatusReason: 'Host EC2*', action: 'RETRY' },
+    { onStatusReason: fargate ? FARGATE_SPOT_RECLAIMED : 'Host EC2*', action: 'RETRY' },
     { onExitCode: String(EXIT_INFRA), action: 'RETRY' },
     { onExitCode: '137', action: 'RETRY' }, // killed for memory by the container runtime
     { onExitCode: '134', action: 'RETRY' }, // Node's own out-of-memory abort
     { onReason: '*', action: 'EXIT' },
   ],
 });
+
+/** The reason ECS gives a Fargate Spot task it reclaims (as infra/stack.ts's job definitions). */
+export const FARGATE_SPOT_RECLAIMED = 'Your Spot Task was interrupted*';
 
 /** Batch job names: letters, digits, hyphens and underscores, at most 128. */
 export const jobName = (...parts: string[]) => parts.join('-').replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 128);
@@ -63,75 +74,72 @@ const env = (values: Record<string, string | undefined>): KeyValuePair[] =>
   Object.entries(values).filter(([, v]) => v !== undefined).map(([name, value]) => ({ name, value: value! }));
 
 /**
- * The SubmitJob requests for the packs still missing: one array job (one child per pack), a
- * plain job when one pack is left, several array jobs past 10,000 packs; each child finds its
- * pack from AWS_BATCH_JOB_ARRAY_INDEX + FITGRID_PACK_OFFSET (through FITGRID_PACK_LIST when the
- * missing packs are not contiguous).
+ * The SubmitJob requests for the packs still missing, all on one queue: one array job (one
+ * child per pack), a plain job when one pack is left, several array jobs past 10,000 packs; each
+ * child finds its pack from AWS_BATCH_JOB_ARRAY_INDEX + FITGRID_PACK_OFFSET (through
+ * FITGRID_PACK_LIST when the missing packs are not contiguous).
  */
 export function buildLaunchRequests(manifest: Manifest, missingPacks: number[], settings: LaunchSettings): LaunchRequests {
+  return buildRoutedRequests(manifest, [{ queue: settings.queue, jobDefinition: settings.jobDefinition, packs: missingPacks, environment: { FITGRID_BACKEND: settings.backend } }], settings);
+}
+
+/**
+ * The SubmitJob requests for several targets (the CPU and the GPU queue): each target's packs as
+ * buildLaunchRequests lays them out, and one report job that depends on every worker job.
+ */
+export function buildRoutedRequests(manifest: Manifest, targets: LaunchTarget[], settings: LaunchSettings): LaunchRequests {
   const sweep = manifest.sweep;
   const planHash = sha([manifest.trials.map((t) => t.trialId), manifest.packs]).slice(0, 8);
   const jobBase = jobName('fitgrid', sweep, planHash);
-  const first = missingPacks[0] ?? 0;
-  const contiguous = missingPacks.every((p, i) => p === first + i);
-  const packList = contiguous ? undefined : { id: sha(missingPacks).slice(0, 16), packs: missingPacks };
-  const chunks = Math.ceil(missingPacks.length / MAX_ARRAY_SIZE);
-  const common = (): Pick<SubmitJobCommandInput, 'jobQueue' | 'tags' | 'propagateTags'> => ({
-    jobQueue: settings.queue,
+  const common = (queue: string): Pick<SubmitJobCommandInput, 'jobQueue' | 'tags' | 'propagateTags'> => ({
+    jobQueue: queue,
     tags: { 'fitgrid:sweep': sweep, 'fitgrid:plan': planHash },
     propagateTags: true,
   });
   const workers: SubmitJobCommandInput[] = [];
-  for (let k = 0; k < chunks; k++) {
-    const size = Math.min(MAX_ARRAY_SIZE, missingPacks.length - k * MAX_ARRAY_SIZE);
-    const offset = packList ? k * MAX_ARRAY_SIZE : first + k * MAX_ARRAY_SIZE;
-    workers.push({
-      ...common(),
-      jobName: jobName(jobBase, ...(chunks > 1 ? [`part${k}`] : [])),
-      jobDefinition: settings.jobDefinition,
-      ...(size > 1 ? { arrayProperties: { size } } : {}),
-      retryStrategy: retryStrategy(settings.attempts),
-      timeout: { attemptDurationSeconds: settings.timeout },
-      containerOverrides: {
-        command: ['worker'],
-        environment: env({
-          FITGRID_STORE: settings.storeUrl,
-          FITGRID_SWEEP: sweep,
-          FITGRID_BACKEND: settings.backend,
-          FITGRID_PACK_OFFSET: String(offset),
-          FITGRID_PACK_LIST: packList?.id,
-        }),
-      },
-    });
+  const packLists: LaunchRequests['packLists'] = [];
+  for (const target of targets.filter((t) => t.packs.length > 0)) {
+    const missing = target.packs;
+    const first = missing[0]!;
+    const contiguous = missing.every((p, i) => p === first + i);
+    const packList = contiguous ? undefined : { id: sha(missing).slice(0, 16), packs: missing };
+    if (packList) packLists.push(packList);
+    const chunks = Math.ceil(missing.length / MAX_ARRAY_SIZE);
+    for (let k = 0; k < chunks; k++) {
+      const size = Math.min(MAX_ARRAY_SIZE, missing.length - k * MAX_ARRAY_SIZE);
+      const offset = packList ? k * MAX_ARRAY_SIZE : first + k * MAX_ARRAY_SIZE;
+      workers.push({
+        ...common(target.queue),
+        jobName: jobName(jobBase, ...(target.placement ? [target.placement] : []), ...(chunks > 1 ? [`part${k}`] : [])),
+        jobDefinition: target.jobDefinition,
+        ...(size > 1 ? { arrayProperties: { size } } : {}),
+        retryStrategy: retryStrategy(settings.attempts, target.fargate),
+        timeout: { attemptDurationSeconds: settings.timeout },
+        containerOverrides: {
+          command: ['worker'],
+          environment: env({
+            FITGRID_STORE: settings.storeUrl,
+            FITGRID_SWEEP: sweep,
+            ...target.environment,
+            FITGRID_PACK_OFFSET: String(offset),
+            FITGRID_PACK_LIST: packList?.id,
+          }),
+        },
+      });
+    }
   }
   const report = (dependsOn: string[]): SubmitJobCommandInput => ({
-    ...common(),
+    ...common(settings.reportQueue ?? settings.queue),
     jobName: jobName(jobBase, 'report'),
     jobDefinition: settings.reportJobDefinition ?? settings.jobDefinition,
     dependsOn: dependsOn.map((jobId) => ({ jobId })),
-    retryStrategy: retryStrategy(settings.attempts),
+    retryStrategy: retryStrategy(settings.attempts, settings.reportOnFargate),
     containerOverrides: {
       command: ['report', sweep, '--store', settings.storeUrl, '--publish'],
       environment: env({ FITGRID_STORE: settings.storeUrl, FITGRID_SWEEP: sweep, FITGRID_BACKEND: 'cpu' }),
     },
   });
-  return { jobBase, planHash, ...(packList ? { packList } : {}), workers, report };
-}
-
-export interface Estimate {
-  trialEpochs: number;
-  children: number;
-  gpuHours: number;
-  cost: number;
-}
-
-export function estimate(manifest: Manifest, missingPacks: number[], stored: Set<string>, price: number): Estimate {
-  const byId = new Map(manifest.trials.map((t) => [t.trialId, t]));
-  let trialEpochs = 0;
-  for (const p of missingPacks)
-    for (const id of manifest.packs[p]!.trialIds) if (!stored.has(id)) trialEpochs += byId.get(id)!.config.train.epochs;
-  const gpuHours = (trialEpochs * GPU_SECONDS_PER_TRIAL_EPOCH + missingPacks.length * GPU_SECONDS_PER_CHILD) / 3600;
-  return { trialEpochs, children: missingPacks.length, gpuHours, cost: gpuHours * price };
+  return { jobBase, planHash, packLists, workers, report };
 }
 
 /** Batch and credential errors a user can fix, as one line each. */
@@ -155,7 +163,8 @@ export interface LaunchRecord {
   launchedAt: string;
   planHash: string;
   queue: string;
-  workers: { jobId: string; jobName: string; size: number }[];
+  /** Each worker job's queue is in its request; `queue` is the first one. */
+  workers: { jobId: string; jobName: string; size: number; queue?: string }[];
   report?: { jobId: string; jobName: string };
 }
 
@@ -171,7 +180,7 @@ export async function submit(client: BatchClient, requests: LaunchRequests, sett
     }
   };
   const workers = [];
-  for (const input of requests.workers) workers.push({ ...(await send(input)), size: input.arrayProperties?.size ?? 1 });
+  for (const input of requests.workers) workers.push({ ...(await send(input)), size: input.arrayProperties?.size ?? 1, queue: input.jobQueue! });
   const report = await send(requests.report(workers.map((w) => w.jobId)));
   return { launchedAt: new Date().toISOString(), planHash: requests.planHash, queue: settings.queue, workers, report };
 }

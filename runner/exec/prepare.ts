@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Manifest } from '../grid/types.ts';
+import type { Grid, Manifest, Pack, Trial } from '../grid/types.ts';
 import type { Store } from '../store/store.ts';
 import { trialIdFromKey, trialsPrefix } from '../store/keys.ts';
 import { UserError } from '../errors.ts';
@@ -17,15 +17,24 @@ export interface Prepared {
   storeUnreadable?: string;
 }
 
+export interface PrepareOptions {
+  write?: boolean;
+  workers?: number;
+  /** Packs other than the local ones (launch sizes them for its queues). */
+  packs?: (grid: Grid, trials: Trial[]) => Promise<Pack[]>;
+}
+
 /** Grid file → manifest (written to the store) → what is left to train. Shared by `run` and `launch`. */
-export async function prepareSweep(gridPath: string, store: Store, packSize?: number, options: { write?: boolean; workers?: number } = {}): Promise<Prepared> {
+export async function prepareSweep(gridPath: string, store: Store, packSize?: number, options: PrepareOptions = {}): Promise<Prepared> {
   const [{ loadGrid }, { expandGrid }, plan, { readDataFiles }] = await Promise.all([
     import('../grid/load.ts'), import('../grid/expand.ts'), import('../grid/plan.ts'), import('../grid/data-files.ts'),
   ]);
   const grid = await loadGrid(gridPath);
   const source = await readFile(grid.file, 'utf8');
   const trials = expandGrid(grid);
-  const packs = plan.planPacks(trials, { packSize: packSize ?? plan.defaultPackSize(trials.length, options.workers) });
+  const packs = options.packs
+    ? await options.packs(grid, trials)
+    : plan.planPacks(trials, { packSize: packSize ?? plan.defaultPackSize(trials.length, options.workers) });
   let dataFiles: Record<string, string>;
   try {
     dataFiles = await readDataFiles(grid, trials);

@@ -51,13 +51,18 @@ function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
 /**
  * Groups compatible trials into packs of at most `packSize` trials, in the trials' order, as even
  * in size as the runs allow. A replay group (the patience values of one run) is never split; one
- * larger than `packSize` is a pack alone.
+ * larger than `packSize` is a pack alone. `packSize` may be a function of each compatible group
+ * (the cloud sizes CPU and GPU groups differently).
  */
-export function planPacks(trials: Trial[], options: { packSize?: number } = {}): Pack[] {
-  const packSize = options.packSize ?? DEFAULT_PACK_SIZE;
-  if (!Number.isInteger(packSize) || packSize < 1) throw new TypeError(`Expected \`packSize\` to be an integer from 1 and up, got ${packSize}`);
+export function planPacks(trials: Trial[], options: { packSize?: number | ((compatible: Trial[]) => number) } = {}): Pack[] {
+  const check = (packSize: number) => {
+    if (!Number.isInteger(packSize) || packSize < 1) throw new TypeError(`Expected \`packSize\` to be an integer from 1 and up, got ${packSize}`);
+    return packSize;
+  };
+  const fixed = typeof options.packSize === 'function' ? undefined : check(options.packSize ?? DEFAULT_PACK_SIZE);
   const packs: Pack[] = [];
   for (const compatible of groupBy(trials, packKey)) {
+    const packSize = fixed ?? check((options.packSize as (compatible: Trial[]) => number)(compatible));
     // Packs of even size: 216 trials at 64 a pack train as 4 × 54, not 63, 63, 63 and a late 27.
     const fill = Math.ceil(compatible.length / Math.ceil(compatible.length / packSize));
     let current: string[] = [];

@@ -71,6 +71,20 @@ export function chooseEngine(choice: EngineChoice | undefined, model: ModelSpec,
   return backend === 'tensorflow' ? 'packed' : 'fused';
 }
 
+/** Where a pack trains on AWS Batch: CPU cores (Fargate) or a GPU instance. */
+export type Placement = 'cpu' | 'gpu';
+
+/** Engines that train on CPU cores as fast as a GPU would serve them; an engine added here is placed on CPU. */
+export const cpuEngines: ReadonlySet<EngineName> = new Set(['fused']);
+
+/**
+ * The one place that decides where a pack runs: on the CPU queue when the engine auto picks on a
+ * CPU backend is a CPU engine, on the GPU queue when the pack needs tfjs (CNNs, layers, packed).
+ */
+export function placementFor(choice: EngineChoice | undefined, model: ModelSpec): Placement {
+  return cpuEngines.has(chooseEngine(choice, model, 'wasm')) ? 'cpu' : 'gpu';
+}
+
 async function loadEngine(name: Exclude<EngineName, 'layers'>, model: ModelSpec): Promise<TrainPack | undefined> {
   try {
     const engine = name === 'packed'

@@ -2,7 +2,7 @@ import { BatchClient, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand } f
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { buildLaunchRequests, estimate, MAX_ARRAY_SIZE, submit, type LaunchSettings } from '../../runner/exec/batch.ts';
+import { buildLaunchRequests, buildRoutedRequests, MAX_ARRAY_SIZE, submit, type LaunchSettings } from '../../runner/exec/batch.ts';
 import { batchStatus } from '../../runner/exec/batch-status.ts';
 import { UserError } from '../../runner/errors.ts';
 import { fakeManifest } from './fake-sweep.ts';
@@ -44,14 +44,14 @@ describe('buildLaunchRequests', () => {
 
   it('offsets a contiguous tail of missing packs without a pack list', () => {
     const r = buildLaunchRequests(fakeManifest(6, 1), [4, 5], settings);
-    expect(r.packList).toBeUndefined();
+    expect(r.packLists).toEqual([]);
     expect(envOf(r.workers[0]!).FITGRID_PACK_OFFSET).toBe('4');
   });
 
   it('maps scattered missing packs through a pack list', () => {
     const r = buildLaunchRequests(fakeManifest(6, 1), [1, 4, 5], settings);
-    expect(r.packList?.packs).toEqual([1, 4, 5]);
-    expect(envOf(r.workers[0]!)).toMatchObject({ FITGRID_PACK_LIST: r.packList!.id, FITGRID_PACK_OFFSET: '0' });
+    expect(r.packLists.map((l) => l.packs)).toEqual([[1, 4, 5]]);
+    expect(envOf(r.workers[0]!)).toMatchObject({ FITGRID_PACK_LIST: r.packLists[0]!.id, FITGRID_PACK_OFFSET: '0' });
     expect(r.workers[0]!.arrayProperties).toEqual({ size: 3 });
   });
 
@@ -71,13 +71,33 @@ describe('buildLaunchRequests', () => {
   });
 });
 
-describe('estimate', () => {
-  it('counts the epochs of missing trials only and prices GPU-hours', () => {
-    const m = fakeManifest(2, 2);
-    const e = estimate(m, [0, 1], new Set(['t0-0']), 1);
-    expect(e.trialEpochs).toBe(30);
-    expect(e.cost).toBeCloseTo(e.gpuHours);
-    expect(e.gpuHours).toBeGreaterThan(0);
+describe('buildRoutedRequests', () => {
+  const cpu = { placement: 'cpu' as const, queue: 'cpu-queue', jobDefinition: 'cpu-worker', fargate: true, environment: { FITGRID_BACKEND: 'wasm', FITGRID_THREADS: '4' } };
+  const gpu = { placement: 'gpu' as const, queue: 'gpu-queue', jobDefinition: 'gpu-worker', environment: { FITGRID_BACKEND: 'tensorflow' } };
+
+  it('submits one array job per queue, each with its own packs, environment and retry rule', () => {
+    const r = buildRoutedRequests(fakeManifest(6, 1), [{ ...cpu, packs: [0, 1, 2, 3] }, { ...gpu, packs: [4, 5] }], { ...settings, reportQueue: 'cpu-queue', reportOnFargate: true, reportJobDefinition: 'report' });
+    expect(r.workers.map((w) => [w.jobQueue, w.jobDefinition, w.arrayProperties?.size])).toEqual([['cpu-queue', 'cpu-worker', 4], ['gpu-queue', 'gpu-worker', 2]]);
+    expect(r.workers[0]!.jobName).toMatch(/^fitgrid-fake-[0-9a-f]{8}-cpu$/);
+    expect(r.workers[1]!.jobName).toMatch(/^fitgrid-fake-[0-9a-f]{8}-gpu$/);
+    expect(envOf(r.workers[0]!)).toMatchObject({ FITGRID_BACKEND: 'wasm', FITGRID_THREADS: '4', FITGRID_PACK_OFFSET: '0' });
+    expect(envOf(r.workers[1]!)).toMatchObject({ FITGRID_BACKEND: 'tensorflow', FITGRID_PACK_OFFSET: '4' });
+    expect(r.workers[0]!.retryStrategy!.evaluateOnExit![0]).toEqual({ onStatusReason: 'Your Spot Task was interrupted*', action: 'RETRY' });
+    expect(r.workers[1]!.retryStrategy!.evaluateOnExit![0]).toEqual({ onStatusReason: 'Host EC2*', action: 'RETRY' });
+    const report = r.report(['a', 'b']);
+    expect(report).toMatchObject({ jobQueue: 'cpu-queue', jobDefinition: 'report', dependsOn: [{ jobId: 'a' }, { jobId: 'b' }] });
+    expect(report.retryStrategy!.evaluateOnExit![0]!.onStatusReason).toBe('Your Spot Task was interrupted*');
+  });
+
+  it('gives each queue whose packs are scattered its own pack list', () => {
+    const r = buildRoutedRequests(fakeManifest(6, 1), [{ ...cpu, packs: [0, 2, 4] }, { ...gpu, packs: [1, 3, 5] }], settings);
+    expect(r.packLists.map((l) => l.packs)).toEqual([[0, 2, 4], [1, 3, 5]]);
+    expect(envOf(r.workers[1]!).FITGRID_PACK_LIST).toBe(r.packLists[1]!.id);
+  });
+
+  it('submits nothing for a queue without packs', () => {
+    const r = buildRoutedRequests(fakeManifest(2, 1), [{ ...cpu, packs: [0, 1] }, { ...gpu, packs: [] }], settings);
+    expect(r.workers.map((w) => w.jobQueue)).toEqual(['cpu-queue']);
   });
 });
 
