@@ -18,3 +18,16 @@ test('settingsFrom refuses a malformed number or flag', () => {
   expect(() => settingsFrom(new App({ context: { 'fitgrid:maxvCpus': 'lots' } }), {})).toThrow('Expected `fitgrid:maxvCpus` to be an integer from 1 and up, got lots');
   expect(() => settingsFrom(new App({ context: { 'fitgrid:spot': 'yes' } }), {})).toThrow('Expected `fitgrid:spot` to be true or false, got yes');
 });
+
+test('settingsFrom reads the Fargate worker size and public sites, and refuses a size Fargate cannot run', () => {
+  const app = new App({ context: { 'fitgrid:cpuVcpus': '8', 'fitgrid:cpuMemoryMiB': '16384', 'fitgrid:publicSites': 'true', 'fitgrid:cpuMaxvCpus': '32' } });
+  expect(settingsFrom(app, {})).toMatchObject({ cpuVcpus: 8, cpuMemoryMiB: 16_384, publicSites: true, cpuMaxvCpus: 32 });
+  expect(defaultSettings.publicSites).toBe(false);
+  expect(() => settingsFrom(new App({ context: { 'fitgrid:cpuVcpus': '3' } }), {})).toThrow('Fargate workers take 1, 2, 4, 8 or 16 vCPUs, got 3');
+  expect(() => settingsFrom(new App(), { FITGRID_INFRA_CPU_MEMORY_MIB: '4096' })).toThrow('Fargate gives 4 vCPUs 8–30 GiB in 1 GiB steps, got 4096 MiB');
+  expect(() => settingsFrom(new App({ context: { 'fitgrid:cpuEphemeralStorageGiB': '10' } }), {})).toThrow(/from 21 to 200/);
+});
+
+test('settingsFrom refuses the old `site` setting, which made sites public without saying so', () => {
+  expect(() => settingsFrom(new App({ context: { 'fitgrid:site': 'true' } }), {})).toThrow(/`fitgrid:publicSites=true` makes them public/);
+});
