@@ -39,6 +39,9 @@ export function buildCli(): Command {
     .argument('<grid>', 'grid file (YAML)')
     .option('--store <store>', 'results store: a folder or s3://bucket/prefix', defaultStore)
     .option('--pack-size <n>', 'most trials trained together in one pack', int('pack-size', 1))
+    .option('--target-minutes <n>', 'AWS Batch: how long a child should train (sizes the cloud packs)', num('target-minutes'))
+    .option('--cpu-vcpus <n>', 'AWS Batch: vCPUs of a CPU worker', int('cpu-vcpus', 1))
+    .option('--calibration <file>', 'calibration for the estimated child time')
     .action(async (grid: string, o) => void (await (await import('./commands/plan.ts')).plan({ grid, ...o })));
 
   program

@@ -4,16 +4,25 @@ import { loadGrid } from '../grid/load.ts';
 import { defaultPackSize, planPacks } from '../grid/plan.ts';
 import { availableParallelism } from 'node:os';
 import { trialIdFromKey, trialsPrefix } from '../store/keys.ts';
+import { UserError } from '../errors.ts';
+import { loadCalibration } from '../exec/costs.ts';
+import { planCloud, summarizeCloud, type QueueSummary } from '../exec/routing.ts';
+import { DEFAULT_CPU_VCPUS, DEFAULT_TARGET_MINUTES, GPU_PACK_BYTES } from './launch.ts';
 
 export interface PlanOptions {
   grid: string;
   store: string;
   packSize?: number;
+  /** The AWS Batch part: how long a child should train, a CPU child's vCPUs, the calibration. */
+  targetMinutes?: number;
+  cpuVcpus?: number;
+  calibration?: string;
 }
 
 export interface PlanResult {
   cells: CellPlan[];
   totals: PlanTotals;
+  cloud: QueueSummary[];
 }
 
 /** Columns padded to their widest cell; numbers right-aligned. */
@@ -62,5 +71,34 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
       `${n(totals.stored)} stored; ${n(totals.trialEpochsLeft)} trial-epochs left ` +
       `(${n(totals.epochsToTrain)} to train: patience values replay one run)\n`,
   );
-  return { cells, totals };
+  const cloud = await cloudSection(grid, trials, stored, options);
+  return { cells, totals, cloud };
+}
+
+const duration = (seconds: number) => (seconds < 90 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`);
+
+/** What `fitgrid launch` would submit: packs per queue, children, estimated child time. */
+async function cloudSection(grid: Awaited<ReturnType<typeof loadGrid>>, trials: ReturnType<typeof expandGrid>, stored: Set<string>, options: PlanOptions): Promise<QueueSummary[]> {
+  if (options.targetMinutes !== undefined && !(options.targetMinutes > 0))
+    throw new UserError(`Expected \`--target-minutes\` to be a number above 0, got ${options.targetMinutes}`, { field: 'target-minutes' });
+  const targetMinutes = options.targetMinutes ?? DEFAULT_TARGET_MINUTES;
+  const cpuVcpus = options.cpuVcpus ?? DEFAULT_CPU_VCPUS;
+  const { calibration, file } = await loadCalibration(options.calibration);
+  const cloud = await planCloud(grid, trials, { calibration, targetSeconds: targetMinutes * 60, cpuVcpus, gpuBytes: GPU_PACK_BYTES, packSize: options.packSize });
+  const queues = summarizeCloud(cloud, trials, stored, cpuVcpus);
+  const rows = queues.map((q) => [
+    q.placement === 'cpu' ? `CPU (Fargate, ${cpuVcpus} vCPUs)` : 'GPU (EC2)',
+    q.engines.join(', '),
+    n(q.trials),
+    n(q.packs),
+    n(q.children),
+    q.children > 0 ? `~${duration(q.longestSeconds)}` : '-',
+    q.figures.includes('assumed') ? 'assumed' : 'measured',
+  ]);
+  process.stdout.write(
+    `\non AWS Batch (\`fitgrid launch\`: packs sized for children of ~${targetMinutes} min; speeds from ${file}):\n` +
+      formatTable(['queue', 'engine', 'trials', 'packs', 'children', 'longest child', 'speed'], rows, [false, false, true, true, true, true, false]) +
+      'estimates: training time only; container start and queueing come on top\n',
+  );
+  return queues;
 }

@@ -77,7 +77,8 @@ export async function loadCalibration(file?: string, env: NodeJS.ProcessEnv = pr
   const fused = calibration.engines?.fused?.cpuSecondsPerGflop;
   if (!(typeof fused === 'number' && fused > 0) || !calibration.assumed)
     throw new UserError(`Expected the calibration file to have engines.fused.cpuSecondsPerGflop and assumed figures, as \`fitgrid bench --calibrate\` writes`, { file: chosen, field: 'engines.fused' });
-  return { calibration, file: chosen };
+  const relative = path.relative(process.cwd(), chosen);
+  return { calibration, file: relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : chosen };
 }
 
 export async function loadPrices(): Promise<Prices> {

@@ -112,3 +112,33 @@ export function packSeconds(group: GroupPlan, missingTrials: Trial[], cpuVcpus: 
   const runSeconds = group.epochs * group.secondsPerRunEpoch;
   return (group.placement === 'cpu' ? Math.ceil(runs / cpuVcpus) : runs) * runSeconds;
 }
+
+/** One queue's share of a cloud plan, for `fitgrid plan`. */
+export interface QueueSummary {
+  placement: Placement;
+  trials: number;
+  packs: number;
+  /** Packs with a trial still missing: the children a launch would start. */
+  children: number;
+  longestSeconds: number;
+  engines: string[];
+  figures: GroupPlan['figure'][];
+}
+
+export function summarizeCloud(plan: CloudPlan, trials: Trial[], stored: Set<string>, cpuVcpus: number): QueueSummary[] {
+  const byId = new Map(trials.map((t) => [t.trialId, t]));
+  const queues = new Map<Placement, QueueSummary>();
+  plan.packs.forEach((pack, i) => {
+    const group = plan.groups[plan.groupOfPack[i]!]!;
+    const q = queues.get(group.placement) ?? { placement: group.placement, trials: 0, packs: 0, children: 0, longestSeconds: 0, engines: [], figures: [] };
+    queues.set(group.placement, q);
+    const missing = pack.trialIds.filter((id) => !stored.has(id)).map((id) => byId.get(id)!);
+    q.trials += pack.trialIds.length;
+    q.packs += 1;
+    if (missing.length > 0) q.children += 1;
+    q.longestSeconds = Math.max(q.longestSeconds, packSeconds(group, missing, cpuVcpus));
+    if (!q.engines.includes(group.engine)) q.engines.push(group.engine);
+    if (!q.figures.includes(group.figure)) q.figures.push(group.figure);
+  });
+  return (['cpu', 'gpu'] as const).flatMap((p) => (queues.has(p) ? [queues.get(p)!] : []));
+}
