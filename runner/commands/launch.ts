@@ -219,7 +219,7 @@ function routeTargets(placed: { cpu: number[]; gpu: number[] }, queues: ReturnTy
 }
 
 function calibrationLabel(c: Calibration): string {
-  return `fused measured ${c.date} on ${c.machine}; GPU speed and container start assumed, not measured`;
+  return `fused measured ${c.date} on ${c.machine.split(',').slice(0, 2).join(',')}; GPU speed and container start assumed, not measured`;
 }
 
 function printCost(target: LaunchTarget, secondsOf: (pack: number) => number,
@@ -235,7 +235,8 @@ function printCost(target: LaunchTarget, secondsOf: (pack: number) => number,
   const queue = onCpu ? `CPU queue ${target.queue} (Fargate, ${context.cpuVcpus} vCPUs each)` : `${target.placement ? 'GPU queue' : 'queue'} ${target.queue} (${context.gpuInstanceType})`;
   const hours = onCpu ? `${cost.vcpuHours.toFixed(2)} vCPU-hours` : `${cost.gpuHours.toFixed(2)} GPU-hours`;
   const note = onCpu ? `On-Demand; Fargate Spot up to ${Math.round(context.prices.fargate.spotDiscountUpTo * 100)}% less` : `at $${context.prices.gpuInstanceHour[context.gpuInstanceType]!.toFixed(3)}/GPU-hour`;
-  context.print(`${queue}: ${target.packs.length} child${target.packs.length === 1 ? '' : 'ren'}, longest ~${minutes(longest)} training; ${hours}, about $${cost.usd.toFixed(2)} (estimate, ${note})`);
+  const usd = cost.usd < 0.005 ? 'under $0.01' : `about $${cost.usd.toFixed(2)}`;
+  context.print(`${queue}: ${target.packs.length} child${target.packs.length === 1 ? '' : 'ren'}, longest ~${minutes(longest)} training; ${hours}, ${usd} (estimate, ${note})`);
 }
 
 async function writeManifestOrExplain(store: Store, manifest: Manifest): Promise<void> {

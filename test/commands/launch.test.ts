@@ -38,7 +38,7 @@ describe('fitgrid launch', () => {
     const jobs = JSON.parse(new TextDecoder().decode(store.objects.get('sweeps/smoke/jobs.json')));
     expect(jobs.launches[0].workers[0].jobId).toBe(`id-${worker.jobName}`);
     expect(lines[0]).toMatch(new RegExp(`${manifest.trials.length} trials in ${manifest.packs.length} packs; 0 trials already done`));
-    expect(lines[1]).toMatch(/^queue gpu \(g4dn\.xlarge\): \d+ children?, .* GPU-hours, about \$\d+\.\d\d \(estimate, at \$1\.000\/GPU-hour\)$/);
+    expect(lines[1]).toMatch(/^queue gpu \(g4dn\.xlarge\): \d+ children?, .* GPU-hours, (about \$\d+\.\d\d|under \$0\.01) \(estimate, at \$1\.000\/GPU-hour\)$/);
     expect(lines[2]).toMatch(/^estimates from .*calibration\.json \(fused measured \d{4}-\d\d-\d\d on .*; GPU speed and container start assumed, not measured\)/);
   });
 
@@ -125,7 +125,7 @@ describe('fitgrid launch routing', () => {
     expect(requests.map((r) => r.input.jobQueue)).toEqual(['cpu-q', 'cpu-q']);
     expect(envOf(requests[0]!.input)).toMatchObject({ FITGRID_BACKEND: 'wasm', FITGRID_THREADS: '8' });
     expect(requests[1]!.input).toMatchObject({ jobDefinition: 'report', dependsOn: [{ jobId: `<jobId of ${requests[0]!.input.jobName}>` }] });
-    expect(lines.some((l) => /^CPU queue cpu-q \(Fargate, 8 vCPUs each\): 1 child, .* vCPU-hours, about \$\d+\.\d\d \(estimate, On-Demand; Fargate Spot up to 70% less\)$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^CPU queue cpu-q \(Fargate, 8 vCPUs each\): 1 child, .* vCPU-hours, (about \$\d+\.\d\d|under \$0\.01) \(estimate, On-Demand; Fargate Spot up to 70% less\)$/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('GPU queue'))).toBe(false);
   });
 
