@@ -13,7 +13,7 @@ export function buildApp(app = new App()): { app: App; stack: FitgridStack } {
   const stack = new FitgridStack(app, name, {
     ...(account && region ? { env: { account, region } } : {}),
     settings: settingsFrom(app),
-    description: 'fitgrid: results bucket, AWS Batch GPU compute, job definitions and report site',
+    description: 'fitgrid: results bucket, AWS Batch Fargate CPU and EC2 GPU queues, job definitions, optional public report site',
   });
   return { app, stack };
 }

@@ -169,12 +169,12 @@ export async function launch(options: LaunchOptions): Promise<void> {
   const requests = buildRoutedRequests(manifest, targets, settings);
   if (options.dryRun) {
     const placeholders = requests.workers.map((w) => `<jobId of ${w.jobName}>`);
+    const queueOf = new Map(targets.flatMap((t) => t.packs.map((p) => [p, t.queue] as const)));
     print(JSON.stringify({
       dryRun: true,
       routing: missingPacks.map((p) => {
         const group = plan.groups[plan.groupOfPack[p]!]!;
-        const target = targets.find((t) => t.packs.includes(p))!;
-        return { pack: p, placement: group.placement, engine: group.engine, queue: target.queue, trials: manifest.packs[p]!.trialIds.length, estimatedSeconds: Math.round(secondsOf(p)) };
+        return { pack: p, placement: group.placement, engine: group.engine, queue: queueOf.get(p), trials: manifest.packs[p]!.trialIds.length, estimatedSeconds: Math.round(secondsOf(p)) };
       }),
       writes: [
         { store: storeUrl, key: manifestKey(sweep) },
