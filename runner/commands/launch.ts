@@ -157,13 +157,14 @@ export async function launch(options: LaunchOptions): Promise<void> {
     return;
   }
 
-  const reportOnCpu = Boolean(queues.cpu) && !queues.all;
+  // The stack's report job definition is a Fargate one when the stack has a CPU queue: it must run there.
+  const reportQueue = queues.all ? (options.reportJobDefinition ? undefined : outputs.CpuJobQueueName) : queues.cpu?.queue;
   const first = targets[0]!;
   const settings: LaunchSettings = {
     storeUrl, queue: first.queue, jobDefinition: first.jobDefinition, timeout: options.timeout ?? 3600, attempts: options.attempts ?? 3,
     backend: options.backend ?? 'tensorflow',
-    reportQueue: reportOnCpu ? queues.cpu!.queue : first.queue,
-    reportOnFargate: reportOnCpu,
+    reportQueue: reportQueue ?? first.queue,
+    reportOnFargate: reportQueue !== undefined,
     ...(options.reportJobDefinition ?? outputs.ReportJobDefinitionName ? { reportJobDefinition: options.reportJobDefinition ?? outputs.ReportJobDefinitionName } : {}),
   };
   const requests = buildRoutedRequests(manifest, targets, settings);

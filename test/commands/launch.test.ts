@@ -160,6 +160,14 @@ describe('fitgrid launch routing', () => {
     expect(store.objects.size).toBe(0);
   });
 
+  it('with --queue sends every pack to that queue, and the stack\'s Fargate report job still to the CPU queue', async () => {
+    await launch(routed({ grid: 'test/fixtures/grids/cloud-mixed.yaml', queue: 'my-q', jobDefinition: 'my-worker', dryRun: true }));
+    const { routing, requests } = dryRunJson();
+    expect(new Set(routing.map((r) => r.queue))).toEqual(new Set(['my-q']));
+    expect(requests.map((r) => r.input.jobQueue)).toEqual(['my-q', 'cpu-q']);
+    expect(requests.at(-1)!.input.jobDefinition).toBe('report');
+  });
+
   it('sizes CPU packs to the target time: a shorter target makes more children', async () => {
     const children = async (targetMinutes: number) => {
       lines = [];
