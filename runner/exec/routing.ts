@@ -93,8 +93,7 @@ export async function planCloud(grid: Grid, trials: Trial[], options: CloudPlanO
       const work = { placement, trials: compatible.length, runs: runsOf(compatible).length, epochs: first.config.train.epochs, ...speed };
       const sizing = sizeGroup(work, options);
       groupIndex.set(packKey(first), groups.length);
-      const { deviceBytesPerRun: _, ...plan } = { ...work, sizing };
-      groups.push(plan);
+      groups.push({ placement, engine: speed.engine, trials: work.trials, runs: work.runs, epochs: work.epochs, secondsPerRunEpoch: speed.secondsPerRunEpoch, figure: speed.figure, sizing });
       return options.packSize ?? sizing.packSize;
     },
   });
