@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseHTML } from 'linkedom';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { report, type ReportResult } from '../../runner/commands/report.ts';
 import { serveDir } from '../../runner/commands/serve.ts';
@@ -13,6 +13,7 @@ import { buildSite } from '../../runner/analysis/site-build.ts';
 import { summarize } from '../../runner/analysis/summary.ts';
 import { summaryKey } from '../../runner/store/keys.ts';
 import { generateImageSweep, generateSweep, writeSweep } from '../fixtures/summary/generate.ts';
+import { launchTestBrowser } from '../helpers/browser.ts';
 
 const xss = 'Remedies compared <script>alert(1)</script> & "quotes"';
 const pages = ['index.html', 'curves.html', 'heatmaps.html', 'boundaries.html', 'compare.html'];
@@ -25,6 +26,8 @@ let built: ReportResult;
 let printed: string[];
 let http: Awaited<ReturnType<typeof serveDir>>;
 let browser: Browser;
+// Any machine with Node runs these: the helper finds a browser, or says in one line why they are skipped.
+const testBrowser = await launchTestBrowser();
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'fitgrid-site-test-'));
@@ -50,10 +53,7 @@ beforeAll(async () => {
   }
   siteDir = dirname(built.index);
   http = await serveDir(siteDir);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  if (testBrowser) browser = testBrowser.browser;
 });
 
 afterAll(async () => {
@@ -95,7 +95,7 @@ describe('fitgrid report', () => {
   });
 });
 
-describe('the report site in a browser', () => {
+describe.runIf(testBrowser)('the report site in a browser', () => {
   it('loads every page without console errors from file:// and from 127.0.0.1', async () => {
     for (const rel of [...pages, 'bias-variance.html', firstTrialPage()]) {
       for (const url of [fileUrl(rel), httpUrl(rel)]) {
