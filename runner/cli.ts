@@ -80,9 +80,9 @@ export function buildCli(): Command {
 
   program
     .command('serve')
-    .description('serve a built report on 127.0.0.1 and print its URL')
+    .description('serve a built report on 127.0.0.1 and print its URL (from S3: the published site, with your AWS credentials)')
     .argument('<sweep>', 'sweep name')
-    .option('--store <store>', 'results store folder', defaultStore)
+    .option('--store <store>', 'results store: a folder, or s3://bucket/prefix to read the published site', defaultStore)
     .option('--dir <dir>', 'a built site folder (default: <store>/sweeps/<sweep>/site)')
     .option('--port <n>', 'port (default: any free one)', int('port'))
     .action(async (sweep: string, o) => void (await (await import('./commands/serve.ts')).serve({ sweep, ...o })));

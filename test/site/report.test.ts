@@ -107,6 +107,21 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     }
   });
 
+  it('runs every page served by `fitgrid serve` without a Content-Security-Policy violation', async () => {
+    for (const rel of [...pages, 'bias-variance.html', firstTrialPage()]) {
+      const page = await browser.newPage();
+      await page.addInitScript(() => {
+        const seen: string[] = [];
+        (globalThis as unknown as { cspViolations: string[] }).cspViolations = seen;
+        document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      const response = await page.goto(httpUrl(rel), { waitUntil: 'load' });
+      expect(response?.headers()['content-security-policy'], rel).toMatch(/script-src 'self'/);
+      expect(await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations), rel).toEqual([]);
+      await page.close();
+    }
+  });
+
   it('draws learning curves, heatmap squares and a decision boundary for every cell', async () => {
     const cells = built.summary.cells.filter((c) => c.counts.ok > 0).map((c) => c.cellId);
     const { page } = await open(fileUrl('curves.html'));

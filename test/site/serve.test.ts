@@ -10,6 +10,7 @@ import { serve, serveDir } from '../../runner/commands/serve.ts';
 import { inlineScriptHashes } from '../../runner/commands/site-csp.ts';
 import { serveSite } from '../../runner/commands/site-server.ts';
 import { UserError } from '../../runner/errors.ts';
+import { launchTestBrowser } from '../helpers/browser.ts';
 
 // `open` is wrapped so that a test can make one call fail as a file removed at that moment would.
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -169,5 +170,31 @@ describe('inlineScriptHashes', () => {
     const html = '<script>a()</script><script type="module">b()</script><script type="application/json">{"c":1}</script><script src="d.js"></script><script>a()</script>';
     const sha = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
     expect(inlineScriptHashes(html)).toEqual([sha('a()'), sha('b()')].sort());
+  });
+});
+
+// Any machine with Node runs this: the helper finds a browser, or says in one line why it is skipped.
+const testBrowser = await launchTestBrowser();
+afterAll(() => testBrowser?.browser.close());
+
+describe.runIf(testBrowser)('the Content-Security-Policy in a browser', () => {
+  it("runs a page's own inline scripts and reports an injected inline event handler as a violation", async () => {
+    const root = join(dir, 'csp-site');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>t</title><script>document.title = "script ran"</script><img src="missing.png" onerror="document.title = \'handler ran\'">');
+    const site = await serveDir(root);
+    const page = await testBrowser!.browser.newPage();
+    try {
+      const violations: string[] = [];
+      await page.exposeFunction('reportViolation', (v: string) => violations.push(v));
+      await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) =>
+        (globalThis as unknown as { reportViolation: (v: string) => void }).reportViolation(e.violatedDirective)));
+      await page.goto(site.url, { waitUntil: 'load' });
+      await vi.waitFor(() => expect(violations).toContain('script-src-attr'), { timeout: 10_000 });
+      expect(await page.title()).toBe('script ran');
+    } finally {
+      await page.close();
+      await site.close();
+    }
   });
 });
