@@ -200,6 +200,20 @@ function parseYaml(text: string, file: string): { doc: Document; lines: LineCoun
   return { doc, lines };
 }
 
+/** Aliases may not multiply a small file into a huge value (a "billion laughs" bomb): yaml counts them. */
+const MAX_ALIASES = 1000;
+
+function toPlain(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (error) {
+    if (error instanceof ReferenceError) {
+      throw new UserError(`YAML aliases expand too far (over ${MAX_ALIASES} alias uses): ${error.message.split('\n')[0]}`, { file });
+    }
+    throw error;
+  }
+}
+
 /**
  * Reads, validates and defaults a grid file. Every mistake is a UserError naming the file, the
  * line and the field; csv/images data files are resolved next to the grid file and hashed.
@@ -213,7 +227,7 @@ export async function loadGrid(file: string): Promise<Grid> {
     throw new UserError(`Cannot read grid file (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`, { file });
   });
   const { doc, lines } = parseYaml(text, file);
-  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const raw = toPlain(doc, file);
   const src = new Source(file, doc, lines, raw);
   if (!isPlainObject(raw)) src.fail([], 'Expected the grid file to be a mapping (name, data, model, train, grid, ...)');
   const g = parseAt(gridFileSchema, raw, src, []);
