@@ -17,6 +17,10 @@ const num = (name: string) => (value: string) => {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected \`${name}\` to be a number ≥ 0, got ${value}`);
   return n;
 };
+/** `--data-root DIR`, repeatable: a folder a grid file's data may lie in (runner/grid/data-roots.ts). */
+const dataRootOption = () =>
+  new Option('--data-root <dir>', 'a folder data files may lie in besides the grid\'s own (repeatable)')
+    .argParser((value: string, previous: string[] = []) => [...previous, value]);
 const engineOption = () =>
   new Option('--engine <engine>', 'training engine (overrides the grid file)').choices(['auto', 'fused', 'packed', 'layers']);
 
@@ -31,7 +35,8 @@ export function buildCli(): Command {
     .command('validate')
     .description('check a grid file and count its trials and cells')
     .argument('<grid>', 'grid file (YAML)')
-    .action(async (grid: string) => void (await (await import('./commands/validate.ts')).validate({ grid })));
+    .addOption(dataRootOption())
+    .action(async (grid: string, o) => void (await (await import('./commands/validate.ts')).validate({ grid, ...o })));
 
   program
     .command('plan')
@@ -39,6 +44,7 @@ export function buildCli(): Command {
     .argument('<grid>', 'grid file (YAML)')
     .option('--store <store>', 'results store: a folder or s3://bucket/prefix', defaultStore)
     .option('--pack-size <n>', 'most trials trained together in one pack', int('pack-size', 1))
+    .addOption(dataRootOption())
     .action(async (grid: string, o) => void (await (await import('./commands/plan.ts')).plan({ grid, ...o })));
 
   program
@@ -46,6 +52,7 @@ export function buildCli(): Command {
     .description("write the grid's dataset as CSV (features, label, split), exactly what will be trained on")
     .argument('<grid>', 'grid file (YAML)')
     .option('--out <file>', 'output file (default: standard output)')
+    .addOption(dataRootOption())
     .action(async (grid: string, o) => void (await (await import('./commands/data.ts')).data({ grid, ...o })));
 
   program
@@ -58,6 +65,7 @@ export function buildCli(): Command {
     .addOption(engineOption())
     .option('--report', 'build the report site when training ends')
     .option('--out <dir>', 'with --report: where to write the site')
+    .addOption(dataRootOption())
     .action(async (grid: string, o) => void (await (await import('./commands/run.ts')).run({ grid, ...o })));
 
   program
@@ -110,6 +118,7 @@ export function buildCli(): Command {
     .option('--price <usdPerGpuHour>', 'price of one GPU-hour, for the estimate', num('price'), 0.526)
     .option('--backend <backend>', 'FITGRID_BACKEND for the workers', 'tensorflow')
     .option('--dry-run', 'print every request as JSON and send nothing')
+    .addOption(dataRootOption())
     .action(async (grid: string, o) => void (await (await import('./commands/launch.ts')).launch({ grid, ...o })));
 
   program

@@ -21,6 +21,8 @@ export interface LaunchOptions {
   price?: number;
   backend?: string;
   dryRun?: boolean;
+  /** `--data-root`: folders data files may lie in. */
+  dataRoot?: string[];
   /** For tests: clients and store to use instead of the default ones. */
   batch?: BatchClient;
   cloudformation?: CloudFormationClient;
@@ -77,7 +79,7 @@ export async function launch(options: LaunchOptions): Promise<void> {
   };
 
   const store = await (options.openStore ?? (await import('../store/open.ts')).openStore)(storeUrl);
-  const { manifest, stored, missingPacks, storeUnreadable } = await prepareSweep(options.grid, store, options.packSize, { write: !options.dryRun });
+  const { manifest, stored, missingPacks, storeUnreadable } = await prepareSweep(options.grid, store, options.packSize, { write: !options.dryRun, dataRoots: options.dataRoot ?? [] });
   const sweep = manifest.sweep;
   if (storeUnreadable) print(`cannot read ${storeUrl} (${storeUnreadable}): taking every trial as missing`);
   const cost = estimate(manifest, missingPacks, stored, options.price ?? 0.526);

@@ -18,11 +18,11 @@ export interface Prepared {
 }
 
 /** Grid file → manifest (written to the store) → what is left to train. Shared by `run` and `launch`. */
-export async function prepareSweep(gridPath: string, store: Store, packSize?: number, options: { write?: boolean; workers?: number } = {}): Promise<Prepared> {
+export async function prepareSweep(gridPath: string, store: Store, packSize?: number, options: { write?: boolean; workers?: number; dataRoots?: string[] } = {}): Promise<Prepared> {
   const [{ loadGrid }, { expandGrid }, plan, { readDataFiles }] = await Promise.all([
     import('../grid/load.ts'), import('../grid/expand.ts'), import('../grid/plan.ts'), import('../grid/data-files.ts'),
   ]);
-  const grid = await loadGrid(gridPath);
+  const grid = await loadGrid(gridPath, { dataRoots: options.dataRoots ?? [] });
   const source = await readFile(grid.file, 'utf8');
   const trials = expandGrid(grid);
   const packs = plan.planPacks(trials, { packSize: packSize ?? plan.defaultPackSize(trials.length, options.workers) });

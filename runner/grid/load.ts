@@ -5,6 +5,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import type { ZodIssue } from 'zod';
 import { UserError } from '../errors.ts';
 import { canonicalJson } from './canonical.ts';
+import { dataRoots, resolveDataFile } from './data-roots.ts';
 import {
   dataSchema, gridFileSchema, hiddenLayers, IMAGE_ONLY_AUGMENTATIONS, modelSchema, partialSchema, trainSchema,
 } from './schema.ts';
@@ -18,7 +19,7 @@ export const fieldName = (p: Path) =>
 
 /** Where things are in one grid file, so every error can name its line. */
 class Source {
-  constructor(readonly file: string, readonly doc: Document, readonly lines: LineCounter, readonly raw: unknown) {}
+  constructor(readonly file: string, readonly doc: Document, readonly lines: LineCounter, readonly raw: unknown, readonly roots: string[]) {}
 
   /** The line of the deepest part of `p` that exists: a key's line for map fields, an item's line in lists. */
   line(p: Path): number | undefined {
@@ -134,10 +135,16 @@ async function checkData(data: DataSpec, src: Source, at: Path): Promise<DataSpe
     src.fail([...at, 'split', 'train'], `Expected \`train\` to be less than \`samples\` (${data.samples}), got ${data.split.train}`);
   }
   if (data.kind !== 'csv' && data.kind !== 'images') return data;
-  const file = path.resolve(path.dirname(src.file), data.path);
-  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) =>
-    src.fail([...at, 'path'], `Cannot read data file ${file} (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`));
-  return { ...data, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { ...data, sha256: await hashDataFile(data.path, src, [...at, 'path']) };
+}
+
+/** Every data file a grid names passes the data-roots rule here, then is read once for its hash. */
+async function hashDataFile(relative: string, src: Source, at: Path): Promise<string> {
+  const found = await resolveDataFile(relative, src.file, src.roots);
+  if ('problem' in found) src.fail(at, found.problem);
+  const bytes = await readFile(found.file).catch((e: NodeJS.ErrnoException) =>
+    src.fail(at, `Cannot read data file ${found.file} (${e.code ?? e.message})`));
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 // ---- include / exclude --------------------------------------------------------------------------
@@ -200,6 +207,20 @@ function parseYaml(text: string, file: string): { doc: Document; lines: LineCoun
   return { doc, lines };
 }
 
+/**
+ * YAML keeps a `__proto__` key as a plain field, but merging it into a section (include/exclude)
+ * would set that object's prototype: the field would vanish silently. It is refused anywhere.
+ */
+function refuseProtoKeys(value: unknown, src: Source, at: Path): void {
+  if (Array.isArray(value)) value.forEach((v, i) => refuseProtoKeys(v, src, [...at, i]));
+  else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') src.fail([...at, key], 'Unknown field `__proto__` (a reserved name, never a grid field)');
+      refuseProtoKeys(value[key], src, [...at, key]);
+    }
+  }
+}
+
 /** Aliases may not multiply a small file into a huge value (a "billion laughs" bomb): yaml counts them. */
 const MAX_ALIASES = 1000;
 
@@ -214,6 +235,11 @@ function toPlain(doc: Document, file: string): unknown {
   }
 }
 
+export interface LoadGridOptions {
+  /** Folders data files may lie in besides the grid's own, /usr/share/datasets and FITGRID_DATA_ROOTS (`--data-root`). */
+  dataRoots?: string[];
+}
+
 /**
  * Reads, validates and defaults a grid file. Every mistake is a UserError naming the file, the
  * line and the field; csv/images data files are resolved next to the grid file and hashed.
@@ -222,14 +248,16 @@ function toPlain(doc: Document, file: string): unknown {
  * const grid = await loadGrid('grids/moons-sweep.yaml');
  * expandGrid(grid).length; // 216
  */
-export async function loadGrid(file: string): Promise<Grid> {
+export async function loadGrid(file: string, options: LoadGridOptions = {}): Promise<Grid> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new UserError(`Cannot read grid file (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`, { file });
   });
   const { doc, lines } = parseYaml(text, file);
   const raw = toPlain(doc, file);
-  const src = new Source(file, doc, lines, raw);
+  const roots = dataRoots(file, options.dataRoots);
+  const src = new Source(file, doc, lines, raw, roots);
   if (!isPlainObject(raw)) src.fail([], 'Expected the grid file to be a mapping (name, data, model, train, grid, ...)');
+  refuseProtoKeys(raw, src, []);
   const g = parseAt(gridFileSchema, raw, src, []);
 
   const data = await checkData(g.data as DataSpec, src, ['data']);
@@ -254,6 +282,7 @@ export async function loadGrid(file: string): Promise<Grid> {
 
   return {
     file: path.resolve(file),
+    dataRoots: roots,
     name: g.name,
     description: g.description,
     data,
