@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { report, type ReportResult } from '../../runner/commands/report.ts';
 import { serveDir } from '../../runner/commands/serve.ts';
-import { buildSite } from '../../runner/analysis/site-build.ts';
+import { buildSite, siteRoot } from '../../runner/analysis/site-build.ts';
 import { summarize } from '../../runner/analysis/summary.ts';
 import { summaryKey } from '../../runner/store/keys.ts';
 import { generateImageSweep, generateSweep, writeSweep } from '../fixtures/summary/generate.ts';
@@ -26,6 +26,7 @@ let built: ReportResult;
 let printed: string[];
 let http: Awaited<ReturnType<typeof serveDir>>;
 let browser: Browser;
+const staleStaging = join(siteRoot, '..', '.fitgrid-site-999999999-killed');
 // Any machine with Node runs these: the helper finds a browser, or says in one line why they are skipped.
 const testBrowser = await launchTestBrowser();
 
@@ -41,6 +42,8 @@ beforeAll(async () => {
   // a summary without the analysis stage's fields, to show the site hides what is absent
   for (const c of imageSummary.cells) { delete c.biasVariance; delete c.verdict; delete c.effect; }
   delete imageSummary.thresholds;
+  // what a build killed earlier leaves behind (its process is gone): this build clears it
+  mkdirSync(staleStaging, { recursive: true });
   const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
     [built, imageSite] = await Promise.all([
@@ -84,6 +87,10 @@ describe('fitgrid report', () => {
     expect(printed.join('').trimEnd().split('\n').at(-1)).toBe(built.index);
     expect(existsSync(join(tmp, 'store', summaryKey('demo')))).toBe(true);
     expect(built.index).toBe(join(tmp, 'store', 'sweeps', 'demo', 'site', 'index.html'));
+  });
+
+  it("removes a killed build's staging folder", () => {
+    expect(existsSync(staleStaging)).toBe(false);
   });
 
   it('writes one page per trial and no root-absolute URL anywhere', () => {
