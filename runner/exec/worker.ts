@@ -50,9 +50,7 @@ const envInt = (env: Record<string, string | undefined>, name: string): number |
  * missing packs), else taken as the pack index itself.
  */
 export async function resolvePack(store: Store, sweep: string, manifest: Manifest, pack: number | undefined, env: Record<string, string | undefined>): Promise<number> {
-  if (!Array.isArray(manifest.packs) || !Array.isArray(manifest.trials)) {
-    throw new UserError(`the manifest of sweep "${sweep}" is broken (no \`packs\` or \`trials\` list); write it again with \`fitgrid run\` or \`fitgrid launch\``);
-  }
+  if (!Array.isArray(manifest.packs) || !Array.isArray(manifest.trials)) throw brokenManifest(sweep, 'no `packs` or `trials` list');
   const count = manifest.packs.length;
   let index = pack;
   if (index === undefined) {
@@ -72,13 +70,13 @@ export async function resolvePack(store: Store, sweep: string, manifest: Manifes
   return index;
 }
 
-/**
- * The trials of one pack. A manifest whose pack names a trial it does not list was written by
- * hand or damaged: a user mistake that no retry can fix.
- */
+/** A manifest written by hand or damaged: a user mistake that no retry can fix. */
+const brokenManifest = (sweep: string, why: string) =>
+  new UserError(`the manifest of sweep "${sweep}" is broken (${why}); write it again with \`fitgrid run\` or \`fitgrid launch\``);
+
+/** The trials of one pack; every id it names must be in the manifest's trials. */
 function packTrials(manifest: Manifest, sweep: string, pack: number): Trial[] {
-  const broken = (why: string) =>
-    new UserError(`the manifest of sweep "${sweep}" is broken (${why}); write it again with \`fitgrid run\` or \`fitgrid launch\``);
+  const broken = (why: string) => brokenManifest(sweep, why);
   const ids = manifest.packs[pack]?.trialIds;
   if (!Array.isArray(ids)) throw broken(`pack ${pack} has no \`trialIds\` list`);
   const byId = new Map(manifest.trials.map((t) => [t?.trialId, t]));

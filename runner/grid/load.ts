@@ -148,7 +148,8 @@ async function hashDataFile(relative: string, src: Source, at: Path): Promise<st
   const bytes = await readFile(found.file).catch((e: NodeJS.ErrnoException) =>
     src.fail(at, `Cannot read data file ${found.file} (${e.code ?? e.message})`));
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const header = bytes.subarray(0, Math.max(0, bytes.indexOf(10)) || bytes.length);
+  const end = bytes.indexOf(10);
+  const header = end < 0 ? bytes : bytes.subarray(0, end);
   src.dataFiles.set(sha256, { bytes: bytes.length, columns: header.filter((b) => b === 44).length + 1 });
   return sha256;
 }
@@ -278,7 +279,8 @@ export interface LoadGridOptions {
 
 /**
  * Reads, validates and defaults a grid file. Every mistake is a UserError naming the file, the
- * line and the field; csv/images data files are resolved next to the grid file and hashed.
+ * line and the field; data files are resolved relative to the grid file, allowed only under the
+ * data folders (data-roots.ts), and hashed; every size is checked against its ceiling (limits.ts).
  *
  * @example
  * const grid = await loadGrid('grids/moons-sweep.yaml');
