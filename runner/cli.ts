@@ -17,6 +17,10 @@ const num = (name: string) => (value: string) => {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected \`${name}\` to be a number ≥ 0, got ${value}`);
   return n;
 };
+/** `--data-root DIR`, repeatable: a folder a grid file's data may lie in (runner/grid/data-roots.ts). */
+const dataRootOption = () =>
+  new Option('--data-root <dir>', 'a folder data files may lie in besides the grid\'s own (repeatable)')
+    .argParser((value: string, previous: string[] = []) => [...previous, value]);
 const engineOption = () =>
   new Option('--engine <engine>', 'training engine (overrides the grid file)').choices(['auto', 'fused', 'packed', 'layers']);
 
@@ -31,7 +35,8 @@ export function buildCli(): Command {
     .command('validate')
     .description('check a grid file and count its trials and cells')
     .argument('<grid>', 'grid file (YAML)')
-    .action(async (grid: string) => void (await (await import('./commands/validate.ts')).validate({ grid })));
+    .addOption(dataRootOption())
+    .action(async (grid: string, o) => void (await (await import('./commands/validate.ts')).validate({ grid, ...o })));
 
   program
     .command('plan')
@@ -42,6 +47,7 @@ export function buildCli(): Command {
     .option('--target-minutes <n>', 'AWS Batch: how long a child should train (sizes the cloud packs)', num('target-minutes'))
     .option('--cpu-vcpus <n>', 'AWS Batch: vCPUs of a CPU worker', int('cpu-vcpus', 1))
     .option('--calibration <file>', 'calibration for the estimated child time')
+    .addOption(dataRootOption())
     .action(async (grid: string, o) => void (await (await import('./commands/plan.ts')).plan({ grid, ...o })));
 
   program
@@ -49,6 +55,7 @@ export function buildCli(): Command {
     .description("write the grid's dataset as CSV (features, label, split), exactly what will be trained on")
     .argument('<grid>', 'grid file (YAML)')
     .option('--out <file>', 'output file (default: standard output)')
+    .addOption(dataRootOption())
     .action(async (grid: string, o) => void (await (await import('./commands/data.ts')).data({ grid, ...o })));
 
   program
@@ -61,6 +68,7 @@ export function buildCli(): Command {
     .addOption(engineOption())
     .option('--report', 'build the report site when training ends')
     .option('--out <dir>', 'with --report: where to write the site')
+    .addOption(dataRootOption())
     .action(async (grid: string, o) => void (await (await import('./commands/run.ts')).run({ grid, ...o })));
 
   program
@@ -83,9 +91,9 @@ export function buildCli(): Command {
 
   program
     .command('serve')
-    .description('serve a built report on 127.0.0.1 and print its URL')
+    .description('serve a built report on 127.0.0.1 and print its URL (from S3: the published site, with your AWS credentials)')
     .argument('<sweep>', 'sweep name')
-    .option('--store <store>', 'results store folder', defaultStore)
+    .option('--store <store>', 'results store: a folder, or s3://bucket/prefix to read the published site', defaultStore)
     .option('--dir <dir>', 'a built site folder (default: <store>/sweeps/<sweep>/site)')
     .option('--port <n>', 'port (default: any free one)', int('port'))
     .action(async (sweep: string, o) => void (await (await import('./commands/serve.ts')).serve({ sweep, ...o })));
@@ -121,6 +129,7 @@ export function buildCli(): Command {
     .option('--calibration <file>', 'calibration for the estimate (default: ./fitgrid-calibration.json if present, else the bundled one)')
     .option('--backend <backend>', 'FITGRID_BACKEND for GPU workers', 'tensorflow')
     .option('--dry-run', 'print the routing and every request as JSON and send nothing')
+    .addOption(dataRootOption())
     .action(async (grid: string, o) => void (await (await import('./commands/launch.ts')).launch({ grid, ...o })));
 
   program

@@ -1,6 +1,7 @@
-import { cp, mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { cp, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dropStaging, makeStaging } from './site-staging.ts';
 import type { SweepSummary } from './types.ts';
 
 /** The Astro project that renders a summary.json. */
@@ -19,7 +20,7 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
   // packages by name: every build works on its own copy of the site project inside the project
   // folder (where node_modules resolves those imports), so concurrent builds, in one process or
   // several, never share a file. The result is then copied where asked.
-  const staging = await mkdtemp(join(projectRoot, '.fitgrid-site-'));
+  const staging = await makeStaging(projectRoot);
   try {
     const root = join(staging, 'site');
     await cp(siteRoot, root, { recursive: true, filter: (src) => !/(^|[\\/])(\.astro|dist|node_modules)$/.test(relative(siteRoot, src)) });
@@ -50,7 +51,7 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
     // Astro's content store saves its cache 500 ms after the build (a debounced timer nobody
     // awaits); removing the folder under it would fail that write as an unhandled rejection.
     await new Promise((done) => setTimeout(done, ASTRO_SAVE_DEBOUNCE_MS + 200));
-    await rm(staging, { recursive: true, force: true });
+    await dropStaging(staging);
   }
 }
 

@@ -7,6 +7,8 @@ export interface DataOptions {
   grid: string;
   /** Output file; standard output when absent. */
   out?: string;
+  /** `--data-root`: folders data files may lie in. */
+  dataRoot?: string[];
 }
 
 /**
@@ -18,7 +20,7 @@ export async function data(options: DataOptions): Promise<string> {
   const { loadGrid } = await import('../grid/load.ts');
   const { loadDataset } = await import('../data/load.ts');
   const { datasetToCsv } = await import('../data/to-csv.ts');
-  const grid = await loadGrid(options.grid);
+  const grid = await loadGrid(options.grid, { dataRoots: options.dataRoot ?? [] });
   const csv = datasetToCsv(await loadDataset(grid.data, { baseDir: path.dirname(grid.file) }));
   if (options.out === undefined) process.stdout.write(csv);
   else await writeAtomically(options.out, csv);

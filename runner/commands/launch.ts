@@ -39,6 +39,8 @@ export interface LaunchOptions {
   calibration?: string;
   backend?: string;
   dryRun?: boolean;
+  /** `--data-root`: folders data files may lie in. */
+  dataRoot?: string[];
   /** For tests: clients and store to use instead of the default ones. */
   batch?: BatchClient;
   cloudformation?: CloudFormationClient;
@@ -137,6 +139,7 @@ export async function launch(options: LaunchOptions): Promise<void> {
   const { manifest, stored, missingPacks, storeUnreadable } = await prepareSweep(options.grid, store, options.packSize, {
     write: false,
     packs: async (grid, trials) => (cloud = await planCloud(grid, trials, { calibration, targetSeconds, cpuVcpus, gpuBytes: GPU_PACK_BYTES, packSize: options.packSize })).packs,
+    dataRoots: options.dataRoot ?? [],
   });
   const plan = cloud!;
   const sweep = manifest.sweep;

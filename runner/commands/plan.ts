@@ -17,6 +17,8 @@ export interface PlanOptions {
   targetMinutes?: number;
   cpuVcpus?: number;
   calibration?: string;
+  /** `--data-root`: folders data files may lie in. */
+  dataRoot?: string[];
 }
 
 export interface PlanResult {
@@ -40,7 +42,7 @@ const n = (x: number) => x.toLocaleString('en-US');
  * Reads the store's trial list once (one listing, not a request per trial).
  */
 export async function plan(options: PlanOptions): Promise<PlanResult> {
-  const grid = await loadGrid(options.grid);
+  const grid = await loadGrid(options.grid, { dataRoots: options.dataRoot ?? [] });
   const trials = expandGrid(grid);
   // The packs `fitgrid run` would make with its default of one worker per core.
   const packs = planPacks(trials, { packSize: options.packSize ?? defaultPackSize(trials.length, availableParallelism()) });

@@ -1,6 +1,7 @@
 import { UserError } from '../errors.ts';
 import { manifestKey, sweepPrefix, trialKey, trialsPrefix } from '../store/keys.ts';
 import { openStore } from '../store/open.ts';
+import { checkKey } from '../store/key-check.ts';
 import { copyChanged, copyKeys } from '../store/sync.ts';
 
 export interface PullOptions {
@@ -37,6 +38,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     to.list(trialsPrefix),
     from.list(sweepPrefix(options.sweep)),
   ]);
+  refuseUnsafeKeys(sweepFiles, from.url);
   const inSource = new Set(sourceTrials);
   const local = new Set(localTrials);
   const wanted = ids.map(trialKey);
@@ -66,4 +68,15 @@ function trialIds(bytes: Uint8Array, where: string): string[] {
   }
   if (!Array.isArray(manifest?.trials)) throw new UserError('the manifest has no `trials` list', { file: where }, 1);
   return manifest.trials.map((t) => t?.trialId).filter((id): id is string => typeof id === 'string');
+}
+
+/** A bucket may hold keys no folder can: one of those under the sweep stops the pull before anything is copied. */
+function refuseUnsafeKeys(keys: string[], source: string) {
+  for (const key of keys) {
+    try {
+      checkKey(key);
+    } catch (error) {
+      throw new UserError(`${source} lists a key that cannot be copied safely, so nothing was pulled: ${(error as Error).message}`);
+    }
+  }
 }

@@ -10,6 +10,8 @@ export interface RunOptions {
   engine?: EngineChoice;
   report?: boolean;
   out?: string;
+  /** `--data-root`: folders data files may lie in. */
+  dataRoot?: string[];
 }
 
 /**
@@ -27,6 +29,7 @@ export async function run(options: RunOptions): Promise<void> {
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.packSize ? { packSize: options.packSize } : {}),
     ...(options.engine ? { engine: options.engine } : {}),
+    ...(options.dataRoot ? { dataRoots: options.dataRoot } : {}),
   });
   process.stdout.write(formatSummary(summary, store.url));
   if (summary.interrupted) throw new ExitError(130);

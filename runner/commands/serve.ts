@@ -1,12 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, normalize, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defaultStore } from '../cli.ts';
 import { UserError } from '../errors.ts';
 import { siteKey } from '../store/keys.ts';
-import { contentTypeFor } from '../store/content-type.ts';
+import { folderSource, serveSite, storeSource, type RunningSite, type SiteSource } from './site-server.ts';
 
 export interface ServeOptions {
   sweep: string;
@@ -17,14 +14,15 @@ export interface ServeOptions {
   until?: Promise<void>;
 }
 
-/** `fitgrid serve`: serves a built report on 127.0.0.1, prints its URL and stays up until Ctrl-C. */
+/**
+ * `fitgrid serve`: serves a built report on 127.0.0.1, prints its URL and stays up until Ctrl-C.
+ * From a folder store (or --dir) it serves the built site; from an S3 store the published one,
+ * each file read from the bucket with the user's own AWS credentials as the browser asks for it.
+ */
 export async function serve(options: ServeOptions): Promise<void> {
-  const dir = options.dir ? resolve(options.dir) : await siteFolder(options.sweep, options.store ?? defaultStore);
-  if (!(await stat(join(dir, 'index.html')).catch(() => undefined))?.isFile()) {
-    throw new UserError(`no built site in ${dir} (index.html is missing); run \`fitgrid report ${options.sweep}\` first`);
-  }
-  const site = await serveDir(dir, options.port ?? 0);
-  process.stdout.write(`Serving ${dir}\n${site.url}\n`);
+  const { source, where } = await siteSource(options);
+  const site = await serveSite(source, options.port ?? 0);
+  process.stdout.write(`Serving ${where}\n${site.url}\n`);
   await (options.until ?? new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
@@ -32,47 +30,24 @@ export async function serve(options: ServeOptions): Promise<void> {
   await site.close();
 }
 
-async function siteFolder(sweep: string, storeUrl: string): Promise<string> {
+async function siteSource(options: ServeOptions): Promise<{ source: SiteSource; where: string }> {
+  const key = siteKey(options.sweep);
+  const notBuilt = (where: string, how: string) => new UserError(`no built site in ${where} (index.html is missing); run \`fitgrid report ${options.sweep}${how}\` first`);
+  if (options.dir) return { source: await localSite(resolve(options.dir), notBuilt), where: resolve(options.dir) };
   const { openStore, localRoot } = await import('../store/open.ts');
-  const root = localRoot(await openStore(storeUrl));
-  if (!root) throw new UserError(`\`serve\` needs a folder store or --dir; ${storeUrl} is not a folder (use \`fitgrid report --out DIR\` first)`);
-  return join(root, siteKey(sweep));
+  const store = await openStore(options.store ?? defaultStore);
+  const root = localRoot(store);
+  if (root) return { source: await localSite(join(root, key), notBuilt), where: join(root, key) };
+  if (!(await store.exists(`${key}index.html`))) throw notBuilt(`${store.url}${key}`, ` --store ${store.url} --publish`);
+  return { source: storeSource(store, key), where: `${store.url}${key}` };
 }
 
-/** A static file server for one folder on 127.0.0.1; nothing outside the folder is reachable. */
-export async function serveDir(dir: string, port = 0): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
-  const root = resolve(dir);
-  const server = createServer(async (req, res) => {
-    const send = (code: number, text: string) => {
-      res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    } catch {
-      return send(400, 'bad request');
-    }
-    const file = normalize(join(root, path));
-    if (file !== root && !file.startsWith(root + sep)) return send(403, 'forbidden');
-    let target = file;
-    let info = await stat(target).catch(() => undefined);
-    if (info?.isDirectory()) {
-      target = join(target, 'index.html');
-      info = await stat(target).catch(() => undefined);
-    }
-    if (!info?.isFile()) return send(404, 'not found');
-    res.writeHead(200, { 'content-type': contentTypeFor(target), 'content-length': info.size, 'cache-control': 'no-cache' });
-    if (req.method === 'HEAD') return res.end();
-    createReadStream(target).pipe(res);
-  });
-  await new Promise<void>((ok, fail) => server.once('error', fail).listen(port, '127.0.0.1', ok)).catch((error: NodeJS.ErrnoException) => {
-    throw error.code === 'EADDRINUSE' ? new UserError(`port ${port} on 127.0.0.1 is in use; pick another with --port`, {}, 1) : error;
-  });
-  const { port: bound } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${bound}/index.html`,
-    server,
-    close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
-  };
+async function localSite(dir: string, notBuilt: (where: string, how: string) => UserError): Promise<SiteSource> {
+  if (!(await stat(join(dir, 'index.html')).catch(() => undefined))?.isFile()) throw notBuilt(dir, '');
+  return folderSource(dir);
+}
+
+/** A static file server for one site folder on 127.0.0.1; nothing outside the folder is reachable. */
+export async function serveDir(dir: string, port = 0): Promise<RunningSite> {
+  return serveSite(await folderSource(dir), port);
 }

@@ -3,6 +3,8 @@ import { loadGrid } from '../grid/load.ts';
 
 export interface ValidateOptions {
   grid: string;
+  /** `--data-root`: folders data files may lie in. */
+  dataRoot?: string[];
 }
 
 export interface ValidateResult {
@@ -12,7 +14,7 @@ export interface ValidateResult {
 
 /** `fitgrid validate`: loads and expands a grid; prints `ok: N trials in M cells` or fails with the first mistake. */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
-  const trials = expandGrid(await loadGrid(options.grid));
+  const trials = expandGrid(await loadGrid(options.grid, { dataRoots: options.dataRoot ?? [] }));
   const result = { trials: trials.length, cells: countCells(trials) };
   process.stdout.write(`ok: ${result.trials} trials in ${result.cells} cells\n`);
   return result;

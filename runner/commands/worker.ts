@@ -12,10 +12,10 @@ export interface WorkerCommandOptions {
 
 /**
  * `fitgrid worker`: trains one pack, printing its events as JSON lines on stdout.
- * Exit codes: 0 when the pack is done (failed or diverged trials are stored results), 2 for a
- * user mistake (no manifest, pack out of range: never worth a retry), 75 (EXIT_INFRA) when the
- * store or the trainer's infrastructure failed (store unreachable, engine crash): AWS Batch
- * retries it, as it does 137 and 134 (killed or aborted for memory).
+ * Exit codes: 0 when the pack is done (failed or diverged trials are stored results), 2 for
+ * anything a retry cannot fix (no manifest, a broken one, pack out of range, a fault the same
+ * input repeats), 75 (EXIT_INFRA) when the infrastructure failed (store unreachable, a system
+ * call, memory): AWS Batch retries it, as it does 137 and 134 (killed or aborted for memory).
  */
 export async function worker(options: WorkerCommandOptions): Promise<void> {
   if (!options.sweep) throw new UserError('Expected `--sweep` (or FITGRID_SWEEP) to name the sweep', { field: 'sweep' });
@@ -30,10 +30,29 @@ export async function worker(options: WorkerCommandOptions): Promise<void> {
       emit: (event) => process.stdout.write(JSON.stringify(event) + '\n'),
     });
   } catch (error) {
-    // Exit 2 is a user mistake, never worth a retry. Everything else, an unreachable store
-    // (which the store reports as a UserError with exit 1) included, is infrastructure.
     if (error instanceof UserError && error.exitCode === 2) throw error;
-    process.stderr.write(`fitgrid worker: infrastructure failure (exit ${EXIT_INFRA}, worth a retry): ${oneLine(error)}\n`);
-    throw new ExitError(EXIT_INFRA);
+    if (isInfrastructure(error)) {
+      process.stderr.write(`fitgrid worker: infrastructure failure (exit ${EXIT_INFRA}, worth a retry): ${oneLine(error)}\n`);
+      throw new ExitError(EXIT_INFRA);
+    }
+    // Anything else is a fault in the manifest or in fitgrid that the same input reproduces:
+    // retrying it only burns compute. The stack goes to the log, for a bug report.
+    process.stderr.write(`${(error as Error)?.stack ?? String(error)}\nfitgrid worker: not worth a retry (exit 2): ${oneLine(error)}\n`);
+    throw new ExitError(2);
   }
+}
+
+/**
+ * Failures a retry may cure: the store unreachable or refusing (the store's UserErrors other
+ * than exit 2), a system call failing (a connection reset, a full disk), an AWS service error,
+ * memory that could not be allocated, a worker thread that died.
+ */
+export function isInfrastructure(error: unknown): boolean {
+  if (error instanceof UserError) return error.exitCode !== 2;
+  const e = error as { errno?: unknown; syscall?: unknown; code?: unknown; $metadata?: unknown; name?: unknown; message?: unknown } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.errno === 'number' || typeof e.syscall === 'string' || e.$metadata !== undefined) return true;
+  if (typeof e.code === 'string' && /^(E[A-Z]+|ERR_WORKER_\w+)$/.test(e.code)) return true;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+  return error instanceof RangeError && /alloc|out of memory/i.test(String(e.message));
 }

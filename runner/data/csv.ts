@@ -1,6 +1,8 @@
 /**
  * Labelled tables from CSV text: a header row, one label column named by the grid, every other
- * column a number. Rows in errors are the file's line numbers (the header is row 1).
+ * column a number. Rows in errors are the file's line numbers (the header is row 1). Errors
+ * name the row and column and never quote the file: a grid file from someone else could point
+ * at a file whose content must not reach a terminal, a log or a pack log.
  */
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.ts';
@@ -21,15 +23,16 @@ export function parseTable(text: string, label: string, file: string): Table {
   try {
     records = parse(text, { bom: true, info: true, skip_empty_lines: true, trim: true, relax_column_count: true }) as never;
   } catch (error) {
-    const e = error as Error & { lines?: number };
-    throw new UserError(`Expected valid CSV: ${e.message.replace(/^Invalid [^:]*: /, '')}`, { file, ...(e.lines ? { row: e.lines } : {}) });
+    // csv-parse's messages quote the offending field; its code says what is wrong without it.
+    const e = error as Error & { lines?: number; code?: string };
+    throw new UserError(`Expected valid CSV (${e.code ?? 'CSV_INVALID'})`, { file, ...(e.lines ? { row: e.lines } : {}) });
   }
   if (records.length === 0) throw new UserError('Expected a header row and data rows, got an empty file', { file });
   const header = records[0]!.record;
   const labelAt = header.indexOf(label);
   if (labelAt < 0) {
-    throw new UserError(`Expected a label column named ${JSON.stringify(label)}; the columns are ${header.map((h) => JSON.stringify(h)).join(', ')}`,
-      { file, column: label });
+    throw new UserError(`Expected a label column named ${JSON.stringify(label)} in the header (${header.length} column${header.length === 1 ? '' : 's'})`,
+      { file, row: 1, column: label });
   }
   if (header.length < 2) throw new UserError(`Expected feature columns besides the label column ${JSON.stringify(label)}, got none`, { file });
   if (records.length === 1) throw new UserError('Expected data rows after the header, got none', { file });
@@ -47,7 +50,7 @@ export function parseTable(text: string, label: string, file: string): Table {
       if (j === labelAt) return;
       const v = cell === '' ? NaN : Number(cell);
       if (!Number.isFinite(v)) {
-        throw new UserError(`Expected a number, got ${cell === '' ? 'an empty cell' : JSON.stringify(cell)}`, { file, row, column: header[j]! });
+        throw new UserError(`Expected a number, got ${cell === '' ? 'an empty cell' : 'text'}`, { file, row, column: header[j]! });
       }
       features.push(v);
     });
@@ -68,7 +71,7 @@ export function encodeLabels(labels: readonly string[], place: { file?: string; 
   const numeric = distinct.every((l) => l.trim() !== '' && Number.isFinite(Number(l)));
   const classNames = distinct.sort(numeric ? (a, b) => Number(a) - Number(b) || (a < b ? -1 : 1) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (classNames.length < 2) {
-    throw new UserError(`Expected at least two classes in the label column, got only ${JSON.stringify(classNames[0] ?? '')}`, place);
+    throw new UserError(`Expected at least two classes in the label column, got ${classNames.length}`, place);
   }
   const index = new Map(classNames.map((c, i) => [c, i]));
   return { y: labels.map((l) => index.get(l)!), classNames };

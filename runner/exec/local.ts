@@ -14,6 +14,8 @@ export interface LocalOptions {
   concurrency?: number;
   packSize?: number;
   engine?: EngineChoice;
+  /** Folders data files may lie in besides the defaults (runner/grid/data-roots.ts). */
+  dataRoots?: string[];
   /** Where progress goes (a bar on a TTY, else plain lines). */
   log?: NodeJS.WriteStream;
 }
@@ -72,7 +74,7 @@ class Progress {
 export async function runLocal(options: LocalOptions): Promise<LocalSummary> {
   const started = Date.now();
   const log = options.log ?? process.stderr;
-  const { manifest, manifestWrite, stored, missingPacks } = await prepareSweep(options.grid, options.store, options.packSize, { workers: options.concurrency ?? availableParallelism() });
+  const { manifest, manifestWrite, stored, missingPacks } = await prepareSweep(options.grid, options.store, options.packSize, { workers: options.concurrency ?? availableParallelism(), dataRoots: options.dataRoots ?? [] });
   const sweep = manifest.sweep;
   const total = manifest.trials.length;
   const progress = new Progress(total, stored.size);

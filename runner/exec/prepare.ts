@@ -22,6 +22,8 @@ export interface PrepareOptions {
   workers?: number;
   /** Packs other than the local ones (launch sizes them for its queues). */
   packs?: (grid: Grid, trials: Trial[]) => Promise<Pack[]>;
+  /** `--data-root`: folders data files may lie in, besides the grid's own. */
+  dataRoots?: string[];
 }
 
 /** Grid file → manifest (written to the store) → what is left to train. Shared by `run` and `launch`. */
@@ -29,7 +31,7 @@ export async function prepareSweep(gridPath: string, store: Store, packSize?: nu
   const [{ loadGrid }, { expandGrid }, plan, { readDataFiles }] = await Promise.all([
     import('../grid/load.ts'), import('../grid/expand.ts'), import('../grid/plan.ts'), import('../grid/data-files.ts'),
   ]);
-  const grid = await loadGrid(gridPath);
+  const grid = await loadGrid(gridPath, { dataRoots: options.dataRoots ?? [] });
   const source = await readFile(grid.file, 'utf8');
   const trials = expandGrid(grid);
   const packs = options.packs

@@ -50,6 +50,7 @@ const envInt = (env: Record<string, string | undefined>, name: string): number |
  * missing packs), else taken as the pack index itself.
  */
 export async function resolvePack(store: Store, sweep: string, manifest: Manifest, pack: number | undefined, env: Record<string, string | undefined>): Promise<number> {
+  if (!Array.isArray(manifest.packs) || !Array.isArray(manifest.trials)) throw brokenManifest(sweep, 'no `packs` or `trials` list');
   const count = manifest.packs.length;
   let index = pack;
   if (index === undefined) {
@@ -67,6 +68,23 @@ export async function resolvePack(store: Store, sweep: string, manifest: Manifes
     throw new UserError(`Expected \`pack\` to be an integer from 0 to ${count - 1} (sweep "${sweep}" has ${count} pack${count === 1 ? '' : 's'}), got ${index}`, { field: 'pack' });
   }
   return index;
+}
+
+/** A manifest written by hand or damaged: a user mistake that no retry can fix. */
+const brokenManifest = (sweep: string, why: string) =>
+  new UserError(`the manifest of sweep "${sweep}" is broken (${why}); write it again with \`fitgrid run\` or \`fitgrid launch\``);
+
+/** The trials of one pack; every id it names must be in the manifest's trials. */
+function packTrials(manifest: Manifest, sweep: string, pack: number): Trial[] {
+  const broken = (why: string) => brokenManifest(sweep, why);
+  const ids = manifest.packs[pack]?.trialIds;
+  if (!Array.isArray(ids)) throw broken(`pack ${pack} has no \`trialIds\` list`);
+  const byId = new Map(manifest.trials.map((t) => [t?.trialId, t]));
+  return ids.map((id) => {
+    const trial = byId.get(id);
+    if (!trial?.config) throw broken(`pack ${pack} names trial ${JSON.stringify(id)}, which its \`trials\` list lacks`);
+    return trial;
+  });
 }
 
 /** A result for a trial whose training threw a NonRetriableError: stored so it is not retried. */
@@ -151,8 +169,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     report({ event: 'progress', pack, ...p });
   };
   const started = Date.now();
-  const byId = new Map(manifest.trials.map((t) => [t.trialId, t]));
-  const trials = manifest.packs[pack]!.trialIds.map((id) => byId.get(id)!);
+  const trials = packTrials(manifest, sweep, pack);
   const stored = await Promise.all(trials.map((t) => store.exists(trialKey(t.trialId))));
   const todo = trials.filter((_, i) => !stored[i]);
   const summary: WorkerSummary = { pack, trained: 0, skipped: trials.length - todo.length, failed: 0 };

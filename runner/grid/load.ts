@@ -5,8 +5,10 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import type { ZodIssue } from 'zod';
 import { UserError } from '../errors.ts';
 import { canonicalJson } from './canonical.ts';
+import { dataRoots, resolveDataFile } from './data-roots.ts';
+import { DEFAULT_LIMITS, estimateTrialMiB, overLimit, widestLayer, type DataFileShape, type Limits } from './limits.ts';
 import {
-  dataSchema, gridFileSchema, hiddenLayers, IMAGE_ONLY_AUGMENTATIONS, modelSchema, partialSchema, trainSchema,
+  dataSchema, gridFileSchema, hiddenLayers, IMAGE_ONLY_AUGMENTATIONS, modelSchema, partialSchema, trainSchema, type GridFile,
 } from './schema.ts';
 import type { Augmentation, DataSpec, DropoutValue, Grid, ModelSpec, PartialConfig, TrainSpec } from './types.ts';
 
@@ -18,7 +20,9 @@ export const fieldName = (p: Path) =>
 
 /** Where things are in one grid file, so every error can name its line. */
 class Source {
-  constructor(readonly file: string, readonly doc: Document, readonly lines: LineCounter, readonly raw: unknown) {}
+  /** Size and columns of each data file read, by sha256, for the memory estimate. */
+  readonly dataFiles = new Map<string, DataFileShape>();
+  constructor(readonly file: string, readonly doc: Document, readonly lines: LineCounter, readonly raw: unknown, readonly roots: string[]) {}
 
   /** The line of the deepest part of `p` that exists: a key's line for map fields, an item's line in lists. */
   line(p: Path): number | undefined {
@@ -134,10 +138,32 @@ async function checkData(data: DataSpec, src: Source, at: Path): Promise<DataSpe
     src.fail([...at, 'split', 'train'], `Expected \`train\` to be less than \`samples\` (${data.samples}), got ${data.split.train}`);
   }
   if (data.kind !== 'csv' && data.kind !== 'images') return data;
-  const file = path.resolve(path.dirname(src.file), data.path);
-  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) =>
-    src.fail([...at, 'path'], `Cannot read data file ${file} (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`));
-  return { ...data, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { ...data, sha256: await hashDataFile(data.path, src, [...at, 'path']) };
+}
+
+/** Every data file a grid names passes the data-roots rule here, then is read once for its hash. */
+async function hashDataFile(relative: string, src: Source, at: Path): Promise<string> {
+  const found = await resolveDataFile(relative, src.file, src.roots);
+  if ('problem' in found) src.fail(at, found.problem);
+  const bytes = await readFile(found.file).catch((e: NodeJS.ErrnoException) =>
+    src.fail(at, `Cannot read data file ${found.file} (${e.code ?? e.message})`));
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const end = bytes.indexOf(10);
+  const header = end < 0 ? bytes : bytes.subarray(0, end);
+  src.dataFiles.set(sha256, { bytes: bytes.length, columns: header.filter((b) => b === 44).length + 1 });
+  return sha256;
+}
+
+/** The sizes one trial config sets, against the ceilings; `at` is where its sections are in the file. */
+function checkSizes(c: { data: DataSpec; model: ModelSpec; train: TrainSpec }, src: Source, at: Path, limits: Limits) {
+  const over = (p: Path, name: keyof Limits, what: string, value: number) => {
+    if (value > limits[name]) src.fail([...at, ...p], overLimit(name, what, value, limits[name]));
+  };
+  if (c.data.kind === 'moons' || c.data.kind === 'circles') over(['data', 'samples'], 'samples', 'The number of samples', c.data.samples);
+  over(['model', c.model.kind === 'mlp' ? 'hidden' : 'dense'], 'units', 'The widest layer\'s number of units', widestLayer(c.model));
+  over(['train', 'epochs'], 'epochs', 'The number of epochs', c.train.epochs);
+  const file = 'sha256' in c.data ? src.dataFiles.get(c.data.sha256) : undefined;
+  over(['model'], 'memoryMiB', 'The estimated memory of one trial in MiB', estimateTrialMiB(c.data, c.model, c.train, file));
 }
 
 // ---- include / exclude --------------------------------------------------------------------------
@@ -159,7 +185,7 @@ export function mergeSection(base: unknown, over: unknown): unknown {
 }
 
 /** The file's sections, and the axis values an include takes where it names none. */
-interface Base { data: DataSpec; model: ModelSpec; train: TrainSpec; dropout: DropoutValue; augmentation: Augmentation | null }
+interface Base { data: DataSpec; model: ModelSpec; train: TrainSpec; dropout: DropoutValue; augmentation: Augmentation | null; limits: Limits }
 
 /**
  * Checks one include/exclude entry by merging its sections over the file's and parsing the result,
@@ -179,6 +205,7 @@ async function resolvePartial(entry: Record<string, unknown>, raw: Sections, bas
     if (include) out[section] = merged[section];
   }
   if (include) {
+    if (SECTIONS.some((s) => entry[s] !== undefined)) checkSizes(merged, src, at, base.limits);
     if (entry.model !== undefined || entry.data !== undefined) checkModel(merged.model, merged.data, src, [...at, entry.model !== undefined ? 'model' : 'data']);
     checkDropout((entry.dropout as DropoutValue | undefined) ?? base.dropout, merged.model, src, entry.dropout === undefined ? at : [...at, 'dropout']);
     const augmentation = entry.augmentation === undefined ? base.augmentation : (entry.augmentation as Augmentation | null);
@@ -201,34 +228,90 @@ function parseYaml(text: string, file: string): { doc: Document; lines: LineCoun
 }
 
 /**
+ * Seeds, bootstrap resamples and the sweep's trial count against their ceilings, counted without
+ * building anything (a million combinations fail here at once); then the list of seeds.
+ */
+function checkCounts(g: GridFile, src: Source, limits: Limits): number[] {
+  const seedCount = typeof g.seeds === 'number' ? g.seeds : g.seeds.length;
+  if (seedCount > limits.seeds) src.fail(['seeds'], overLimit('seeds', 'The number of seeds', seedCount, limits.seeds));
+  if (g.bootstrap > limits.bootstrap) src.fail(['bootstrap'], overLimit('bootstrap', 'The number of bootstrap resamples', g.bootstrap, limits.bootstrap));
+  const combinations = g.grid.l2.length * g.grid.dropout.length * g.grid.augmentation.length * g.grid.patience.length;
+  const trials = (combinations + g.include.length) * seedCount * Math.max(1, g.bootstrap);
+  if (trials > limits.trials) {
+    const how = `(${combinations.toLocaleString('en-US')} axis combinations + ${g.include.length} includes) × ${seedCount} seeds${g.bootstrap ? ` × ${g.bootstrap} resamples` : ''}`;
+    src.fail(['grid'], overLimit('trials', `The number of trials before exclude, ${how},`, trials, limits.trials));
+  }
+  return typeof g.seeds === 'number' ? Array.from({ length: g.seeds }, (_, i) => i) : g.seeds;
+}
+
+/**
+ * YAML keeps a `__proto__` key as a plain field, but merging it into a section (include/exclude)
+ * would set that object's prototype: the field would vanish silently. It is refused anywhere.
+ */
+function refuseProtoKeys(value: unknown, src: Source, at: Path): void {
+  if (Array.isArray(value)) value.forEach((v, i) => refuseProtoKeys(v, src, [...at, i]));
+  else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') src.fail([...at, key], 'Unknown field `__proto__` (a reserved name, never a grid field)');
+      refuseProtoKeys(value[key], src, [...at, key]);
+    }
+  }
+}
+
+/** Aliases may not multiply a small file into a huge value (a "billion laughs" bomb): yaml counts them. */
+const MAX_ALIASES = 1000;
+
+function toPlain(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (error) {
+    if (error instanceof ReferenceError) {
+      throw new UserError(`YAML aliases expand too far (over ${MAX_ALIASES} alias uses): ${error.message.split('\n')[0]}`, { file });
+    }
+    throw error;
+  }
+}
+
+export interface LoadGridOptions {
+  /** Folders data files may lie in besides the grid's own, /usr/share/datasets and FITGRID_DATA_ROOTS (`--data-root`). */
+  dataRoots?: string[];
+}
+
+/**
  * Reads, validates and defaults a grid file. Every mistake is a UserError naming the file, the
- * line and the field; csv/images data files are resolved next to the grid file and hashed.
+ * line and the field; data files are resolved relative to the grid file, allowed only under the
+ * data folders (data-roots.ts), and hashed; every size is checked against its ceiling (limits.ts).
  *
  * @example
  * const grid = await loadGrid('grids/moons-sweep.yaml');
  * expandGrid(grid).length; // 216
  */
-export async function loadGrid(file: string): Promise<Grid> {
+export async function loadGrid(file: string, options: LoadGridOptions = {}): Promise<Grid> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new UserError(`Cannot read grid file (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`, { file });
   });
   const { doc, lines } = parseYaml(text, file);
-  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
-  const src = new Source(file, doc, lines, raw);
+  const raw = toPlain(doc, file);
+  const roots = dataRoots(file, options.dataRoots);
+  const src = new Source(file, doc, lines, raw, roots);
   if (!isPlainObject(raw)) src.fail([], 'Expected the grid file to be a mapping (name, data, model, train, grid, ...)');
+  refuseProtoKeys(raw, src, []);
   const g = parseAt(gridFileSchema, raw, src, []);
+  const limits: Limits = { ...DEFAULT_LIMITS, ...g.limits };
+  const seeds = checkCounts(g, src, limits);
 
   const data = await checkData(g.data as DataSpec, src, ['data']);
   const model = g.model;
   checkModel(model, data, src, ['model']);
+  checkSizes({ data, model, train: g.train }, src, [], limits);
   for (const axis of ['l2', 'dropout', 'augmentation', 'patience'] as const) {
     checkDistinct(g.grid[axis], src, ['grid', axis], `value on axis \`${axis}\`:`);
   }
   g.grid.dropout.forEach((d, i) => checkDropout(d, model, src, ['grid', 'dropout', i]));
   g.grid.augmentation.forEach((a, i) => checkAugmentation(a, data, src, ['grid', 'augmentation', i]));
-  checkDistinct(g.seeds, src, ['seeds'], 'seed');
+  checkDistinct(seeds, src, ['seeds'], 'seed');
 
-  const base: Base = { data, model, train: g.train, dropout: g.grid.dropout[0]!, augmentation: g.grid.augmentation[0]! };
+  const base: Base = { data, model, train: g.train, dropout: g.grid.dropout[0]!, augmentation: g.grid.augmentation[0]!, limits };
   const rawSections = raw as unknown as Sections;
   const partials = async (list: 'include' | 'exclude') => {
     const out: PartialConfig[] = [];
@@ -240,13 +323,14 @@ export async function loadGrid(file: string): Promise<Grid> {
 
   return {
     file: path.resolve(file),
+    dataRoots: roots,
     name: g.name,
     description: g.description,
     data,
     model,
     train: g.train,
     axes: g.grid,
-    seeds: g.seeds,
+    seeds,
     bootstrap: g.bootstrap,
     include: await partials('include'),
     exclude: await partials('exclude'),

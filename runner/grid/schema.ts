@@ -227,10 +227,22 @@ export const partialSchema = strict({
 }, 'a mapping of axis values (l2, dropout, augmentation, patience) and sections (data, model, train)');
 
 const SEEDS_PHRASE = 'an integer ≥ 1 (that many seeds from 0) or a non-empty list of distinct integers ≥ 0';
+// A count stays a count here: load.ts checks it against `limits.seeds` before making the list.
 const seeds = z
   .union([int(1, SEEDS_PHRASE), z.array(int(0, 'an integer ≥ 0'), expecting(SEEDS_PHRASE)).min(1)], expecting(SEEDS_PHRASE))
-  .default(1)
-  .transform((s) => (typeof s === 'number' ? Array.from({ length: s }, (_, i) => i) : s));
+  .default(1);
+
+/** Raised ceilings (runner/grid/limits.ts); what is not named keeps its default. */
+const ceiling = (phrase: string) => int(1, phrase).optional();
+const limits = strict({
+  trials: ceiling('an integer ≥ 1 (most trials in the sweep)'),
+  seeds: ceiling('an integer ≥ 1 (most seeds)'),
+  bootstrap: ceiling('an integer ≥ 1 (most bootstrap resamples)'),
+  samples: ceiling('an integer ≥ 1 (most points of a synthetic dataset)'),
+  units: ceiling('an integer ≥ 1 (most units or filters in one layer)'),
+  epochs: ceiling('an integer ≥ 1 (most epochs)'),
+  memoryMiB: ceiling('an integer ≥ 1 (most estimated MiB per trial)'),
+}, 'a mapping of ceilings (trials, seeds, bootstrap, samples, units, epochs, memoryMiB)');
 
 /** The whole file, before the checks that span fields (duplicates, per-layer dropout, include/exclude, files). */
 export const gridFileSchema = strict({
@@ -244,6 +256,7 @@ export const gridFileSchema = strict({
   bootstrap: int(0, 'an integer ≥ 0 (bootstrap resamples per cell)').default(0),
   include: z.array(partialSchema, expecting('a list of partial configs')).default([]),
   exclude: z.array(partialSchema, expecting('a list of partial configs')).default([]),
+  limits: limits.default({}),
   verdict: strict({
     bias: positive().default(DEFAULT_VERDICT.bias),
     variance: positive().default(DEFAULT_VERDICT.variance),

@@ -104,6 +104,8 @@ export interface VerdictThresholds {
 export interface Grid {
   /** Absolute path of the file it was read from (not part of any id). */
   file: string;
+  /** Folders its data files may lie in (runner/grid/data-roots.ts); absent: the defaults for `file`. */
+  dataRoots?: string[];
   name: string;
   description: string;
   data: DataSpec;

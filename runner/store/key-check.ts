@@ -1,3 +1,5 @@
+import { UserError } from '../errors.ts';
+
 /**
  * Keys are relative `/`-separated names. Anything that could escape a folder root or mean
  * something different under S3 than under a folder is refused before any I/O happens.
@@ -17,7 +19,8 @@ export function checkPrefix(prefix: string): string {
 
 function problem(key: string, isPrefix: boolean): void {
   const bad = (why: string) => {
-    throw new Error(`unsafe store key ${JSON.stringify(key)}: ${why}`);
+    // Keys come from user input too (sweep names, keys a bucket lists): a user mistake, one line.
+    throw new UserError(`unsafe store key ${JSON.stringify(key)}: ${why}`);
   };
   if (key.includes('\0')) bad('contains NUL');
   if (key.includes('\\')) bad('contains a backslash');

@@ -1,7 +1,19 @@
+import { UserError } from '../errors.ts';
+
 /** The store layout, in one place. */
 export const trialsPrefix = 'trials/';
 export const trialKey = (trialId: string) => `${trialsPrefix}${trialId}.json`;
-export const sweepPrefix = (sweep: string) => `sweeps/${sweep}/`;
+/**
+ * A sweep name as a grid file's `name` allows it. Every sweep key is built from one, so a name
+ * such as `../..` typed after any command (or set in FITGRID_SWEEP) stops here, before any I/O.
+ */
+export function checkSweepName(sweep: string): string {
+  if (typeof sweep !== 'string' || !/^[a-z0-9-]+$/.test(sweep)) {
+    throw new UserError(`Expected the sweep name to be lowercase letters, digits and dashes (a grid file's \`name\`), got ${JSON.stringify(sweep)}`);
+  }
+  return sweep;
+}
+export const sweepPrefix = (sweep: string) => `sweeps/${checkSweepName(sweep)}/`;
 export const manifestKey = (sweep: string) => `${sweepPrefix(sweep)}manifest.json`;
 export const packLogKey = (sweep: string, pack: number) => `${sweepPrefix(sweep)}logs/pack-${pack}.jsonl`;
 export const summaryKey = (sweep: string) => `${sweepPrefix(sweep)}summary.json`;

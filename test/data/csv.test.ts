@@ -21,15 +21,16 @@ describe('parseTable', () => {
     expect(t.rows).toEqual([2, 3]);
   });
 
-  it('names the columns there are when the label column is missing', () => {
-    const e = error(() => parseTable('a,b\n1,2\n', 'y', 'd.csv'));
-    expect(e.message).toBe('d.csv: column "y": Expected a label column named "y"; the columns are "a", "b"');
+  it('names the header row, not its content, when the label column is missing', () => {
+    const e = error(() => parseTable('root:x:0:0,b\n1,2\n', 'y', 'd.csv'));
+    expect(e.message).toBe('d.csv: row 1: column "y": Expected a label column named "y" in the header (2 columns)');
   });
 
   it('names the file row and column of a non-numeric cell', () => {
     const e = error(() => parseTable('a,b,y\n1,2,p\n3,oops,q\n', 'y', 'd.csv'));
     expect(e.place).toEqual({ file: 'd.csv', row: 3, column: 'b' });
-    expect(e.message).toMatch(/Expected a number, got "oops"/);
+    expect(e.message).toMatch(/Expected a number, got text$/);
+    expect(e.message).not.toContain('oops');
   });
 
   it('counts the file lines, skipped blank lines included, in row numbers', () => {

@@ -57,6 +57,6 @@ describe('fitgrid data', () => {
     const code = await main(['node', 'fitgrid', 'data', path.join(dir, 'bad.yaml')]);
     expect(code).toBe(2);
     expect(stderr).toHaveBeenCalledTimes(1);
-    expect(String(stderr.mock.calls[0]![0])).toBe(`fitgrid: ${path.join(dir, 'bad.csv')}: row 3: column "b": Expected a number, got "n/a"\n`);
+    expect(String(stderr.mock.calls[0]![0])).toBe(`fitgrid: ${path.join(dir, 'bad.csv')}: row 3: column "b": Expected a number, got text\n`);
   });
 });

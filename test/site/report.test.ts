@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseHTML } from 'linkedom';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { report, type ReportResult } from '../../runner/commands/report.ts';
 import { serveDir } from '../../runner/commands/serve.ts';
-import { buildSite } from '../../runner/analysis/site-build.ts';
+import { buildSite, siteRoot } from '../../runner/analysis/site-build.ts';
 import { summarize } from '../../runner/analysis/summary.ts';
 import { summaryKey } from '../../runner/store/keys.ts';
 import { generateImageSweep, generateSweep, writeSweep } from '../fixtures/summary/generate.ts';
+import { launchTestBrowser } from '../helpers/browser.ts';
 
 const xss = 'Remedies compared <script>alert(1)</script> & "quotes"';
 const pages = ['index.html', 'curves.html', 'heatmaps.html', 'boundaries.html', 'compare.html'];
@@ -25,6 +26,9 @@ let built: ReportResult;
 let printed: string[];
 let http: Awaited<ReturnType<typeof serveDir>>;
 let browser: Browser;
+const staleStaging = join(siteRoot, '..', '.fitgrid-site-999999999-killed');
+// Any machine with Node runs these: the helper finds a browser, or says in one line why they are skipped.
+const testBrowser = await launchTestBrowser();
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'fitgrid-site-test-'));
@@ -38,6 +42,8 @@ beforeAll(async () => {
   // a summary without the analysis stage's fields, to show the site hides what is absent
   for (const c of imageSummary.cells) { delete c.biasVariance; delete c.verdict; delete c.effect; }
   delete imageSummary.thresholds;
+  // what a build killed earlier leaves behind (its process is gone): this build clears it
+  mkdirSync(staleStaging, { recursive: true });
   const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
     [built, imageSite] = await Promise.all([
@@ -50,10 +56,7 @@ beforeAll(async () => {
   }
   siteDir = dirname(built.index);
   http = await serveDir(siteDir);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  if (testBrowser) browser = testBrowser.browser;
 });
 
 afterAll(async () => {
@@ -86,6 +89,10 @@ describe('fitgrid report', () => {
     expect(built.index).toBe(join(tmp, 'store', 'sweeps', 'demo', 'site', 'index.html'));
   });
 
+  it("removes a killed build's staging folder", () => {
+    expect(existsSync(staleStaging)).toBe(false);
+  });
+
   it('writes one page per trial and no root-absolute URL anywhere', () => {
     expect(readdirSync(join(siteDir, 'trials'))).toHaveLength(built.summary.counts.trials);
     for (const file of [...pages, firstTrialPage()]) {
@@ -95,7 +102,7 @@ describe('fitgrid report', () => {
   });
 });
 
-describe('the report site in a browser', () => {
+describe.runIf(testBrowser)('the report site in a browser', () => {
   it('loads every page without console errors from file:// and from 127.0.0.1', async () => {
     for (const rel of [...pages, 'bias-variance.html', firstTrialPage()]) {
       for (const url of [fileUrl(rel), httpUrl(rel)]) {
@@ -104,6 +111,21 @@ describe('the report site in a browser', () => {
         expect(await page.locator('nav a').count(), url).toBeGreaterThanOrEqual(5);
         await page.close();
       }
+    }
+  });
+
+  it('runs every page served by `fitgrid serve` without a Content-Security-Policy violation', async () => {
+    for (const rel of [...pages, 'bias-variance.html', firstTrialPage()]) {
+      const page = await browser.newPage();
+      await page.addInitScript(() => {
+        const seen: string[] = [];
+        (globalThis as unknown as { cspViolations: string[] }).cspViolations = seen;
+        document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      const response = await page.goto(httpUrl(rel), { waitUntil: 'load' });
+      expect(response?.headers()['content-security-policy'], rel).toMatch(/script-src 'self'/);
+      expect(await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations), rel).toEqual([]);
+      await page.close();
     }
   });
 
