@@ -35,4 +35,7 @@ export interface Kernel {
   predict(cfg: Int32Array, weights: Float32Array, x: Float32Array): Float32Array;
 }
 
-export function createKernel(options?: { poison?: boolean }): Kernel;
+/** The build createKernel() uses by default: relaxed SIMD where the runtime validates it, else plain SIMD128. */
+export const kernelVariant: 'relaxed' | 'plain';
+
+export function createKernel(options?: { poison?: boolean; variant?: 'relaxed' | 'plain' }): Kernel;

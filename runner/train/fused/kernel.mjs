@@ -1,15 +1,37 @@
 // Loads kernel.wasm and runs one patience group through it. Plain JS so worker threads need no TS loader.
 import { readFileSync } from 'node:fs';
 
-const wasmBytes = readFileSync(new URL('./kernel.wasm', import.meta.url));
-const wasmModule = new WebAssembly.Module(wasmBytes);
+import v8 from 'node:v8';
+
+/**
+ * The two builds of kernel.c: with relaxed SIMD (fused multiply-add) where the runtime validates
+ * it, else SIMD128 alone. Node 20 validates relaxed SIMD only behind a V8 flag, which must be set
+ * before the module is compiled; FITGRID_KERNEL=plain forces the SIMD128 build.
+ */
+function loadModules() {
+  const plain = new WebAssembly.Module(readFileSync(new URL('./kernel.wasm', import.meta.url)));
+  let relaxed = null;
+  if (process.env.FITGRID_KERNEL !== 'plain') {
+    const bytes = readFileSync(new URL('./kernel-relaxed.wasm', import.meta.url));
+    if (!WebAssembly.validate(bytes)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    if (WebAssembly.validate(bytes)) relaxed = new WebAssembly.Module(bytes);
+  }
+  return { plain, relaxed };
+}
+const modules = loadModules();
+
+/** Which build createKernel() instantiates by default: 'relaxed' or 'plain'. */
+export const kernelVariant = modules.relaxed ? 'relaxed' : 'plain';
 
 /**
  * A fresh instance (one per thread: each has its own linear memory). `poison` (tests) fills every
- * output buffer with NaN before the kernel writes it, so a value it forgets to write shows.
+ * output buffer with NaN before the kernel writes it, so a value it forgets to write shows;
+ * `variant` ('relaxed' | 'plain') picks a build (tests compare them).
  */
-export function createKernel({ poison = false } = {}) {
-  const k = new WebAssembly.Instance(wasmModule, {}).exports;
+export function createKernel({ poison = false, variant = kernelVariant } = {}) {
+  const chosen = variant === 'relaxed' ? modules.relaxed : modules.plain;
+  if (!chosen) throw new Error(`fused kernel: the ${variant} build does not run here`);
+  const k = new WebAssembly.Instance(chosen, {}).exports;
   const memory = k.memory;
 
   function put(Type, src) {
