@@ -302,7 +302,9 @@ static f32 act_scalar(int act, f32 z, f32 *g) {
 #define MADD(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
 #endif
 
+#ifndef TILE_ROWS
 #define TILE_ROWS 4
+#endif
 
 static inline __attribute__((always_inline)) void tile_product(const int MR, const int NV, int K, const f32 *restrict A, int ars, int acs,
                                                                const f32 *restrict Bm, int ldb, v128_t acc[TILE_ROWS][2]) {
@@ -336,12 +338,15 @@ static inline __attribute__((always_inline)) void forward_tile(const int MR, con
   }
 }
 
-/* Row blocks of four, then the one to three rows left, each with a tile of constant shape. */
+/* Row blocks of TILE_ROWS, then the rows left, each with a tile of constant shape. */
 #define ROW_BLOCKS(rows, CALL)                                                                       \
   do {                                                                                               \
     int r_ = 0;                                                                                      \
-    for (; r_ + 4 <= (rows); r_ += 4) CALL(4, r_);                                                   \
-    switch ((rows) - r_) { case 3: CALL(3, r_); break; case 2: CALL(2, r_); break; case 1: CALL(1, r_); break; } \
+    for (; r_ + TILE_ROWS <= (rows); r_ += TILE_ROWS) CALL(TILE_ROWS, r_);                           \
+    switch ((rows) - r_) {                                                                           \
+      case 5: CALL(5, r_); break; case 4: CALL(4, r_); break; case 3: CALL(3, r_); break;            \
+      case 2: CALL(2, r_); break; case 1: CALL(1, r_); break;                                        \
+    }                                                                                                \
   } while (0)
 
 /*
