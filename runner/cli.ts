@@ -93,6 +93,7 @@ export function buildCli(): Command {
     .option('--quick', 'fewer epochs and trials: under a minute')
     .option('--json', 'print the figures as one JSON object')
     .option('--epochs <n>', 'epochs per trial', int('epochs', 1))
+    .option('--suite', 'time the workload suite per core, fitgrid beside PyTorch reference loops')
     .action(async (o) => void (await (await import('./commands/bench.ts')).bench(o)));
 
   program
