@@ -833,7 +833,8 @@ EXPORT(train) int32_t fg_train(const int32_t *cfg, const f64 *fcfg, const int32_
 
       /* ---- update ---- */
       if (cfg[C_OPT] == OPT_ADAM) {
-        const f32 c1 = 1.0f / (1.0f - acc_b1), c2 = 1.0f / (1.0f - acc_b2), ob1 = 1.0f - b1, ob2 = 1.0f - b2;
+        /* 1 − β in float64, then rounded, as tfjs computes it in JS before making it a float32 scalar */
+        const f32 c1 = 1.0f / (1.0f - acc_b1), c2 = 1.0f / (1.0f - acc_b2), ob1 = (f32)(1.0 - fcfg[F_BETA1]), ob2 = (f32)(1.0 - fcfg[F_BETA2]);
         int i = 0;
         v128_t vb1 = wasm_f32x4_splat(b1), vb2 = wasm_f32x4_splat(b2), vob1 = wasm_f32x4_splat(ob1), vob2 = wasm_f32x4_splat(ob2);
         v128_t vc1 = wasm_f32x4_splat(c1), vc2 = wasm_f32x4_splat(c2), vlr = wasm_f32x4_splat(lr), veps = wasm_f32x4_splat(eps);
