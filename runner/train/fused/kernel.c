@@ -354,7 +354,8 @@ static inline __attribute__((always_inline)) void forward_tile(const int MR, con
  * activation. Column panels of eight units outermost, so a panel of W stays in L1 while every
  * row passes over it and W leaves the outer caches once per call.
  */
-static void dense_forward(int rows, int nin, int nout, const f32 *restrict in, const f32 *restrict W,
+/* noinline (as backward_layer): inlined, they cost the in → H → 1 path's loop its register allocation */
+static __attribute__((noinline)) void dense_forward(int rows, int nin, int nout, const f32 *restrict in, const f32 *restrict W,
                           const f32 *restrict bias, int act, f32 *restrict h, f32 *restrict g) {
   if (nout == 1) {
     for (int r = 0; r < rows; r++) {
@@ -432,7 +433,7 @@ static inline __attribute__((always_inline)) void delta_tile(const int MB, const
  * is given din = (dz·Wᵀ) ⊙ g (g: the input's activation derivative times its dropout scale).
  * Gradients are summed in registers over the batch and written once.
  */
-static void backward_layer(int B, int nin, int nout, const f32 *restrict in, const f32 *restrict dz,
+static __attribute__((noinline)) void backward_layer(int B, int nin, int nout, const f32 *restrict in, const f32 *restrict dz,
                            const f32 *restrict W, f32 l2x2, f32 *restrict gW, f32 *restrict gb,
                            f32 *restrict din, const f32 *restrict g) {
   if (nout == 1) {
