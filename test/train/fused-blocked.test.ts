@@ -11,7 +11,8 @@ import { blobsData, freshSeed, makeTrial, maxRelDiff, mean, std } from './fused-
 
 // Deeper and wider nets than in → H → 1 train through the kernel's register-blocked matrix
 // tiles: widths here leave every remainder (rows of a partial batch, inputs not a multiple of the
-// tile's four, units not a multiple of eight or four) so each edge tile runs.
+// tile's four, units not a multiple of eight or four) so each edge tile runs. Float32 summation
+// order moves ReLU nets apart chaotically after enough epochs (see fused.test.ts): 50 hold 1e-5.
 const opts = { sweep: 'fused-blocked-test' };
 const adam = (learningRate: number) => ({ kind: 'adam' as const, learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
 
@@ -25,20 +26,20 @@ function expectAgreement(fused: TrialResult, layers: TrialResult, tolerance: num
 }
 
 describe('fused kernel, blocked path, against the layers engine', () => {
-  it('matches to 1e-5 relative over 100 epochs on three ReLU layers of odd widths, binary output, L2', async () => {
+  it('matches to 1e-5 relative over 50 epochs on three ReLU layers of odd widths, binary output, L2', async () => {
     const seed = freshSeed();
     const data = blobsData(2, 30, 45, 0.6, seed); // 54 training rows: a partial batch of 6 after 16 × 3
-    const trial = makeTrial({ epochs: 100, hidden: [36, 20, 13], batchSize: 16, shuffle: false, l2: 0.001, seed: seed % 1000, optimizer: adam(1e-3) });
+    const trial = makeTrial({ epochs: 50, hidden: [36, 20, 13], batchSize: 16, shuffle: false, l2: 0.001, seed: seed % 1000, optimizer: adam(1e-3) });
     const [fused] = await trainPackFused([trial], data, opts);
     const layers = await trainTrialLayers(trial, data);
     expectAgreement(fused!, layers, 1e-5);
     expect(maxRelDiff(fused!.history.acc, layers.history.acc)).toBeLessThan(1e-6);
   });
 
-  it('matches to 1e-5 relative over 100 epochs through softmax over ten classes, wide hidden layers', async () => {
+  it('matches to 1e-5 relative over 50 epochs through softmax over ten classes, wide hidden layers', async () => {
     const seed = freshSeed();
     const data = blobsData(10, 23, 12, 0.5, seed); // 60 training rows, batch 32: one full and one partial
-    const trial = makeTrial({ epochs: 100, hidden: [72, 40], batchSize: 32, shuffle: false, seed: seed % 1000, optimizer: adam(1e-3) });
+    const trial = makeTrial({ epochs: 50, hidden: [72, 40], batchSize: 32, shuffle: false, seed: seed % 1000, optimizer: adam(1e-3) });
     const [fused] = await trainPackFused([trial], data, opts);
     const layers = await trainTrialLayers(trial, data);
     expectAgreement(fused!, layers, 1e-5);

@@ -296,6 +296,9 @@ static f32 act_scalar(int act, f32 z, f32 *g) {
  * (bias first, then inputs in order, as XNNPACK's fused matmul in tfjs' Dense). A(m,k) is read
  * at A[m·ars + k·acs], so the same tile serves in·W (rows of in) and inᵀ·dz (columns of in).
  */
+/* Scratch for a transposed operand: fg_train points it at room for its batch × widest layer. */
+static f32 *scratch;
+
 #ifdef FG_RELAXED
 #define MADD(a, b, c) wasm_f32x4_relaxed_madd(a, b, c)
 #else
@@ -382,13 +385,34 @@ static __attribute__((noinline)) void dense_forward(int rows, int nin, int nout,
     }
 }
 
+/* dst = srcᵀ for src of rows × cols, in 4 × 4 blocks through registers. */
+static void transpose(int rows, int cols, const f32 *restrict src, f32 *restrict dst) {
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const f32 *w = src + r * cols + c;
+      const v128_t r0 = wasm_v128_load(w), r1 = wasm_v128_load(w + cols), r2 = wasm_v128_load(w + 2 * cols), r3 = wasm_v128_load(w + 3 * cols);
+      const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+      const v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+      f32 *o = dst + c * rows + r;
+      wasm_v128_store(o, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+      wasm_v128_store(o + rows, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+      wasm_v128_store(o + 2 * rows, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+      wasm_v128_store(o + 3 * rows, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+    }
+    for (; c < cols; c++) for (int m = r; m < r + 4; m++) dst[c * rows + m] = src[m * cols + c];
+  }
+  for (; r < rows; r++) for (int c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+}
+
 /* One weight-gradient tile: inputs i..i+MR × units j..j+4·NV, summed over the batch, plus 2c·W. */
 static inline __attribute__((always_inline)) void grad_tile(const int MR, const int NV, int i, int j, int B, int nin, int nout,
-    const f32 *restrict in, const f32 *restrict dz, const f32 *restrict W, f32 l2x2, f32 *restrict gW) {
+    const f32 *restrict inT, const f32 *restrict dz, const f32 *restrict W, f32 l2x2, f32 *restrict gW) {
   v128_t acc[TILE_ROWS][2];
   const v128_t zero = wasm_f32x4_splat(0), vl2 = wasm_f32x4_splat(l2x2);
   for (int m = 0; m < MR; m++) for (int v = 0; v < NV; v++) acc[m][v] = zero;
-  tile_product(MR, NV, B, in + i, 1, nin, dz + j, nout, acc);
+  tile_product(MR, NV, B, inT + i * B, B, 1, dz + j, nout, acc);
   for (int m = 0; m < MR; m++) for (int v = 0; v < NV; v++) {
     const int at = (i + m) * nout + j + 4 * v;
     wasm_v128_store(gW + at, wasm_f32x4_add(acc[m][v], wasm_f32x4_mul(vl2, wasm_v128_load(W + at))));
@@ -480,8 +504,11 @@ static __attribute__((noinline)) void backward_layer(int B, int nin, int nout, c
   }
   /* gW = inᵀ·dz + 2c·W: tiles of inputs × units, the batch as the summed dimension */
   j = 0;
-#define GRAD8(MR, i) grad_tile(MR, 2, i, j, B, nin, nout, in, dz, W, l2x2, gW)
-#define GRAD4(MR, i) grad_tile(MR, 1, i, j, B, nin, nout, in, dz, W, l2x2, gW)
+  /* inᵀ first (1/nout of the product's work), so each tile reads its inputs' batch columns contiguously */
+  f32 *inT = scratch;
+  transpose(B, nin, in, inT);
+#define GRAD8(MR, i) grad_tile(MR, 2, i, j, B, nin, nout, inT, dz, W, l2x2, gW)
+#define GRAD4(MR, i) grad_tile(MR, 1, i, j, B, nin, nout, inT, dz, W, l2x2, gW)
   for (; j + 8 <= nout; j += 8) ROW_BLOCKS(nin, GRAD8);
   for (; j + 4 <= nout; j += 4) ROW_BLOCKS(nin, GRAD4);
 #undef GRAD8
@@ -489,7 +516,7 @@ static __attribute__((noinline)) void backward_layer(int B, int nin, int nout, c
   for (; j < nout; j++)
     for (int i = 0; i < nin; i++) {
       f32 a = 0;
-      for (int b = 0; b < B; b++) a += in[b * nin + i] * dz[b * nout + j];
+      for (int b = 0; b < B; b++) a += inT[i * B + b] * dz[b * nout + j];
       gW[i * nout + j] = a + l2x2 * W[i * nout + j];
     }
   /* din = (dz·Wᵀ) ⊙ g */
@@ -730,6 +757,7 @@ EXPORT(train) int32_t fg_train(const int32_t *cfg, const f64 *fcfg, const int32_
   f32 *h[MAX_LAYERS + 1], *g[MAX_LAYERS + 1];
   for (int l = 0; l <= L; l++) { h[l] = fg_alloc(4 * batch * n.w[l] + 16); g[l] = fg_alloc(4 * batch * n.w[l] + 16); }
   f32 *d0 = fg_alloc(4 * batch * maxw + 16), *d1 = fg_alloc(4 * batch * maxw + 16);
+  scratch = fg_alloc(4 * batch * maxw + 16);
   f32 *grad = fg_alloc(4 * nw + 16), *m1 = fg_alloc(4 * nw + 16), *m2 = fg_alloc(4 * nw + 16);
   f32 *best = fg_alloc(4 * nw + 16), *vb0 = fg_alloc(4 * INFER_ROWS * maxw + 16), *vb1 = fg_alloc(4 * INFER_ROWS * maxw + 16);
   f32 *proba = fg_alloc(4 * nout + 16);
@@ -911,7 +939,7 @@ EXPORT(train) int32_t fg_train(const int32_t *cfg, const f64 *fcfg, const int32_
   fg_release(heap_mark);
 #else
   for (int l = 0; l <= L; l++) { free(h[l]); free(g[l]); }
-  free(d0); free(d1); free(grad); free(m1); free(m2); free(best); free(vb0); free(vb1); free(proba); free(order); free(vz);
+  free(d0); free(d1); free(scratch); free(grad); free(m1); free(m2); free(best); free(vb0); free(vb1); free(proba); free(order); free(vz);
 #endif
   return ran;
 }
