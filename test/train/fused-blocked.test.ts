@@ -7,23 +7,13 @@ import { planTrainings } from '../../runner/train/replay.ts';
 import { trainingSet } from '../../runner/train/result.ts';
 import { earlyStop } from '../../runner/train/early-stopping.ts';
 import type { TrialResult } from '../../runner/train/types.ts';
-import { blobsData, freshSeed, makeTrial, maxRelDiff, mean, std } from './fused-fixtures.ts';
+import { adam, blobsData, expectAgreement, freshSeed, makeTrial, maxRelDiff, mean, std } from './fused-fixtures.ts';
 
 // Deeper and wider nets than in → H → 1 train through the kernel's register-blocked matrix
 // tiles: widths here leave every remainder (rows of a partial batch, inputs not a multiple of the
 // tile's four, units not a multiple of eight or four) so each edge tile runs. Float32 summation
 // order moves ReLU nets apart chaotically after enough epochs (see fused.test.ts): 50 hold 1e-5.
 const opts = { sweep: 'fused-blocked-test' };
-const adam = (learningRate: number) => ({ kind: 'adam' as const, learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
-
-function expectAgreement(fused: TrialResult, layers: TrialResult, tolerance: number) {
-  expect(fused.status).toBe('ok');
-  expect(layers.status).toBe('ok');
-  expect(fused.history.loss.length).toBe(layers.history.loss.length);
-  expect(maxRelDiff(fused.history.loss, layers.history.loss)).toBeLessThanOrEqual(tolerance);
-  expect(maxRelDiff(fused.history.val_loss, layers.history.val_loss)).toBeLessThanOrEqual(tolerance);
-  expect(maxRelDiff([fused.final.loss, fused.final.val_loss], [layers.final.loss, layers.final.val_loss])).toBeLessThanOrEqual(tolerance);
-}
 
 describe('fused kernel, blocked path, against the layers engine', () => {
   it('matches to 1e-5 relative over 50 epochs on three ReLU layers of odd widths, binary output, L2', async () => {
