@@ -81,6 +81,7 @@ function mlpWorkload(s: MlpShape): SuiteWorkload {
   const trialFor = (dropout: number, epochs: number): Trial => ({
     trialId: `suite-${s.name}`, cellId: `suite-${s.name}`, seed: 0, replicate: null,
     config: {
+      // the data spec only names the trial: the kernel is handed the workload's rows
       data: { kind: 'moons', samples: 0, noise: 0, randomState: 0, shuffle: false, split: { kind: 'first', train: 0 } },
       model: { kind: 'mlp', hidden: s.hidden, activation: 'relu' },
       train: { epochs, batchSize: s.batchSize, optimizer: { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
