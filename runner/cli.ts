@@ -105,6 +105,7 @@ export function buildCli(): Command {
     .option('--json', 'print the figures as one JSON object')
     .option('--epochs <n>', 'epochs per trial', int('epochs', 1))
     .option('--calibrate [file]', 'measure this machine for cost estimates and write them (default: ./fitgrid-calibration.json)')
+    .option('--suite', 'time the workload suite per core, fitgrid beside PyTorch reference loops')
     .action(async (o) => void (await (await import('./commands/bench.ts')).bench(o)));
 
   program

@@ -1,4 +1,5 @@
 import { formatBench, runBench, type BenchReport } from '../train/bench.ts';
+import type { SuiteReport } from '../train/suite/run.ts';
 
 export interface BenchCommandOptions {
   quick?: boolean;
@@ -6,11 +7,18 @@ export interface BenchCommandOptions {
   epochs?: number;
   /** Measure the engines for cost estimates and write a calibration file (true: the default file). */
   calibrate?: boolean | string;
+  suite?: boolean;
 }
 
 /** `fitgrid bench`: prints the engines' per trial-epoch times and speedups (or one JSON object with --json). */
-export async function bench(options: BenchCommandOptions): Promise<BenchReport> {
+export async function bench(options: BenchCommandOptions): Promise<BenchReport | SuiteReport> {
   if (options.calibrate) return (await import('../exec/calibrate-command.ts')).calibrate(options);
+  if (options.suite) {
+    const { formatSuite, runSuite } = await import('../train/suite/run.ts');
+    const report = await runSuite({ quick: options.quick, log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`) });
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatSuite(report));
+    return report;
+  }
   const report = await runBench({
     quick: options.quick,
     epochs: options.epochs,

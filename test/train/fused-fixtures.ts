@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
+import { expect } from 'vitest';
 import type { Augmentation, DropoutValue, OptimizerSpec, Trial } from '../../runner/grid/types.ts';
 import type { Dataset } from '../../runner/data/types.ts';
+import type { TrialResult } from '../../runner/train/types.ts';
 import { makeMoons } from '../../runner/data/synthetic.ts';
 
 /** A fresh random seed per check (printed by the tests that use it, so a failure can be replayed). */
@@ -80,3 +82,15 @@ export const std = (v: readonly number[]) => {
   const m = mean(v);
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 };
+
+export const adam = (learningRate: number) => ({ kind: 'adam' as const, learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+
+/** Two engines' runs of one trial: both ok, same length, losses within `tolerance` relative. */
+export function expectAgreement(fused: TrialResult, layers: TrialResult, tolerance: number) {
+  expect(fused.status).toBe('ok');
+  expect(layers.status).toBe('ok');
+  expect(fused.history.loss.length).toBe(layers.history.loss.length);
+  expect(maxRelDiff(fused.history.loss, layers.history.loss)).toBeLessThanOrEqual(tolerance);
+  expect(maxRelDiff(fused.history.val_loss, layers.history.val_loss)).toBeLessThanOrEqual(tolerance);
+  expect(maxRelDiff([fused.final.loss, fused.final.val_loss], [layers.final.loss, layers.final.val_loss])).toBeLessThanOrEqual(tolerance);
+}

@@ -9,19 +9,9 @@ import { surfaceGrid, trainingSet } from '../../runner/train/result.ts';
 import type { TrialResult } from '../../runner/train/types.ts';
 import type { Trial } from '../../runner/grid/types.ts';
 import type { Dataset } from '../../runner/data/types.ts';
-import { blobsData, freshSeed, makeTrial, maxRelDiff, mean, moonsData, std } from './fused-fixtures.ts';
+import { adam, blobsData, expectAgreement, freshSeed, makeTrial, maxRelDiff, mean, moonsData, std } from './fused-fixtures.ts';
 
 const opts = { sweep: 'fused-test' };
-const adam = (learningRate: number) => ({ kind: 'adam' as const, learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
-
-function expectAgreement(fused: TrialResult, layers: TrialResult, tolerance: number) {
-  expect(fused.status).toBe('ok');
-  expect(layers.status).toBe('ok');
-  expect(fused.history.loss.length).toBe(layers.history.loss.length);
-  expect(maxRelDiff(fused.history.loss, layers.history.loss)).toBeLessThanOrEqual(tolerance);
-  expect(maxRelDiff(fused.history.val_loss, layers.history.val_loss)).toBeLessThanOrEqual(tolerance);
-  expect(maxRelDiff([fused.final.loss, fused.final.val_loss], [layers.final.loss, layers.final.val_loss])).toBeLessThanOrEqual(tolerance);
-}
 
 describe('fused engine against the layers engine', () => {
   it('matches the layers engine to 1e-5 relative over 100 epochs without dropout (binary, ReLU, sigmoid + BCE)', async () => {

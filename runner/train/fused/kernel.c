@@ -287,47 +287,168 @@ static f32 act_scalar(int act, f32 z, f32 *g) {
 }
 
 /*
- * h[r] = act(bias + in[r]·W) for `rows` rows, with g[r] = act'(·) when g is given; act < 0: no activation.
- * Output units in blocks of eight held in registers over the whole input loop, so each output
- * is written once; ReLU is applied in registers too.
+ * ---------- dense layers over a minibatch: register-blocked matrix products ----------
+ *
+ * Every product below is C[m][j] = Σ_k A(m,k)·Bm[k][j] computed in tiles of up to 4 rows × 8
+ * columns (eight accumulators, one 4-wide vector per row and half-tile) held in registers over
+ * the whole k loop, each B vector loaded once per tile and each A value splat once per k. One
+ * row per accumulator lane sums in k order, so results keep the summation order of a plain loop
+ * (bias first, then inputs in order, as XNNPACK's fused matmul in tfjs' Dense). A(m,k) is read
+ * at A[m·ars + k·acs], so the same tile serves in·W (rows of in) and inᵀ·dz (columns of in).
  */
-static void dense_forward(int rows, int nin, int nout, const f32 *restrict in, const f32 *restrict W,
+/* Scratch for a transposed operand: fg_train points it at room for its batch × widest layer. */
+static f32 *scratch;
+
+#ifdef FG_RELAXED
+#define MADD(a, b, c) wasm_f32x4_relaxed_madd(a, b, c)
+#else
+#define MADD(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
+#endif
+
+#ifndef TILE_ROWS
+#define TILE_ROWS 4
+#endif
+
+static inline __attribute__((always_inline)) void tile_product(const int MR, const int NV, int K, const f32 *restrict A, int ars, int acs,
+                                                               const f32 *restrict Bm, int ldb, v128_t acc[TILE_ROWS][2]) {
+  for (int k = 0; k < K; k++, A += acs, Bm += ldb) {
+    const v128_t b0 = wasm_v128_load(Bm), b1 = NV > 1 ? wasm_v128_load(Bm + 4) : b0;
+    for (int m = 0; m < MR; m++) {
+      const v128_t a = wasm_v128_load32_splat(A + m * ars);
+      acc[m][0] = MADD(a, b0, acc[m][0]);
+      if (NV > 1) acc[m][1] = MADD(a, b1, acc[m][1]);
+    }
+  }
+}
+
+/* One forward tile: MR rows × 4·NV units from column j, bias, activation and derivative included. */
+static inline __attribute__((always_inline)) void forward_tile(const int MR, const int NV, int r, int j, int nin, int nout,
+    const f32 *restrict in, const f32 *restrict W, const f32 *restrict bias, int act, f32 *restrict h, f32 *restrict g) {
+  v128_t acc[TILE_ROWS][2];
+  for (int m = 0; m < MR; m++) for (int v = 0; v < NV; v++) acc[m][v] = wasm_v128_load(bias + j + 4 * v);
+  tile_product(MR, NV, nin, in + r * nin, nin, 1, W + j, nout, acc);
+  const v128_t zero = wasm_f32x4_splat(0), one = wasm_f32x4_splat(1);
+  for (int m = 0; m < MR; m++) for (int v = 0; v < NV; v++) {
+    f32 *hp = h + (r + m) * nout + j + 4 * v;
+    if (act == ACT_RELU) {
+      const v128_t p = wasm_f32x4_gt(acc[m][v], zero);
+      wasm_v128_store(hp, wasm_v128_and(acc[m][v], p));
+      if (g) wasm_v128_store(g + (hp - h), wasm_v128_and(one, p));
+    } else {
+      wasm_v128_store(hp, acc[m][v]);
+      if (act >= 0) for (int k = 0; k < 4; k++) { f32 d; hp[k] = act_scalar(act, hp[k], &d); if (g) g[hp - h + k] = d; }
+    }
+  }
+}
+
+/* Row blocks of TILE_ROWS, then the rows left, each with a tile of constant shape. */
+#define ROW_BLOCKS(rows, CALL)                                                                       \
+  do {                                                                                               \
+    int r_ = 0;                                                                                      \
+    for (; r_ + TILE_ROWS <= (rows); r_ += TILE_ROWS) CALL(TILE_ROWS, r_);                           \
+    switch ((rows) - r_) {                                                                           \
+      case 5: CALL(5, r_); break; case 4: CALL(4, r_); break; case 3: CALL(3, r_); break;            \
+      case 2: CALL(2, r_); break; case 1: CALL(1, r_); break;                                        \
+    }                                                                                                \
+  } while (0)
+
+/*
+ * h[r] = act(bias + in[r]·W) for `rows` rows, with g[r] = act'(·) when g is given; act < 0: no
+ * activation. Column panels of eight units outermost, so a panel of W stays in L1 while every
+ * row passes over it and W leaves the outer caches once per call.
+ */
+/* noinline (as backward_layer): inlined, they cost the in → H → 1 path's loop its register allocation */
+static __attribute__((noinline)) void dense_forward(int rows, int nin, int nout, const f32 *restrict in, const f32 *restrict W,
                           const f32 *restrict bias, int act, f32 *restrict h, f32 *restrict g) {
-  for (int r = 0; r < rows; r++) {
-    const f32 *x = in + r * nin;
-    f32 *hr = h + r * nout, *gr = g ? g + r * nout : 0;
-    if (nout == 1) {
-      f32 z = bias[0] + dot(nin, x, W), d;
-      hr[0] = act < 0 ? z : act_scalar(act, z, &d);
-      if (gr) gr[0] = d;
-      continue;
+  if (nout == 1) {
+    for (int r = 0; r < rows; r++) {
+      f32 z = bias[0] + dot(nin, in + r * nin, W), d = 1;
+      h[r] = act < 0 ? z : act_scalar(act, z, &d);
+      if (g) g[r] = d;
     }
-    int j = 0;
-    const v128_t zero = wasm_f32x4_splat(0), one = wasm_f32x4_splat(1);
-    for (; j + 8 <= nout; j += 8) {
-      v128_t a0 = wasm_v128_load(bias + j), a1 = wasm_v128_load(bias + j + 4);
-      const f32 *Wj = W + j;
-      for (int i = 0; i < nin; i++, Wj += nout) {
-        v128_t xi = wasm_f32x4_splat(x[i]);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xi, wasm_v128_load(Wj)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xi, wasm_v128_load(Wj + 4)));
-      }
-      if (act == ACT_RELU) {
-        v128_t p0 = wasm_f32x4_gt(a0, zero), p1 = wasm_f32x4_gt(a1, zero);
-        wasm_v128_store(hr + j, wasm_v128_and(a0, p0)); wasm_v128_store(hr + j + 4, wasm_v128_and(a1, p1));
-        if (gr) { wasm_v128_store(gr + j, wasm_v128_and(one, p0)); wasm_v128_store(gr + j + 4, wasm_v128_and(one, p1)); }
-      } else {
-        wasm_v128_store(hr + j, a0); wasm_v128_store(hr + j + 4, a1);
-        if (act >= 0) for (int k = j; k < j + 8; k++) { f32 d; hr[k] = act_scalar(act, hr[k], &d); if (gr) gr[k] = d; }
-      }
-    }
-    for (; j < nout; j++) {
-      f32 z = bias[j];
+    return;
+  }
+  int j = 0;
+#define FWD8(MR, r) forward_tile(MR, 2, r, j, nin, nout, in, W, bias, act, h, g)
+#define FWD4(MR, r) forward_tile(MR, 1, r, j, nin, nout, in, W, bias, act, h, g)
+  for (; j + 8 <= nout; j += 8) ROW_BLOCKS(rows, FWD8);
+  for (; j + 4 <= nout; j += 4) ROW_BLOCKS(rows, FWD4);
+#undef FWD8
+#undef FWD4
+  for (; j < nout; j++)
+    for (int r = 0; r < rows; r++) {
+      const f32 *x = in + r * nin;
+      f32 z = bias[j], d = 1;
       for (int i = 0; i < nin; i++) z += x[i] * W[i * nout + j];
-      f32 d = 1;
-      hr[j] = act < 0 ? z : act_scalar(act, z, &d);
-      if (gr) gr[j] = d;
+      h[r * nout + j] = act < 0 ? z : act_scalar(act, z, &d);
+      if (g) g[r * nout + j] = d;
     }
+}
+
+/* dst = srcᵀ for src of rows × cols, in 4 × 4 blocks through registers. */
+static void transpose(int rows, int cols, const f32 *restrict src, f32 *restrict dst) {
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const f32 *w = src + r * cols + c;
+      const v128_t r0 = wasm_v128_load(w), r1 = wasm_v128_load(w + cols), r2 = wasm_v128_load(w + 2 * cols), r3 = wasm_v128_load(w + 3 * cols);
+      const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+      const v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+      f32 *o = dst + c * rows + r;
+      wasm_v128_store(o, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+      wasm_v128_store(o + rows, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+      wasm_v128_store(o + 2 * rows, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+      wasm_v128_store(o + 3 * rows, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+    }
+    for (; c < cols; c++) for (int m = r; m < r + 4; m++) dst[c * rows + m] = src[m * cols + c];
+  }
+  for (; r < rows; r++) for (int c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+}
+
+/* One weight-gradient tile: inputs i..i+MR × units j..j+4·NV, summed over the batch, plus 2c·W. */
+static inline __attribute__((always_inline)) void grad_tile(const int MR, const int NV, int i, int j, int B, int nin, int nout,
+    const f32 *restrict inT, const f32 *restrict dz, const f32 *restrict W, f32 l2x2, f32 *restrict gW) {
+  v128_t acc[TILE_ROWS][2];
+  const v128_t zero = wasm_f32x4_splat(0), vl2 = wasm_f32x4_splat(l2x2);
+  for (int m = 0; m < MR; m++) for (int v = 0; v < NV; v++) acc[m][v] = zero;
+  tile_product(MR, NV, B, inT + i * B, B, 1, dz + j, nout, acc);
+  for (int m = 0; m < MR; m++) for (int v = 0; v < NV; v++) {
+    const int at = (i + m) * nout + j + 4 * v;
+    wasm_v128_store(gW + at, wasm_f32x4_add(acc[m][v], wasm_f32x4_mul(vl2, wasm_v128_load(W + at))));
+  }
+}
+
+static f32 hsum(v128_t a) {
+  return (wasm_f32x4_extract_lane(a, 0) + wasm_f32x4_extract_lane(a, 1)) + (wasm_f32x4_extract_lane(a, 2) + wasm_f32x4_extract_lane(a, 3));
+}
+
+/*
+ * One input-delta tile: rows b..b+MB × inputs i, i+1 of din = (dz·Wᵀ) ⊙ g, as dot products of
+ * dz's rows with W's rows (W is [nin][nout]: its rows are Wᵀ's columns), eight partial sums in
+ * registers, so W needs no transposed copy.
+ */
+static inline __attribute__((always_inline)) void delta_tile(const int MB, const int NI, int b, int i, int nin, int nout,
+    const f32 *restrict dz, const f32 *restrict W, const f32 *restrict g, f32 *restrict din) {
+  v128_t acc[TILE_ROWS][2];
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int m = 0; m < MB; m++) for (int v = 0; v < NI; v++) acc[m][v] = zero;
+  const f32 *w0 = W + i * nout, *w1 = w0 + nout, *d = dz + b * nout;
+  int j = 0;
+  for (; j + 4 <= nout; j += 4) {
+    const v128_t a0 = wasm_v128_load(w0 + j), a1 = NI > 1 ? wasm_v128_load(w1 + j) : a0;
+    for (int m = 0; m < MB; m++) {
+      const v128_t dd = wasm_v128_load(d + m * nout + j);
+      acc[m][0] = MADD(dd, a0, acc[m][0]);
+      if (NI > 1) acc[m][1] = MADD(dd, a1, acc[m][1]);
+    }
+  }
+  for (int m = 0; m < MB; m++) for (int v = 0; v < NI; v++) {
+    const f32 *wr = v ? w1 : w0;
+    f32 s = hsum(acc[m][v]);
+    for (int t = j; t < nout; t++) s += d[m * nout + t] * wr[t];
+    const int at = (b + m) * nin + i + v;
+    din[at] = s * g[at];
   }
 }
 
@@ -336,7 +457,7 @@ static void dense_forward(int rows, int nin, int nout, const f32 *restrict in, c
  * is given din = (dz·Wᵀ) ⊙ g (g: the input's activation derivative times its dropout scale).
  * Gradients are summed in registers over the batch and written once.
  */
-static void backward_layer(int B, int nin, int nout, const f32 *restrict in, const f32 *restrict dz,
+static __attribute__((noinline)) void backward_layer(int B, int nin, int nout, const f32 *restrict in, const f32 *restrict dz,
                            const f32 *restrict W, f32 l2x2, f32 *restrict gW, f32 *restrict gb,
                            f32 *restrict din, const f32 *restrict g) {
   if (nout == 1) {
@@ -369,31 +490,45 @@ static void backward_layer(int B, int nin, int nout, const f32 *restrict in, con
       }
     return;
   }
+  /* gb = Σ_b dz[b] */
   int j = 0;
-  const v128_t vl2 = wasm_f32x4_splat(l2x2);
   for (; j + 4 <= nout; j += 4) {
     v128_t sb = wasm_f32x4_splat(0);
     for (int b = 0; b < B; b++) sb = wasm_f32x4_add(sb, wasm_v128_load(dz + b * nout + j));
     wasm_v128_store(gb + j, sb);
-    for (int i = 0; i < nin; i++) {
-      v128_t a = wasm_f32x4_splat(0);
-      for (int b = 0; b < B; b++) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_f32x4_splat(in[b * nin + i]), wasm_v128_load(dz + b * nout + j)));
-      wasm_v128_store(gW + i * nout + j, wasm_f32x4_add(a, wasm_f32x4_mul(vl2, wasm_v128_load(W + i * nout + j))));
-    }
   }
   for (; j < nout; j++) {
     f32 sb = 0;
     for (int b = 0; b < B; b++) sb += dz[b * nout + j];
     gb[j] = sb;
+  }
+  /* gW = inᵀ·dz + 2c·W: tiles of inputs × units, the batch as the summed dimension */
+  j = 0;
+  /* inᵀ first (1/nout of the product's work), so each tile reads its inputs' batch columns contiguously */
+  f32 *inT = scratch;
+  transpose(B, nin, in, inT);
+#define GRAD8(MR, i) grad_tile(MR, 2, i, j, B, nin, nout, inT, dz, W, l2x2, gW)
+#define GRAD4(MR, i) grad_tile(MR, 1, i, j, B, nin, nout, inT, dz, W, l2x2, gW)
+  for (; j + 8 <= nout; j += 8) ROW_BLOCKS(nin, GRAD8);
+  for (; j + 4 <= nout; j += 4) ROW_BLOCKS(nin, GRAD4);
+#undef GRAD8
+#undef GRAD4
+  for (; j < nout; j++)
     for (int i = 0; i < nin; i++) {
       f32 a = 0;
-      for (int b = 0; b < B; b++) a += in[b * nin + i] * dz[b * nout + j];
+      for (int b = 0; b < B; b++) a += inT[i * B + b] * dz[b * nout + j];
       gW[i * nout + j] = a + l2x2 * W[i * nout + j];
     }
+  /* din = (dz·Wᵀ) ⊙ g */
+  if (din) {
+    int i = 0;
+#define DELTA2(MB, b) delta_tile(MB, 2, b, i, nin, nout, dz, W, g, din)
+#define DELTA1(MB, b) delta_tile(MB, 1, b, i, nin, nout, dz, W, g, din)
+    for (; i + 2 <= nin; i += 2) ROW_BLOCKS(B, DELTA2);
+    for (; i < nin; i++) ROW_BLOCKS(B, DELTA1);
+#undef DELTA2
+#undef DELTA1
   }
-  if (din)
-    for (int b = 0; b < B; b++)
-      for (int i = 0; i < nin; i++) din[b * nin + i] = dot(nout, dz + b * nout, W + i * nout) * g[b * nin + i];
 }
 
 /*
@@ -426,28 +561,34 @@ static f64 row_loss(int nout, const f32 *z, int y, f32 *proba, f32 *dz, f32 scal
   return -fg_log(py);
 }
 
+/* Rows inference passes through the layers together: enough to share each panel of W, few enough to stay in cache. */
+#define INFER_ROWS 32
+
 /*
  * Inference over `rows` rows of x: writes per-row probabilities (nout per row) into proba if given,
  * returns the summed cross-entropy and adds the number of correct rows to *correct.
- * One row at a time through two small buffers, so nothing leaves the cache.
+ * INFER_ROWS rows at a time through two buffers of INFER_ROWS × the widest layer.
  */
 static f64 infer(const net_t *n, const f32 *W, int rows, const f32 *x, const int32_t *y, f32 *proba,
                  f32 *buf0, f32 *buf1, int *correct) {
   f64 loss = 0;
   f32 pr[64];
   int nout = n->w[n->layers];
-  for (int r = 0; r < rows; r++) {
-    const f32 *in = x + r * n->w[0];
+  for (int r0 = 0; r0 < rows; r0 += INFER_ROWS) {
+    const int R = rows - r0 < INFER_ROWS ? rows - r0 : INFER_ROWS;
+    const f32 *in = x + r0 * n->w[0];
     f32 *out = buf0;
     for (int l = 0; l < n->layers; l++) {
-      dense_forward(1, n->w[l], n->w[l + 1], in, W + n->wo[l], W + n->bo[l], l + 1 < n->layers ? n->act : -1, out, 0);
+      dense_forward(R, n->w[l], n->w[l + 1], in, W + n->wo[l], W + n->bo[l], l + 1 < n->layers ? n->act : -1, out, 0);
       in = out;
       out = out == buf0 ? buf1 : buf0;
     }
-    int ok = 0;
-    f32 *p = proba ? proba + r * nout : pr;
-    loss += row_loss(nout, in, y ? y[r] : 0, p, 0, 0, &ok);
-    *correct += ok;
+    for (int r = 0; r < R; r++) {
+      int ok = 0;
+      f32 *p = proba ? proba + (r0 + r) * nout : pr;
+      loss += row_loss(nout, in + r * nout, y ? y[r0 + r] : 0, p, 0, 0, &ok);
+      *correct += ok;
+    }
   }
   return loss;
 }
@@ -460,7 +601,7 @@ EXPORT(predict) void fg_predict(const int32_t *cfg, const f32 *W, int32_t rows, 
 #ifdef __wasm__
   uintptr_t m = fg_mark();
 #endif
-  f32 *b0 = fg_alloc(4 * (maxw + 4)), *b1 = fg_alloc(4 * (maxw + 4));
+  f32 *b0 = fg_alloc(4 * INFER_ROWS * (maxw + 4)), *b1 = fg_alloc(4 * INFER_ROWS * (maxw + 4));
   int correct = 0;
   infer(&n, W, rows, x, 0, proba, b0, b1, &correct);
 #ifdef __wasm__
@@ -616,8 +757,9 @@ EXPORT(train) int32_t fg_train(const int32_t *cfg, const f64 *fcfg, const int32_
   f32 *h[MAX_LAYERS + 1], *g[MAX_LAYERS + 1];
   for (int l = 0; l <= L; l++) { h[l] = fg_alloc(4 * batch * n.w[l] + 16); g[l] = fg_alloc(4 * batch * n.w[l] + 16); }
   f32 *d0 = fg_alloc(4 * batch * maxw + 16), *d1 = fg_alloc(4 * batch * maxw + 16);
+  scratch = fg_alloc(4 * batch * maxw + 16);
   f32 *grad = fg_alloc(4 * nw + 16), *m1 = fg_alloc(4 * nw + 16), *m2 = fg_alloc(4 * nw + 16);
-  f32 *best = fg_alloc(4 * nw + 16), *vb0 = fg_alloc(4 * maxw + 16), *vb1 = fg_alloc(4 * maxw + 16);
+  f32 *best = fg_alloc(4 * nw + 16), *vb0 = fg_alloc(4 * INFER_ROWS * maxw + 16), *vb1 = fg_alloc(4 * INFER_ROWS * maxw + 16);
   f32 *proba = fg_alloc(4 * nout + 16);
   int32_t *order = fg_alloc(4 * ntrain + 16);
   f32 *vz = fg_alloc(4 * nval + 16);
@@ -720,7 +862,8 @@ EXPORT(train) int32_t fg_train(const int32_t *cfg, const f64 *fcfg, const int32_
 
       /* ---- update ---- */
       if (cfg[C_OPT] == OPT_ADAM) {
-        const f32 c1 = 1.0f / (1.0f - acc_b1), c2 = 1.0f / (1.0f - acc_b2), ob1 = 1.0f - b1, ob2 = 1.0f - b2;
+        /* 1 − β in float64, then rounded, as tfjs computes it in JS before making it a float32 scalar */
+        const f32 c1 = 1.0f / (1.0f - acc_b1), c2 = 1.0f / (1.0f - acc_b2), ob1 = (f32)(1.0 - fcfg[F_BETA1]), ob2 = (f32)(1.0 - fcfg[F_BETA2]);
         int i = 0;
         v128_t vb1 = wasm_f32x4_splat(b1), vb2 = wasm_f32x4_splat(b2), vob1 = wasm_f32x4_splat(ob1), vob2 = wasm_f32x4_splat(ob2);
         v128_t vc1 = wasm_f32x4_splat(c1), vc2 = wasm_f32x4_splat(c2), vlr = wasm_f32x4_splat(lr), veps = wasm_f32x4_splat(eps);
@@ -796,7 +939,7 @@ EXPORT(train) int32_t fg_train(const int32_t *cfg, const f64 *fcfg, const int32_
   fg_release(heap_mark);
 #else
   for (int l = 0; l <= L; l++) { free(h[l]); free(g[l]); }
-  free(d0); free(d1); free(grad); free(m1); free(m2); free(best); free(vb0); free(vb1); free(proba); free(order); free(vz);
+  free(d0); free(d1); free(scratch); free(grad); free(m1); free(m2); free(best); free(vb0); free(vb1); free(proba); free(order); free(vz);
 #endif
   return ran;
 }

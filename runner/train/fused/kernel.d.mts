@@ -35,4 +35,7 @@ export interface Kernel {
   predict(cfg: Int32Array, weights: Float32Array, x: Float32Array): Float32Array;
 }
 
-export function createKernel(options?: { poison?: boolean }): Kernel;
+/** The build createKernel() uses by default: plain SIMD128, or relaxed SIMD with FITGRID_KERNEL=relaxed where the runtime runs it. */
+export const kernelVariant: 'relaxed' | 'plain';
+
+export function createKernel(options?: { poison?: boolean; variant?: 'relaxed' | 'plain' }): Kernel;

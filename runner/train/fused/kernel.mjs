@@ -1,15 +1,35 @@
 // Loads kernel.wasm and runs one patience group through it. Plain JS so worker threads need no TS loader.
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 
-const wasmBytes = readFileSync(new URL('./kernel.wasm', import.meta.url));
-const wasmModule = new WebAssembly.Module(wasmBytes);
+/**
+ * The two builds of kernel.c: SIMD128 alone (the default), and with relaxed SIMD's fused
+ * multiply-add, used when FITGRID_KERNEL=relaxed asks for it and the runtime validates it (Node 20
+ * only behind a V8 flag, set here before the module compiles), else the SIMD128 build. The
+ * choice never depends on timing, so a machine gives the same results run after run; on AMD EPYC
+ * (separate multiply and add pipes) the fused build measured no faster.
+ */
+const plainModule = new WebAssembly.Module(readFileSync(new URL('./kernel.wasm', import.meta.url)));
+let relaxedModule; // undefined: not tried yet; null: the runtime rejects it
+function relaxed() {
+  if (relaxedModule !== undefined) return relaxedModule;
+  const bytes = readFileSync(new URL('./kernel-relaxed.wasm', import.meta.url));
+  if (!WebAssembly.validate(bytes)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return (relaxedModule = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
+}
+
+/** Which build createKernel() instantiates by default: 'relaxed' or 'plain'. */
+export const kernelVariant = process.env.FITGRID_KERNEL === 'relaxed' && relaxed() ? 'relaxed' : 'plain';
 
 /**
  * A fresh instance (one per thread: each has its own linear memory). `poison` (tests) fills every
- * output buffer with NaN before the kernel writes it, so a value it forgets to write shows.
+ * output buffer with NaN before the kernel writes it, so a value it forgets to write shows;
+ * `variant` ('relaxed' | 'plain') picks a build (tests compare them).
  */
-export function createKernel({ poison = false } = {}) {
-  const k = new WebAssembly.Instance(wasmModule, {}).exports;
+export function createKernel({ poison = false, variant = kernelVariant } = {}) {
+  const chosen = variant === 'relaxed' ? relaxed() : plainModule;
+  if (!chosen) throw new Error(`fused kernel: the ${variant} build does not run here`);
+  const k = new WebAssembly.Instance(chosen, {}).exports;
   const memory = k.memory;
 
   function put(Type, src) {

@@ -32,3 +32,4 @@ static inline v128_t wasm_u32x4_shr(v128_t a, int k) { return (v128_t)((u32x4_t)
 static inline v128_t wasm_f32x4_convert_i32x4(v128_t a) { return (v128_t)__builtin_convertvector(a, f32x4_t); }
 static inline v128_t wasm_f32x4_pmax(v128_t a, v128_t b) { v128_t lt = (v128_t)((f32x4_t)a < (f32x4_t)b); return (lt & b) | (~lt & a); }
 static inline v128_t wasm_v128_load32_splat(const void *p) { float f; memcpy(&f, p, 4); return wasm_f32x4_splat(f); }
+#define wasm_i32x4_shuffle(a, b, c0, c1, c2, c3) ((v128_t)__builtin_shufflevector((u32x4_t)(a), (u32x4_t)(b), c0, c1, c2, c3))
