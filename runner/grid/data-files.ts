@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DataSpec, Grid, Trial } from './types.ts';
+import type { Grid, Trial } from './types.ts';
 
-/** Where a csv/images data spec's file is: its `path` is relative to the grid file. */
-export const dataFilePath = (grid: Pick<Grid, 'file'>, data: DataSpec & { path: string }) =>
+/** Where a data file is (a csv/images spec, or one file of an idx spec): its `path` is relative to the grid file. */
+export const dataFilePath = (grid: Pick<Grid, 'file'>, data: { path: string }) =>
   path.resolve(path.dirname(grid.file), data.path);
 
 /** The bytes of every data file the trials use, base64, keyed by sha256 (Manifest.dataFiles). */
@@ -12,6 +12,21 @@ export async function readDataFiles(grid: Grid, trials: Trial[]): Promise<Record
   for (const { config: { data } } of trials) {
     if ((data.kind === 'csv' || data.kind === 'images') && !(data.sha256 in files)) {
       files[data.sha256] = (await readFile(dataFilePath(grid, data))).toString('base64');
+    }
+  }
+  return files;
+}
+
+/**
+ * The idx files the trials use, by sha256 → absolute path: stored once under the store's
+ * data/<sha256> key and referenced from the manifest (Manifest.dataKeys), never copied into it.
+ */
+export function storedDataFiles(grid: Grid, trials: Trial[]): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const { config: { data } } of trials) {
+    if (data.kind !== 'idx') continue;
+    for (const f of [data.images, data.labels, ...(data.val ? [data.val.images, data.val.labels] : [])]) {
+      if (!files.has(f.sha256)) files.set(f.sha256, dataFilePath(grid, f));
     }
   }
   return files;
