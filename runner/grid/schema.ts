@@ -192,7 +192,7 @@ export const trainSchema: z.ZodType<TrainSpec, z.ZodTypeDef, unknown> = strict({
   shuffle: bool().default(true),
   minDelta: nonNegative().default(0),
   restoreBest: bool().default(true),
-  engine: oneOf(['auto', 'fused', 'packed', 'layers']).default('auto'),
+  engine: oneOf(['auto', 'fused', 'packed', 'layers', 'conv']).default('auto'),
 });
 
 // ---- axes -------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ export interface ConvBlock { filters: number; kernel: number; pool: number }
 export interface CnnModel { kind: 'cnn'; blocks: ConvBlock[]; dense: number[]; activation: Activation }
 export type ModelSpec = MlpModel | CnnModel;
 
-export type EngineName = 'layers' | 'packed' | 'fused';
+export type EngineName = 'layers' | 'packed' | 'fused' | 'conv';
 export type EngineChoice = 'auto' | EngineName;
 
 export interface AdamSpec { kind: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number }
