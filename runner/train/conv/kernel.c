@@ -77,6 +77,7 @@ typedef struct {
   f32 *wt, *gwt;       /* kernel as [f][k·k][cin], and its gradient */
   f32 *pre;            /* pooled ReLU output before dropout (ph × pw × f) */
   int32_t *arg;        /* per pooled cell: the conv pixel that won, −1 when it is ≤ 0 */
+  int32_t *nzb; f32 *nzg; /* backward scratch: one filter's winning patches and their gradients */
 } block_t;
 
 typedef struct { int in, out, drop, wo, bo; f32 *x, *pre, *dx; } dense_t;
@@ -109,6 +110,7 @@ EXPORT(setup) int32_t cv_setup(const int32_t *cfg, const f64 *fcfg) {
     b->gwt = falloc(b->k * b->k * c * b->f);
     b->pre = falloc(b->ph * b->pw * b->f);
     b->arg = (int32_t *)falloc(b->ph * b->pw * b->f);
+    b->nzb = (int32_t *)falloc(b->ph * b->pw); b->nzg = falloc(b->ph * b->pw);
     int conv = h * (w + 1) * b->f;
     if (conv > net.maxconv) net.maxconv = conv;
     if (b->drop) net.drop_size += b->ph * b->pw * b->f;
@@ -166,7 +168,7 @@ EXPORT(sync) void cv_sync(void) {
         const f32 *p = b->a + ((r + ky) * b->wp + c + kx) * cin;                                        \
         const f32 *w = W + (ky * k + kx) * cin * F + f0;                                                \
         for (int ch = 0; ch < cin; ch++, w += F) {                                                      \
-          v128_t x0 = wasm_f32x4_splat(p[ch]), x1 = wasm_f32x4_splat(p[cin + ch]);                     \
+          v128_t x0 = wasm_v128_load32_splat(p + ch), x1 = wasm_v128_load32_splat(p + cin + ch);                     \
           for (int v = 0; v < NV; v++) {                                                                \
             v128_t wv = wasm_v128_load(w + 4 * v);                                                      \
             s0[v] = wasm_f32x4_add(s0[v], wasm_f32x4_mul(x0, wv));                                      \
@@ -191,22 +193,26 @@ static void conv_forward(const block_t *b, const f32 *W, f32 *out) {
     }
 }
 
-/* ReLU + max-pool: the pooled value and the winning pixel (the first maximum, as tfjs takes it). */
+/* ReLU + max-pool: the pooled value and the winning pixel (the first maximum, as tfjs takes it), four filters at a time. */
 static void pool_forward(block_t *b, const f32 *conv) {
   const int F = b->f, p = b->pool, stride = b->w + 1;
+  const v128_t zero = wasm_f32x4_splat(0), none = wasm_i32x4_splat(-1);
   for (int i = 0; i < b->ph; i++)
     for (int j = 0; j < b->pw; j++)
-      for (int f = 0; f < F; f++) {
-        f32 best = conv[((i * p) * stride + j * p) * F + f];
-        int arg = (i * p) * b->w + j * p;
+      for (int f = 0; f < F; f += 4) {
+        v128_t best = wasm_v128_load(conv + ((i * p) * stride + j * p) * F + f);
+        v128_t arg = wasm_i32x4_splat((i * p) * b->w + j * p);
         for (int di = 0; di < p; di++)
           for (int dj = 0; dj < p; dj++) {
-            f32 v = conv[((i * p + di) * stride + j * p + dj) * F + f];
-            if (v > best) { best = v; arg = (i * p + di) * b->w + j * p + dj; }
+            v128_t v = wasm_v128_load(conv + ((i * p + di) * stride + j * p + dj) * F + f);
+            v128_t gt = wasm_f32x4_gt(v, best);
+            best = wasm_v128_bitselect(v, best, gt);
+            arg = wasm_v128_bitselect(wasm_i32x4_splat((i * p + di) * b->w + j * p + dj), arg, gt);
           }
-        int at = (i * b->pw + j) * F + f;
-        b->pre[at] = best > 0 ? best : 0;
-        b->arg[at] = best > 0 ? arg : -1;
+        const int at = (i * b->pw + j) * F + f;
+        v128_t pos = wasm_f32x4_gt(best, zero);
+        wasm_v128_store(b->pre + at, wasm_v128_and(best, pos));
+        wasm_v128_store(b->arg + at, wasm_v128_bitselect(arg, none, pos));
       }
 }
 
@@ -223,19 +229,27 @@ static void block_output(const block_t *b, const f32 *mask, f32 *next, int next_
 
 static void dense_forward(dense_t *d, const f32 *W, const f32 *mask, int hidden, f32 *out) {
   const f32 *K = W + d->wo;
-  for (int o = 0; o < d->out; o++) out[o] = W[d->bo + o];
-  int o4 = d->out & ~3;
-  for (int i = 0; i < d->in; i++) {
-    const f32 xi = d->x[i];
-    if (xi == 0) continue;
-    const v128_t x = wasm_f32x4_splat(xi);
-    const f32 *row = K + i * d->out;
-    int o = 0;
-    for (; o < o4; o += 4) wasm_v128_store(out + o, wasm_f32x4_add(wasm_v128_load(out + o), wasm_f32x4_mul(x, wasm_v128_load(row + o))));
-    for (; o < d->out; o++) out[o] += xi * row[o];
+  const int no = d->out;
+  int o0 = 0;
+  /* 32 outputs at a time in registers; inputs that are 0 (ReLU, dropout) add nothing */
+  for (; o0 + 32 <= no; o0 += 32) {
+    v128_t acc[8];
+    for (int v = 0; v < 8; v++) acc[v] = wasm_v128_load(W + d->bo + o0 + 4 * v);
+    for (int i = 0; i < d->in; i++) {
+      if (d->x[i] == 0) continue;
+      const v128_t x = wasm_v128_load32_splat(d->x + i);
+      const f32 *row = K + i * no + o0;
+      for (int v = 0; v < 8; v++) acc[v] = wasm_f32x4_add(acc[v], wasm_f32x4_mul(x, wasm_v128_load(row + 4 * v)));
+    }
+    for (int v = 0; v < 8; v++) wasm_v128_store(out + o0 + 4 * v, acc[v]);
+  }
+  for (int o = o0; o < no; o++) {
+    f32 s = W[d->bo + o];
+    for (int i = 0; i < d->in; i++) s += d->x[i] * K[i * no + o];
+    out[o] = s;
   }
   if (!hidden) return;
-  for (int o = 0; o < d->out; o++) {
+  for (int o = 0; o < no; o++) {
     f32 r = out[o] > 0 ? out[o] : 0;
     d->pre[o] = r;
     out[o] = mask ? r * mask[o] : r;
@@ -308,6 +322,8 @@ static void dense_backward(dense_t *d, const f32 *dz, int want_dx) {
   for (int o = 0; o < no; o++) GB[o] += dz[o];
   for (int i = 0; i < d->in; i++) {
     const f32 xi = d->x[i];
+    /* a 0 input gets no kernel gradient, and its dx is cut off below (ReLU ≤ 0 or dropped) */
+    if (xi == 0) { if (want_dx) d->dx[i] = 0; continue; }
     const f32 *row = K + i * no;
     f32 *grow = GK + i * no;
     v128_t acc = wasm_f32x4_splat(0);
@@ -315,7 +331,7 @@ static void dense_backward(dense_t *d, const f32 *dz, int want_dx) {
     int o = 0;
     for (; o < o4; o += 4) {
       v128_t g = wasm_v128_load(dz + o);
-      if (xi != 0) wasm_v128_store(grow + o, wasm_f32x4_add(wasm_v128_load(grow + o), wasm_f32x4_mul(x, g)));
+      wasm_v128_store(grow + o, wasm_f32x4_add(wasm_v128_load(grow + o), wasm_f32x4_mul(x, g)));
       acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(row + o), g));
     }
     f32 s = wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) + wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);
@@ -331,35 +347,65 @@ static void dense_backward(dense_t *d, const f32 *dz, int want_dx) {
  */
 static void block_backward(block_t *b, const f32 *g, const f32 *mask, int want_da) {
   const int F = b->f, cin = b->cin, k = b->k, kk = k * k, cells = b->ph * b->pw;
+  const int n = k * cin; /* one kernel row spans k pixels × cin values, contiguous in the padded input */
   f32 *GB = net.G + b->bo;
   if (want_da) for (int q = 0; q < b->hp * b->wp * cin; q++) b->da[q] = 0;
-  for (int cell = 0; cell < cells; cell++)
-    for (int f = 0; f < F; f++) {
+  for (int f = 0; f < F; f++) {
+    /* this filter's winning pixels (their patch's offset in the padded input) and gradients */
+    int cnt = 0;
+    for (int cell = 0; cell < cells; cell++) {
       const int at = cell * F + f, pix = b->arg[at];
       if (pix < 0) continue;
       const f32 gz = mask ? g[at] * mask[at] : g[at];
       if (gz == 0) continue;
       GB[f] += gz;
-      const int r = pix / b->w, c = pix % b->w;
-      f32 *gw = b->gwt + f * kk * cin;
-      const f32 *wt = b->wt + f * kk * cin;
-      const v128_t vg = wasm_f32x4_splat(gz);
-      for (int ky = 0; ky < k; ky++) {
-        const int base = ((r + ky) * b->wp + c) * cin;
-        const int n = k * cin; /* one kernel row spans k pixels × cin contiguous values */
-        const f32 *a = b->a + base;
-        f32 *gwr = gw + ky * k * cin;
-        int q = 0;
-        for (; q + 4 <= n; q += 4) wasm_v128_store(gwr + q, wasm_f32x4_add(wasm_v128_load(gwr + q), wasm_f32x4_mul(vg, wasm_v128_load(a + q))));
-        for (; q < n; q++) gwr[q] += gz * a[q];
-        if (want_da) {
-          f32 *da = b->da + base;
-          const f32 *wr = wt + ky * k * cin;
-          for (q = 0; q + 4 <= n; q += 4) wasm_v128_store(da + q, wasm_f32x4_add(wasm_v128_load(da + q), wasm_f32x4_mul(vg, wasm_v128_load(wr + q))));
-          for (; q < n; q++) da[q] += gz * wr[q];
+      b->nzb[cnt] = ((pix / b->w) * b->wp + pix % b->w) * cin;
+      b->nzg[cnt++] = gz;
+    }
+    if (!cnt) continue;
+    /* kernel gradient, row by row, 16 values at a time in registers */
+    for (int ky = 0; ky < k; ky++) {
+      f32 *gw = b->gwt + (f * kk + ky * k) * cin;
+      const f32 *a = b->a + ky * b->wp * cin;
+      int q = 0;
+      for (; q + 16 <= n; q += 16) {
+        v128_t s0 = wasm_v128_load(gw + q), s1 = wasm_v128_load(gw + q + 4), s2 = wasm_v128_load(gw + q + 8), s3 = wasm_v128_load(gw + q + 12);
+        for (int e = 0; e < cnt; e++) {
+          const v128_t vg = wasm_v128_load32_splat(b->nzg + e);
+          const f32 *p = a + b->nzb[e] + q;
+          s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(vg, wasm_v128_load(p)));
+          s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(vg, wasm_v128_load(p + 4)));
+          s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(vg, wasm_v128_load(p + 8)));
+          s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(vg, wasm_v128_load(p + 12)));
         }
+        wasm_v128_store(gw + q, s0); wasm_v128_store(gw + q + 4, s1); wasm_v128_store(gw + q + 8, s2); wasm_v128_store(gw + q + 12, s3);
+      }
+      for (; q + 4 <= n; q += 4) {
+        v128_t s0 = wasm_v128_load(gw + q);
+        for (int e = 0; e < cnt; e++) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(b->nzg + e), wasm_v128_load(a + b->nzb[e] + q)));
+        wasm_v128_store(gw + q, s0);
+      }
+      for (; q < n; q++) {
+        f32 s0 = gw[q];
+        for (int e = 0; e < cnt; e++) s0 += b->nzg[e] * a[b->nzb[e] + q];
+        gw[q] = s0;
       }
     }
+    if (!want_da) continue;
+    /* input gradient: each winning pixel's patch gets the kernel times its gradient */
+    const f32 *wt = b->wt + f * kk * cin;
+    for (int e = 0; e < cnt; e++) {
+      const v128_t vg = wasm_v128_load32_splat(b->nzg + e);
+      const f32 gz = b->nzg[e];
+      for (int ky = 0; ky < k; ky++) {
+        f32 *da = b->da + b->nzb[e] + ky * b->wp * cin;
+        const f32 *wr = wt + ky * n;
+        int q = 0;
+        for (; q + 4 <= n; q += 4) wasm_v128_store(da + q, wasm_f32x4_add(wasm_v128_load(da + q), wasm_f32x4_mul(vg, wasm_v128_load(wr + q))));
+        for (; q < n; q++) da[q] += gz * wr[q];
+      }
+    }
+  }
 }
 
 /* One image backward from net.dz (the output layer's gradient), summing into net.G and the blocks' gwt. */
