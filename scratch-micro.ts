@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { cnnWorkloads } from './runner/train/conv/bench.ts';
-import { convConfig } from './runner/train/conv/trainer.ts';
+import { convConfig, convModule } from './runner/train/conv/trainer.ts';
 import { initialWeights } from './runner/train/fused/jobs.ts';
 const [, fashion] = await cnnWorkloads();
-const k: any = new WebAssembly.Instance(new WebAssembly.Module(readFileSync('runner/train/conv/kernel.wasm')), {}).exports;
+const k: any = new WebAssembly.Instance(convModule(), {}).exports;
 const trial: any = { seed: 0, replicate: null, config: { model: { kind: 'cnn', blocks: [{ filters: 16, kernel: 3, pool: 2 }, { filters: 32, kernel: 3, pool: 2 }], dense: [64], activation: 'relu' }, train: { batchSize: 32, optimizer: { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } }, l2: 0, dropout: 0 } };
 const { cfg, fcfg } = convConfig({ trial, inputShape: [28, 28, 1], classes: 10 });
 k.reset();

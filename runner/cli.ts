@@ -93,6 +93,7 @@ export function buildCli(): Command {
     .option('--quick', 'fewer epochs and trials: under a minute')
     .option('--json', 'print the figures as one JSON object')
     .option('--epochs <n>', 'epochs per trial', int('epochs', 1))
+    .option('--cnn', 'the CNN workloads (8×8 digits, 28×28 Fashion-MNIST): conv engine against a PyTorch loop')
     .action(async (o) => void (await (await import('./commands/bench.ts')).bench(o)));
 
   program

@@ -1,13 +1,22 @@
 import { formatBench, runBench, type BenchReport } from '../train/bench.ts';
+import type { CnnBenchReport } from '../train/conv/bench.ts';
 
 export interface BenchCommandOptions {
   quick?: boolean;
   json?: boolean;
   epochs?: number;
+  /** The CNN workloads instead (runner/train/conv/bench.ts). */
+  cnn?: boolean;
 }
 
 /** `fitgrid bench`: prints the engines' per trial-epoch times and speedups (or one JSON object with --json). */
-export async function bench(options: BenchCommandOptions): Promise<BenchReport> {
+export async function bench(options: BenchCommandOptions): Promise<BenchReport | CnnBenchReport> {
+  if (options.cnn) {
+    const { runCnnBench, formatCnnBench } = await import('../train/conv/bench.ts');
+    const report = await runCnnBench({ epochs: options.epochs, log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`) });
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatCnnBench(report));
+    return report;
+  }
   const report = await runBench({
     quick: options.quick,
     epochs: options.epochs,

@@ -83,7 +83,8 @@ function layerSizes(job: Pick<ConvJob, 'trial' | 'inputShape'>): number[] {
   return [...sizes, ...model.dense];
 }
 
-export function trainConv(job: ConvJob): KernelResult {
+/** Trains the job; `onEpoch` (benchmarks) is told as each epoch ends. */
+export function trainConv(job: ConvJob, onEpoch?: (epoch: number) => void): KernelResult {
   const k = kernel();
   const { trial, training, train } = job;
   const spec = trial.config.train;
@@ -176,6 +177,7 @@ export function trainConv(job: ConvJob): KernelResult {
     history.acc.push(accSum / n);
     history.val_loss.push(crossEntropy(proba, job.valY));
     history.val_acc.push(accuracy(proba, job.valY));
+    onEpoch?.(epoch);
     if (!Number.isFinite(history.loss.at(-1)!) || !Number.isFinite(history.val_loss.at(-1)!)) break;
     const slots = tracker.observe(history.val_loss.at(-1)!);
     if (slots.length > 0) {
