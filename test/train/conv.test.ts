@@ -4,7 +4,7 @@ import type { Dataset } from '../../runner/data/types.ts';
 import type { ModelSpec } from '../../runner/grid/types.ts';
 import { trainTrialLayers } from '../../runner/train/layers.ts';
 import { trainPackConv } from '../../runner/train/conv/index.ts';
-import { chooseEngine, enginePlacement } from '../../runner/train/train-pack.ts';
+import { chooseEngine, enginePlacement, trainPack } from '../../runner/train/train-pack.ts';
 import type { TrialResult } from '../../runner/train/types.ts';
 import { stripes, trial, type TrialOptions } from './fixtures.ts';
 import { maxRelDiff } from './fused-fixtures.ts';
@@ -90,5 +90,20 @@ describe('choosing the conv engine', () => {
     expect(chooseEngine('conv', { kind: 'mlp', hidden: [4], activation: 'relu' }, 'wasm')).toBe('layers');
     expect(enginePlacement('conv')).toBe('cpu');
     expect(enginePlacement('layers')).toBe('gpu');
+  });
+});
+
+describe('trainPack with CNNs', () => {
+  it('trains the CNNs the conv engine supports with it, and the others with layers, without trying conv first', async () => {
+    const supported = trial({ epochs: 2, model: { kind: 'cnn', blocks: [{ filters: 4, kernel: 3, pool: 2 }], dense: [8], activation: 'relu' } });
+    supported.config.train.engine = 'auto';
+    const [r] = await trainPack([supported], stripes(), { sweep: 's' });
+    expect(r!.engine).toBe('conv');
+    expect(r!.status).toBe('ok');
+    const odd = trial({ epochs: 2, model: { kind: 'cnn', blocks: [{ filters: 3, kernel: 3, pool: 2 }], dense: [8], activation: 'relu' } });
+    odd.config.train.engine = 'conv';
+    const [l] = await trainPack([odd], stripes(), { sweep: 's' });
+    expect(l!.engine).toBe('layers');
+    expect(l!.status).toBe('ok');
   });
 });
