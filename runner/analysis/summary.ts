@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Dataset } from '../data/types.ts';
 import { loadDataset } from '../data/load.ts';
 import { imageSamples, isImageData } from './image-samples.ts';
+import { confidentMistakes, galleryPixels } from './gallery.ts';
 import { ciOf, mean } from './stats.ts';
 import { analyze, type CellGroup } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
@@ -36,7 +37,9 @@ export async function buildSummary(store: Store, sweep: string): Promise<SweepSu
   })
     .catch(() => undefined);
   const images = data && isImageData(manifest.grid.data) ? imageSamples(data, manifest.grid.axes.augmentation) : undefined;
-  return summarize(manifest, results, images, data);
+  const summary = summarize(manifest, results, images, data);
+  if (summary.images && data) summary.images.gallery = galleryPixels(summary.cells, data);
+  return summary;
 }
 
 /** Builds the summary and stores it as sweeps/<sweep>/summary.json (atomically, as every store put is). */
@@ -191,6 +194,7 @@ function cellSummary(trials: Trial[], results: TrialResult[], classCount: number
   const withPoints = ok.find((r) => r.points);
   if (withPoints) cell.points = withPoints.points;
   if (classCount > 2 && ok.some((r) => r.valProba?.length)) cell.confusion = confusion(ok, classCount);
+  if (isImageData(trials[0]!.config.data)) cell.mistakes = confidentMistakes(ok);
   return cell;
 }
 
