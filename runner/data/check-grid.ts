@@ -8,8 +8,8 @@ import { dataFilePath } from '../grid/data-files.ts';
 import { cnnShrinks } from '../grid/schema.ts';
 import type { Grid, IdxData, Trial } from '../grid/types.ts';
 import { UserError } from '../errors.ts';
-import { checkIdx, type IdxBytes, type IdxPlaces } from './idx-dataset.ts';
-import { IDX_FILES, idxFiles } from './load.ts';
+import { checkIdx } from './idx-dataset.ts';
+import { readIdxFiles } from './load.ts';
 
 export async function checkGridData(grid: Grid, trials: readonly Trial[]): Promise<void> {
   const sections = new Map<string, { data: IdxData; models: Trial['config']['model'][] }>();
@@ -21,19 +21,14 @@ export async function checkGridData(grid: Grid, trials: readonly Trial[]): Promi
     sections.set(key, entry);
   }
   for (const { data, models } of sections.values()) {
-    const bytes: Partial<IdxBytes> = {};
-    const places: Partial<IdxPlaces> = {};
-    const files = idxFiles(data);
-    for (const [key, field] of IDX_FILES) {
-      const f = files[key];
-      if (!f) continue;
+    const { bytes, places } = await readIdxFiles(data, async (f, field) => {
       const file = dataFilePath(grid, f);
-      bytes[key] = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+      const read = await readFile(file).catch((e: NodeJS.ErrnoException) => {
         throw new UserError(`Cannot read data file (${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message})`, { file, field });
       });
-      places[key] = { file, field };
-    }
-    const checked = checkIdx(data, bytes as IdxBytes, places as IdxPlaces);
+      return { bytes: read, file };
+    });
+    const checked = checkIdx(data, bytes, places);
     const { height, width } = checked.train.images;
     const sizes = [
       [data.trainSize, checked.train.labels.length, 'data.trainSize'],

@@ -65,17 +65,24 @@ export function idxFiles(spec: IdxData): Partial<Record<keyof IdxBytes, { path: 
 }
 
 async function loadIdxFiles(spec: IdxData, options: LoadOptions): Promise<Dataset> {
+  const { bytes, places } = await readIdxFiles(spec, (f, field) => dataBytes(f, field, options));
+  return loadIdx(spec, bytes, places);
+}
+
+/** Every file of an idx section through `read`, with where each came from, for messages. */
+export async function readIdxFiles(spec: IdxData, read: (f: { path: string; sha256: string }, field: string) => Promise<{ bytes: Uint8Array; file: string }>):
+  Promise<{ bytes: IdxBytes; places: IdxPlaces }> {
   const bytes: Partial<IdxBytes> = {};
   const places: Partial<IdxPlaces> = {};
   const files = idxFiles(spec);
   for (const [key, field] of IDX_FILES) {
     const f = files[key];
     if (!f) continue;
-    const got = await dataBytes(f, field, options);
+    const got = await read(f, field);
     bytes[key] = got.bytes;
     places[key] = { file: got.file, field };
   }
-  return loadIdx(spec, bytes as IdxBytes, places as IdxPlaces);
+  return { bytes: bytes as IdxBytes, places: places as IdxPlaces };
 }
 
 /** A data file's text, from the manifest copy when there is one, checked against the grid's hash. */
