@@ -106,6 +106,7 @@ export function buildCli(): Command {
     .option('--epochs <n>', 'epochs per trial', int('epochs', 1))
     .option('--calibrate [file]', 'measure this machine for cost estimates and write them (default: ./fitgrid-calibration.json)')
     .option('--suite', 'time the workload suite per core, fitgrid beside PyTorch reference loops')
+    .option('--cnn', 'the CNN workloads (8×8 digits, 28×28 Fashion-MNIST): conv engine against a PyTorch loop')
     .action(async (o) => void (await (await import('./commands/bench.ts')).bench(o)));
 
   program

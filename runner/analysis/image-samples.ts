@@ -22,7 +22,7 @@ export interface ImageSampleOptions {
 
 export const SAMPLE_DEFAULTS: Readonly<Required<ImageSampleOptions>> = Object.freeze({ samples: 10, draws: 4, budget: 60_000 });
 
-export const isImageData = (d: DataSpec) => d.kind === 'digits' || d.kind === 'images';
+export const isImageData = (d: DataSpec) => d.kind === 'digits' || d.kind === 'images' || d.kind === 'idx';
 
 /**
  * The pure part: sample images of `data` and their augmented versions, keyed

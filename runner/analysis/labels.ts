@@ -35,6 +35,7 @@ export function dataDescription(d: DataSpec): string {
     case 'csv': return `CSV file ${d.path}, label column "${d.label}"${d.standardize ? ', standardised' : ''}`;
     case 'digits': return `8×8 handwritten digits${d.trainSize ? `, ${d.trainSize} training images` : ''}${d.classes ? `, classes ${d.classes.join(', ')}` : ''}`;
     case 'images': return `images from ${d.path} (${d.width}×${d.height}×${d.channels}), label column "${d.label}"`;
+    case 'idx': return `IDX images ${d.images.path}${d.trainSize ? `, ${d.trainSize} training images` : ''}${d.val ? `, validated on ${d.val.images.path}${d.val.size ? ` (${d.val.size})` : ''}` : ''}`;
   }
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Dataset } from '../data/types.ts';
 import { loadDataset } from '../data/load.ts';
 import { imageSamples, isImageData } from './image-samples.ts';
+import { confidentMistakes, galleryPixels } from './gallery.ts';
 import { ciOf, mean } from './stats.ts';
 import { analyze, type CellGroup } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
@@ -30,10 +31,15 @@ export async function buildSummary(store: Store, sweep: string): Promise<SweepSu
   const results = await Promise.all(manifest.trials.map((t) => limit(() => readResult(store, t))));
   // The data give the report its counts, class names and sample pictures; data that cannot be
   // read again (a moved CSV without a manifest copy) must not cost the whole report.
-  const data = await loadDataset(manifest.grid.data, { baseDir: path.dirname(manifest.grid.file), dataFiles: manifest.dataFiles })
+  const stored = manifest.dataKeys ?? {};
+  const data = await loadDataset(manifest.grid.data, {
+    baseDir: path.dirname(manifest.grid.file), dataFiles: manifest.dataFiles, storedData: async (sha) => (stored[sha] ? store.get(stored[sha]) : undefined),
+  })
     .catch(() => undefined);
   const images = data && isImageData(manifest.grid.data) ? imageSamples(data, manifest.grid.axes.augmentation) : undefined;
-  return summarize(manifest, results, images, data);
+  const summary = summarize(manifest, results, images, data);
+  if (summary.images && data) summary.images.gallery = galleryPixels(summary.cells, data);
+  return summary;
 }
 
 /** Builds the summary and stores it as sweeps/<sweep>/summary.json (atomically, as every store put is). */
@@ -188,6 +194,7 @@ function cellSummary(trials: Trial[], results: TrialResult[], classCount: number
   const withPoints = ok.find((r) => r.points);
   if (withPoints) cell.points = withPoints.points;
   if (classCount > 2 && ok.some((r) => r.valProba?.length)) cell.confusion = confusion(ok, classCount);
+  if (isImageData(trials[0]!.config.data)) cell.mistakes = confidentMistakes(ok);
   return cell;
 }
 
@@ -262,17 +269,19 @@ function inputShape(d: DataSpec): number[] {
     case 'moons': case 'circles': return [2];
     case 'digits': return [8, 8, 1];
     case 'images': return [d.height, d.width, d.channels];
-    case 'csv': return [0]; // the column count is known only to whoever reads the CSV
+    case 'csv': case 'idx': return [0]; // the column count is known only to whoever reads the CSV
   }
 }
 
 function classNames(d: DataSpec, results: (TrialResult | undefined)[]): string[] {
   if (d.kind === 'digits') return (d.classes ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).map(String);
+  if (d.kind === 'idx' && d.classNames) return d.classNames;
   const c = results.find((r) => r?.valProba?.length)?.valProba[0].length ?? 2;
   return Array.from({ length: c }, (_, i) => String(i));
 }
 
 function trainCount(d: DataSpec, val: number): number {
+  if (d.kind === 'idx') return d.trainSize ?? 0;
   if (d.split.kind === 'first') return d.split.train;
   if (d.kind === 'moons' || d.kind === 'circles') return d.samples - val;
   if ((d.kind === 'digits' || d.kind === 'images') && d.trainSize) return d.trainSize;

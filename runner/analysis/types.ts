@@ -85,7 +85,12 @@ export interface CellSummary {
   points?: { train: [number, number, number][]; val: [number, number, number][] };
   /** Validation confusion counts summed over the cell's ok trials: rows = true class, columns = predicted. */
   confusion?: number[][];
+  /** Images: the validation images the cell gets most confidently wrong (gallery.ts), pixels in ImagesSummary.gallery. */
+  mistakes?: Mistake[];
 }
+
+/** One validation image a cell gets wrong: its index, true and predicted class, mean probability of the prediction. */
+export interface Mistake { index: number; label: number; predicted: number; confidence: number }
 
 /** Image data: sample training images and their augmented versions (pixels row-major in [0, 1]). */
 export interface ImagesSummary {
@@ -95,6 +100,8 @@ export interface ImagesSummary {
   samples?: { label: number; pixels: number[] }[];
   /** Per augmentation label: augmented versions of `samples`, same order. */
   augmented?: Record<string, number[][]>;
+  /** Validation images of the cells' galleries: index → base64 of their bytes (0–255, row-major h × w × c). */
+  gallery?: Record<string, string>;
 }
 
 export interface SweepSummary {

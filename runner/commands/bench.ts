@@ -1,5 +1,6 @@
 import { formatBench, runBench, type BenchReport } from '../train/bench.ts';
 import type { SuiteReport } from '../train/suite/run.ts';
+import type { CnnBenchReport } from '../train/conv/bench.ts';
 
 export interface BenchCommandOptions {
   quick?: boolean;
@@ -8,11 +9,19 @@ export interface BenchCommandOptions {
   /** Measure the engines for cost estimates and write a calibration file (true: the default file). */
   calibrate?: boolean | string;
   suite?: boolean;
+  /** The CNN workloads instead (runner/train/conv/bench.ts). */
+  cnn?: boolean;
 }
 
 /** `fitgrid bench`: prints the engines' per trial-epoch times and speedups (or one JSON object with --json). */
-export async function bench(options: BenchCommandOptions): Promise<BenchReport | SuiteReport> {
+export async function bench(options: BenchCommandOptions): Promise<BenchReport | SuiteReport | CnnBenchReport> {
   if (options.calibrate) return (await import('../exec/calibrate-command.ts')).calibrate(options);
+  if (options.cnn) {
+    const { runCnnBench, formatCnnBench } = await import('../train/conv/bench.ts');
+    const report = await runCnnBench({ epochs: options.epochs, log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`) });
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatCnnBench(report));
+    return report;
+  }
   if (options.suite) {
     const { formatSuite, runSuite } = await import('../train/suite/run.ts');
     const report = await runSuite({ quick: options.quick, log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`) });

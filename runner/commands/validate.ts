@@ -1,5 +1,6 @@
 import { countCells, expandGrid } from '../grid/expand.ts';
 import { loadGrid } from '../grid/load.ts';
+import { checkGridData } from '../data/check-grid.ts';
 
 export interface ValidateOptions {
   grid: string;
@@ -14,7 +15,9 @@ export interface ValidateResult {
 
 /** `fitgrid validate`: loads and expands a grid; prints `ok: N trials in M cells` or fails with the first mistake. */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
-  const trials = expandGrid(await loadGrid(options.grid, { dataRoots: options.dataRoot ?? [] }));
+  const grid = await loadGrid(options.grid, { dataRoots: options.dataRoot ?? [] });
+  const trials = expandGrid(grid);
+  await checkGridData(grid, trials);
   const result = { trials: trials.length, cells: countCells(trials) };
   process.stdout.write(`ok: ${result.trials} trials in ${result.cells} cells\n`);
   return result;

@@ -24,18 +24,24 @@ export interface AssembleOptions {
   place?: Place;
 }
 
-/** Splits rows into train and val (each in the rows' order), then subsets and standardises the training part. */
-export function assemble(rows: Rows, options: AssembleOptions): Dataset {
+/** The row indices the split keeps for training (then subset by `trainSize`) and for validation. */
+export function selectRows(y: readonly number[], options: Omit<AssembleOptions, 'standardize'>): { train: number[]; val: number[] } {
   const { split, trainSize = null, place = {} } = options;
-  let { train, val } = splitIndices(rows.y, split, place);
+  let { train, val } = splitIndices(y, split, place);
   if (trainSize !== null && trainSize !== undefined) {
     if (trainSize > train.length) {
       throw new UserError(`Expected \`trainSize\` at most the ${train.length} training rows the split leaves, got ${trainSize}`, { ...place, field: 'data.trainSize' });
     }
     const stream = streamFor(split.kind === 'fraction' ? split.seed : 0, 'trainSize');
-    const keep = stratifiedSample(train.map((i) => rows.y[i]!), trainSize, stream);
+    const keep = stratifiedSample(train.map((i) => y[i]!), trainSize, stream);
     train = keep.map((k) => train[k]!);
   }
+  return { train, val };
+}
+
+/** Splits rows into train and val (each in the rows' order), then subsets and standardises the training part. */
+export function assemble(rows: Rows, options: AssembleOptions): Dataset {
+  const { train, val } = selectRows(rows.y, options);
   let trainX = train.map((i) => rows.x[i]!);
   let valX = val.map((i) => rows.x[i]!);
   if (options.standardize) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Grid, Manifest, Pack, Trial } from '../grid/types.ts';
 import type { Store } from '../store/store.ts';
-import { trialIdFromKey, trialsPrefix } from '../store/keys.ts';
+import { dataKey, trialIdFromKey, trialsPrefix } from '../store/keys.ts';
 import { UserError } from '../errors.ts';
 import { writeManifest, type ManifestWrite } from './manifest.ts';
 
@@ -28,12 +28,13 @@ export interface PrepareOptions {
 
 /** Grid file → manifest (written to the store) → what is left to train. Shared by `run` and `launch`. */
 export async function prepareSweep(gridPath: string, store: Store, packSize?: number, options: PrepareOptions = {}): Promise<Prepared> {
-  const [{ loadGrid }, { expandGrid }, plan, { readDataFiles }] = await Promise.all([
-    import('../grid/load.ts'), import('../grid/expand.ts'), import('../grid/plan.ts'), import('../grid/data-files.ts'),
+  const [{ loadGrid }, { expandGrid }, plan, { readDataFiles, storedDataFiles }, { checkGridData }] = await Promise.all([
+    import('../grid/load.ts'), import('../grid/expand.ts'), import('../grid/plan.ts'), import('../grid/data-files.ts'), import('../data/check-grid.ts'),
   ]);
   const grid = await loadGrid(gridPath, { dataRoots: options.dataRoots ?? [] });
   const source = await readFile(grid.file, 'utf8');
   const trials = expandGrid(grid);
+  await checkGridData(grid, trials);
   const packs = options.packs
     ? await options.packs(grid, trials)
     : plan.planPacks(trials, { packSize: packSize ?? plan.defaultPackSize(trials.length, options.workers) });
@@ -45,9 +46,17 @@ export async function prepareSweep(gridPath: string, store: Store, packSize?: nu
   }
   // The manifest carries the data files, so a worker anywhere trains on the same bytes.
   const manifest = plan.buildManifest(grid, source, trials, packs, dataFiles);
+  // Large files go into the store once, by hash; the manifest only names their keys.
+  const largeFiles = await storedDataFiles(grid, trials);
+  if (largeFiles.size) manifest.dataKeys = Object.fromEntries([...largeFiles.keys()].map((sha) => [sha, dataKey(sha)]));
   let manifestWrite: Prepared['manifestWrite'] = 'dry-run';
   try {
-    if (options.write ?? true) manifestWrite = await writeManifest(store, manifest);
+    if (options.write ?? true) {
+      for (const [sha, file] of largeFiles) {
+        if (!(await store.exists(dataKey(sha)))) await store.put(dataKey(sha), await readFile(file), { ifAbsent: true, contentType: 'application/octet-stream' });
+      }
+      manifestWrite = await writeManifest(store, manifest);
+    }
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(`cannot write to the store ${store.url}: ${(error as Error).message.split('\n')[0]}`);

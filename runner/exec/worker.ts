@@ -12,7 +12,9 @@ import type { WorkerEvent } from './events.ts';
 import { packListKey } from './keys.ts';
 import { readManifest } from './manifest.ts';
 
-export type LoadDataset = (spec: DataSpec, options: { baseDir: string; dataFiles: Record<string, string> }) => Promise<Dataset>;
+export type LoadDataset = (spec: DataSpec, options: {
+  baseDir: string; dataFiles: Record<string, string>; storedData?: (sha256: string) => Promise<Uint8Array | undefined>;
+}) => Promise<Dataset>;
 
 export interface WorkerOptions {
   store: Store;
@@ -203,7 +205,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       const loadDataset = options.loadDataset ?? (await import('../data/load.ts')).loadDataset;
       const trainPack = options.trainPack ?? (await import('../train/train-pack.ts')).trainPack;
       // A pack shares its data (planPacks groups by it); include: entries may differ from the grid's.
-      const data = await loadDataset(todo[0]!.config.data, { baseDir: dirname(manifest.grid.file), dataFiles: manifest.dataFiles ?? {} });
+      const dataKeys = manifest.dataKeys ?? {};
+      const data = await loadDataset(todo[0]!.config.data, {
+        baseDir: dirname(manifest.grid.file), dataFiles: manifest.dataFiles ?? {},
+        storedData: async (sha) => (dataKeys[sha] ? store.get(dataKeys[sha]) : undefined),
+      });
       // A failed log write surfaces at the final flush; the periodic ones must not crash the process.
       timer = setInterval(() => log.flush().catch(() => {}), (options.logInterval ?? 10) * 1000);
       timer.unref();

@@ -30,6 +30,10 @@ const hash16 = (value: unknown) => createHash('sha256').update(canonicalJson(val
 
 /** A file's place on disk is not part of what is trained on: its content hash is. */
 function portableData(data: DataSpec): Omit<DataSpec, 'path'> {
+  if (data.kind === 'idx') {
+    const hash = (f: { sha256: string }) => ({ sha256: f.sha256 });
+    return { ...data, images: hash(data.images), labels: hash(data.labels), val: data.val && { ...data.val, images: hash(data.val.images), labels: hash(data.val.labels) } } as never;
+  }
   if (data.kind !== 'csv' && data.kind !== 'images') return data;
   const { path: _path, ...rest } = data;
   return rest;

@@ -8,7 +8,7 @@ import { canonicalJson } from './canonical.ts';
 import { dataRoots, resolveDataFile } from './data-roots.ts';
 import { DEFAULT_LIMITS, estimateTrialMiB, overLimit, widestLayer, type DataFileShape, type Limits } from './limits.ts';
 import {
-  dataSchema, gridFileSchema, hiddenLayers, IMAGE_ONLY_AUGMENTATIONS, modelSchema, partialSchema, trainSchema, type GridFile,
+  cnnShrinks, dataSchema, defaultSplit, gridFileSchema, hiddenLayers, IMAGE_ONLY_AUGMENTATIONS, modelSchema, partialSchema, trainSchema, type GridFile,
 } from './schema.ts';
 import type { Augmentation, DataSpec, DropoutValue, Grid, ModelSpec, PartialConfig, TrainSpec } from './types.ts';
 
@@ -119,12 +119,15 @@ function checkDropout(dropout: DropoutValue, model: ModelSpec, src: Source, at: 
   }
 }
 
-const IMAGE_KINDS = new Set(['digits', 'images']);
+const IMAGE_KINDS = new Set(['digits', 'images', 'idx']);
 
 function checkModel(model: ModelSpec, data: DataSpec, src: Source, at: Path) {
   if (model.kind === 'cnn' && !IMAGE_KINDS.has(data.kind)) {
-    src.fail([...at, 'kind'], `A \`cnn\` needs image data (\`digits\` or \`images\`), not \`${data.kind}\``);
+    src.fail([...at, 'kind'], `A \`cnn\` needs image data (\`digits\`, \`images\` or \`idx\`), not \`${data.kind}\``);
   }
+  const shape = data.kind === 'digits' ? [8, 8] : data.kind === 'images' ? [data.height, data.width] : undefined;
+  const shrunk = shape && cnnShrinks(model, shape[0]!, shape[1]!);
+  if (shrunk) src.fail([...at, 'blocks'], shrunk);
 }
 
 function checkAugmentation(a: Augmentation | null, data: DataSpec, src: Source, at: Path) {
@@ -137,6 +140,7 @@ async function checkData(data: DataSpec, src: Source, at: Path): Promise<DataSpe
   if ((data.kind === 'moons' || data.kind === 'circles') && data.split.kind === 'first' && data.split.train >= data.samples) {
     src.fail([...at, 'split', 'train'], `Expected \`train\` to be less than \`samples\` (${data.samples}), got ${data.split.train}`);
   }
+  if (data.kind === 'idx') return checkIdxSection(data, src, at);
   if (data.kind !== 'csv' && data.kind !== 'images') return data;
   return { ...data, sha256: await hashDataFile(data.path, src, [...at, 'path']) };
 }
@@ -164,6 +168,21 @@ function checkSizes(c: { data: DataSpec; model: ModelSpec; train: TrainSpec }, s
   over(['train', 'epochs'], 'epochs', 'The number of epochs', c.train.epochs);
   const file = 'sha256' in c.data ? src.dataFiles.get(c.data.sha256) : undefined;
   over(['model'], 'memoryMiB', 'The estimated memory of one trial in MiB', estimateTrialMiB(c.data, c.model, c.train, file));
+}
+
+/** An idx section: each path becomes `{ path, sha256 }`; the files' contents are checked where they load (runner/data/). */
+async function checkIdxSection(data: DataSpec & { kind: 'idx' }, src: Source, at: Path): Promise<DataSpec> {
+  const raw = data as unknown as { images: string; labels: string; val: { images: string; labels: string; size: number | null } | null };
+  const file = async (p: string, field: Path) => ({ path: p, sha256: await hashDataFile(p, src, [...at, ...field]) });
+  if (raw.val && data.split) src.fail([...at, 'split'], '`split` and `val` exclude each other: with `val` the training file trains and the `val` files validate');
+  if (data.classNames) checkDistinct(data.classNames, src, [...at, 'classNames'], 'class name');
+  return {
+    ...data,
+    images: await file(raw.images, ['images']),
+    labels: await file(raw.labels, ['labels']),
+    split: raw.val ? null : data.split ?? defaultSplit(),
+    val: raw.val && { size: raw.val.size, images: await file(raw.val.images, ['val', 'images']), labels: await file(raw.val.labels, ['val', 'labels']) },
+  };
 }
 
 // ---- include / exclude --------------------------------------------------------------------------

@@ -62,9 +62,8 @@ const fractionSplit = strict({
   stratify: bool().default(true),
   seed: int(0).default(0),
 }).transform((s): SplitSpec => ({ kind: 'fraction', ...s }));
-const split = z
-  .union([firstSplit, fractionSplit], expecting('`{ train: N }` or `{ trainFraction, stratify, seed }`'))
-  .default({ trainFraction: DEFAULT_SPLIT.trainFraction });
+const anySplit = z.union([firstSplit, fractionSplit], expecting('`{ train: N }` or `{ trainFraction, stratify, seed }`'));
+const split = anySplit.default({ trainFraction: DEFAULT_SPLIT.trainFraction });
 
 // scikit-learn's defaults for make_moons / make_circles, except random_state (None there; 0 here, so runs repeat).
 const moons = strict({
@@ -113,11 +112,28 @@ const images = strict({
   split,
 });
 
+const idxPath = str('an IDX file path (relative to the grid file), gzip or raw');
+/** Paths only: load.ts turns each into `{ path, sha256 }` and reads the shape from the header. */
+const idx = strict({
+  kind: z.literal('idx'),
+  images: idxPath,
+  labels: idxPath,
+  trainSize: int(1).nullable().default(null),
+  split: anySplit.nullable().default(null),
+  val: strict({ images: idxPath, labels: idxPath, size: int(1).nullable().default(null) }, 'a mapping `{ images, labels, size }`')
+    .nullable()
+    .default(null),
+  classNames: z.array(str('a class name'), expecting('a list of class names, one per label value 0, 1, …')).min(2).nullable().default(null),
+});
+
 export const dataSchema: z.ZodType<DataSpec, z.ZodTypeDef, unknown> = z.discriminatedUnion(
   'kind',
-  [moons, circles, csv, digits, images],
-  byKind(['moons', 'circles', 'csv', 'digits', 'images']),
+  [moons, circles, csv, digits, images, idx],
+  byKind(['moons', 'circles', 'csv', 'digits', 'images', 'idx']),
 ) as never;
+
+/** The fraction split a data section without `split` gets. */
+export const defaultSplit = (): SplitSpec => ({ ...DEFAULT_SPLIT });
 
 // ---- model ------------------------------------------------------------------------------------
 
@@ -138,6 +154,17 @@ export const modelSchema: z.ZodType<ModelSpec, z.ZodTypeDef, unknown> = z.discri
   [mlp, cnn],
   byKind(['mlp', 'cnn']),
 ) as never;
+
+/** Why a CNN's pooling leaves nothing of a height × width image (pooling floors), or null when it fits. */
+export function cnnShrinks(model: ModelSpec, height: number, width: number): string | null {
+  if (model.kind !== 'cnn') return null;
+  let [h, w] = [height, width];
+  for (const [i, b] of model.blocks.entries()) {
+    [h, w] = [Math.floor(h / b.pool), Math.floor(w / b.pool)];
+    if (h < 1 || w < 1) return `Expected the conv blocks to leave at least 1×1 pixel of a ${height}×${width} image; pooling by ${b.pool} in block ${i + 1} leaves ${h}×${w}`;
+  }
+  return null;
+}
 
 /** Hidden layers a dropout list must cover: conv blocks then dense layers for a CNN. */
 export const hiddenLayers = (model: ModelSpec) =>
@@ -165,7 +192,7 @@ export const trainSchema: z.ZodType<TrainSpec, z.ZodTypeDef, unknown> = strict({
   shuffle: bool().default(true),
   minDelta: nonNegative().default(0),
   restoreBest: bool().default(true),
-  engine: oneOf(['auto', 'fused', 'packed', 'layers']).default('auto'),
+  engine: oneOf(['auto', 'fused', 'packed', 'layers', 'conv']).default('auto'),
 });
 
 // ---- axes -------------------------------------------------------------------------------------

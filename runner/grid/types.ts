@@ -21,7 +21,23 @@ export interface CsvData { kind: 'csv'; path: string; sha256: string; label: str
 export interface DigitsData { kind: 'digits'; trainSize: number | null; classes: number[] | null; split: SplitSpec }
 /** A user's images: one image per CSV row, `width × height` pixel columns plus a label column. */
 export interface ImageCsvData { kind: 'images'; path: string; sha256: string; label: string; width: number; height: number; channels: number; scale: number; trainSize: number | null; split: SplitSpec }
-export type DataSpec = MoonsData | CirclesData | CsvData | DigitsData | ImageCsvData;
+/** One IDX file: `path` as written in the grid file (relative to it), `sha256` its bytes' hash (what ids depend on). */
+export interface IdxFile { path: string; sha256: string }
+/**
+ * Images and labels in IDX files (MNIST, Fashion-MNIST, …). Without `val` the training file is
+ * split by `split`; with `val` that file pair validates (its `size`: a stratified subset).
+ * The image shape comes from the images file's header (runner/data/idx-dataset.ts).
+ */
+export interface IdxData {
+  kind: 'idx';
+  images: IdxFile;
+  labels: IdxFile;
+  trainSize: number | null;
+  split: SplitSpec | null;
+  val: { images: IdxFile; labels: IdxFile; size: number | null } | null;
+  classNames: string[] | null;
+}
+export type DataSpec = MoonsData | CirclesData | CsvData | DigitsData | ImageCsvData | IdxData;
 
 export type Activation = 'relu' | 'tanh' | 'sigmoid';
 export interface MlpModel { kind: 'mlp'; hidden: number[]; activation: Activation }
@@ -29,7 +45,7 @@ export interface ConvBlock { filters: number; kernel: number; pool: number }
 export interface CnnModel { kind: 'cnn'; blocks: ConvBlock[]; dense: number[]; activation: Activation }
 export type ModelSpec = MlpModel | CnnModel;
 
-export type EngineName = 'layers' | 'packed' | 'fused';
+export type EngineName = 'layers' | 'packed' | 'fused' | 'conv';
 export type EngineChoice = 'auto' | EngineName;
 
 export interface AdamSpec { kind: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number }
@@ -147,6 +163,8 @@ export interface Manifest {
   gridSource: string;
   /** For csv/images data: the file's bytes (base64), so workers elsewhere train on the same data. */
   dataFiles: Record<string, string>;
+  /** For idx data: sha256 → the store key the file was stored under once (too large to copy into every manifest). */
+  dataKeys?: Record<string, string>;
   trials: Trial[];
   packs: Pack[];
 }

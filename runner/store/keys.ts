@@ -18,5 +18,7 @@ export const manifestKey = (sweep: string) => `${sweepPrefix(sweep)}manifest.jso
 export const packLogKey = (sweep: string, pack: number) => `${sweepPrefix(sweep)}logs/pack-${pack}.jsonl`;
 export const summaryKey = (sweep: string) => `${sweepPrefix(sweep)}summary.json`;
 export const siteKey = (sweep: string) => `${sweepPrefix(sweep)}site/`;
+/** A large data file (idx), stored once by content hash and shared by every sweep that reads it. */
+export const dataKey = (sha256: string) => `data/${sha256}`;
 export const trialIdFromKey = (key: string) =>
   key.startsWith(trialsPrefix) && key.endsWith('.json') ? key.slice(trialsPrefix.length, -'.json'.length) : undefined;

@@ -114,7 +114,7 @@ async function trainLayers(trials: Trial[], training: Training, data: Dataset, o
 }
 
 /** What the stop rule of a member makes of the training: where it stops, which epoch it keeps. */
-function replayMember(history: History, observed: number, rule: StopRule) {
+export function replayMember(history: History, observed: number, rule: StopRule) {
   // Exactly as a live watcher: it sees each epoch until it stops, never a non-finite epoch's
   // loss (training breaks first), and a live run records up to its stop or to the break.
   const watcher = createStopWatcher(rule);

@@ -3,6 +3,7 @@ import type { TrainPack } from './engine.ts';
 import type { TrialResult } from './types.ts';
 import { backendNameHint, initBackend, type BackendName } from './backend.ts';
 import { failedResult } from './result.ts';
+import { convUnsupported, convUnsupportedModel } from './conv/support.ts';
 
 /**
  * Trains a pack with the engine chosen for it: `options.engine`, else the grid's
@@ -16,6 +17,9 @@ export const trainPack: TrainPack = async (trials, data, options) => {
   // Chosen before tfjs loads: a worker that runs only the fused kernel never loads tfjs.
   const wanted = chooseEngine(options.engine ?? trials[0]!.config.train.engine, model, backendNameHint());
   const engine = wanted === 'layers' ? undefined : await loadEngine(wanted, model);
+  // The conv engine declares what it trains: the rest goes to layers before anything trains.
+  const mine = wanted === 'conv' ? trials.filter((t) => convUnsupported(t, data) === null) : trials;
+  if (mine.length < trials.length) say(`fitgrid: ${convUnsupported(trials.find((t) => !mine.includes(t))!, data)}; training those trials with layers`);
 
   const done = new Map<string, TrialResult>();
   // A result the caller cannot keep (an unwritable store) is an infrastructure failure: it
@@ -36,7 +40,7 @@ export const trainPack: TrainPack = async (trials, data, options) => {
   };
   if (engine) {
     try {
-      const results = await engine(trials, data, { ...options, onResult: record });
+      const results = await engine(mine, data, { ...options, onResult: record });
       for (const r of results) if (!done.has(r.trialId)) await record(r);
     } catch (e) {
       rethrowIfFatal(e);
@@ -62,12 +66,18 @@ export const trainPack: TrainPack = async (trials, data, options) => {
 
 /**
  * auto: fused (the WebAssembly kernel) for MLPs on wasm/cpu, packed (batched tfjs) for MLPs on
- * tfjs-node, layers for everything else. packed and fused train MLPs only: asked for on a CNN,
- * they give way to layers.
+ * tfjs-node, conv (the CNN kernel) for the CNNs it supports on wasm/cpu, layers for everything
+ * else. packed and fused train MLPs only, conv CNNs only: asked for on another model, they give
+ * way to layers.
  */
 export function chooseEngine(choice: EngineChoice | undefined, model: ModelSpec, backend: BackendName): EngineName {
-  if (model.kind !== 'mlp') return 'layers';
-  if (choice && choice !== 'auto') return choice;
+  const auto = !choice || choice === 'auto';
+  if (model.kind !== 'mlp') {
+    const conv = choice === 'conv' || (auto && backend !== 'tensorflow');
+    return conv && convUnsupportedModel(model) === null ? 'conv' : 'layers';
+  }
+  if (choice === 'conv') return 'layers';
+  if (!auto) return choice;
   return backend === 'tensorflow' ? 'packed' : 'fused';
 }
 
@@ -75,7 +85,7 @@ export function chooseEngine(choice: EngineChoice | undefined, model: ModelSpec,
 export type Placement = 'cpu' | 'gpu';
 
 /** Engines that train on CPU cores as fast as a GPU would serve them; an engine added here is placed on CPU. */
-export const cpuEngines: ReadonlySet<EngineName> = new Set(['fused']);
+export const cpuEngines: ReadonlySet<EngineName> = new Set(['fused', 'conv']);
 
 /**
  * The one place that decides where a pack runs: on the CPU queue when the engine auto picks on a
@@ -89,8 +99,8 @@ async function loadEngine(name: Exclude<EngineName, 'layers'>, model: ModelSpec)
   try {
     const engine = name === 'packed'
       ? (await import('./packed.ts')).trainPackPacked
-      : (await import('./fused/index.ts')).trainPackFused;
-    if (typeof engine !== 'function') throw new Error(`it exports no trainPack${name === 'packed' ? 'Packed' : 'Fused'}`);
+      : name === 'conv' ? (await import('./conv/index.ts')).trainPackConv : (await import('./fused/index.ts')).trainPackFused;
+    if (typeof engine !== 'function') throw new Error(`it exports no trainPack for ${name}`);
     return engine;
   } catch (e) {
     say(`fitgrid: the ${name} engine is unavailable (${firstLine(e)}); using layers for ${model.kind} packs`);

@@ -38,7 +38,7 @@ seeds: 1
 `;
 
 describe('fitgrid run on digits', () => {
-  it('trains every CNN trial of a small digits grid with the layers engine and stores complete results', async () => {
+  it('trains every CNN trial of a small digits grid with the conv engine (auto) and stores complete results', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'fitgrid-digits-'));
     const file = path.join(dir, 'digits-small.yaml');
     await writeFile(file, grid);
@@ -56,7 +56,7 @@ describe('fitgrid run on digits', () => {
     expect(augmentations.size).toBe(2);
     for (const r of results) {
       expect(r.status).toBe('ok');
-      expect(r.engine).toBe('layers');
+      expect(r.engine).toBe('conv');
       expect(r.config.model.kind).toBe('cnn');
       for (const series of Object.values(r.history)) expect(series).toHaveLength(3);
       expect(r.stoppedEpoch).toBe(3);

@@ -39,6 +39,8 @@ beforeAll(async () => {
   const imageSummary = summarize(images.manifest, images.results);
   const pixels = (k: number) => Array.from({ length: 64 }, (_, i) => ((i + k) % 9 === 0 ? 1 : 0));
   imageSummary.images = { width: 8, height: 8, channels: 1, samples: [0, 1, 2].map((k) => ({ label: k, pixels: pixels(k) })), augmented: { 'shift 0.1': [3, 4, 5].map(pixels) } };
+  // the galleries: the analysis computed them from the trials' validation predictions; the pixels come with the data
+  imageSummary.images.gallery = Object.fromEntries(imageSummary.cells.flatMap((c) => c.mistakes ?? []).map((m) => [m.index, Buffer.from(pixels(m.index).map((v) => v * 255)).toString('base64')]));
   // a summary without the analysis stage's fields, to show the site hides what is absent
   for (const c of imageSummary.cells) { delete c.biasVariance; delete c.verdict; delete c.effect; }
   delete imageSummary.thresholds;
@@ -224,10 +226,25 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     await page.close();
   });
 
+  it('shows each chosen cell\'s most confidently wrong validation images with true and predicted class', async () => {
+    const { page, problems } = await open(pathToFileURL(join(imageSite, 'boundaries.html')).href);
+    expect(problems).toEqual([]);
+    const visible = page.locator('section.gallery-cell:visible');
+    expect(await visible.count()).toBe(1);
+    const shown = await visible.locator('figure.mistake').count();
+    expect(shown).toBeGreaterThan(0);
+    expect(shown).toBeLessThanOrEqual(12);
+    await expect(visible.locator('figcaption').first().textContent()).resolves.toMatch(/ → .* \(\d\.\d\d\)/);
+    const options = await page.locator('#gallery-cell option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    await page.selectOption('#gallery-cell', options[1]!);
+    expect(await page.locator('section.gallery-cell:visible').getAttribute('data-cell')).toBe(options[1]);
+    await page.close();
+  });
+
   it('shows sample images, augmented versions and a confusion matrix per chosen cell for image data', async () => {
     const { page, problems } = await open(pathToFileURL(join(imageSite, 'boundaries.html')).href);
     expect(problems).toEqual([]);
-    expect(await page.locator('table.samples td svg').count()).toBe(6);
+    expect(await page.locator('table.samples td img.pixels').count()).toBe(6);
     const visible = page.locator('figure.confusion:visible');
     expect(await visible.count()).toBe(1);
     const first = await visible.getAttribute('data-cell');

@@ -14,10 +14,10 @@ export interface DoneJob<T> { tag: T; result: KernelResult; seconds: number }
  * Runs kernel jobs on `threads` worker threads, each with its own kernel instance, handing the
  * next job to whichever thread is free. `onDone` sees each job as it finishes (in finish order).
  */
-export async function runJobs<T>(jobs: { tag: T; job: KernelJob }[], threads: number,
-  onDone: (done: DoneJob<T>) => Promise<void> | void, signal?: AbortSignal): Promise<void> {
-  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) },
-    () => new Worker(new URL('./worker.mjs', import.meta.url)));
+export async function runJobs<T, J = KernelJob>(jobs: { tag: T; job: J }[], threads: number,
+  onDone: (done: DoneJob<T>) => Promise<void> | void, signal?: AbortSignal,
+  script: URL = new URL('./worker.mjs', import.meta.url)): Promise<void> {
+  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) }, () => new Worker(script));
   let next = 0;
   let failed = false;
   try {
@@ -40,7 +40,7 @@ export async function runJobs<T>(jobs: { tag: T; job: KernelJob }[], threads: nu
   }
 }
 
-function runOne(worker: Worker, job: KernelJob): Promise<KernelResult> {
+function runOne(worker: Worker, job: unknown): Promise<KernelResult> {
   return new Promise((resolve, reject) => {
     const cleanup = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
     const onMessage = (m: { result?: KernelResult; error?: string }) => {

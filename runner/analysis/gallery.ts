@@ -1,0 +1,45 @@
+/**
+ * The per-cell gallery: the validation images a cell gets most confidently wrong. Each image's
+ * class probabilities are averaged over the cell's trials (its seeds); an image is wrong when the
+ * averaged prediction is not its label, and its confidence is the averaged probability of the
+ * class predicted. One cell's results at a time, at most `limit` images each, so memory grows
+ * with cells, not trials; the pixels travel once per image for all cells (ImagesSummary.gallery).
+ */
+import type { Dataset } from '../data/types.ts';
+import type { TrialResult } from '../train/types.ts';
+import type { CellSummary, Mistake } from './types.ts';
+
+/** Images per cell: enough to see a pattern, few enough for a thousand cells. */
+export const GALLERY_SIZE = 12;
+
+export function confidentMistakes(results: readonly Pick<TrialResult, 'valProba' | 'valLabels'>[], limit = GALLERY_SIZE): Mistake[] {
+  const withProba = results.filter((r) => r.valProba?.length);
+  if (!withProba.length) return [];
+  const labels = withProba[0]!.valLabels;
+  const mistakes: Mistake[] = [];
+  labels.forEach((label, index) => {
+    const classes = withProba[0]!.valProba[index]!.length;
+    let predicted = 0;
+    let best = -1;
+    for (let c = 0; c < classes; c++) {
+      let p = 0;
+      for (const r of withProba) p += r.valProba[index]![c]!;
+      if (p > best) [best, predicted] = [p, c];
+    }
+    if (predicted !== label) mistakes.push({ index, label, predicted, confidence: Math.round((best / withProba.length) * 1000) / 1000 });
+  });
+  // most confident first; ties by validation order, so the gallery is the same on every rebuild
+  return mistakes.sort((a, b) => b.confidence - a.confidence || a.index - b.index).slice(0, limit);
+}
+
+/** The pixels of every validation image some cell's gallery shows: index → base64 of bytes 0–255 (row-major h × w × c). */
+export function galleryPixels(cells: readonly Pick<CellSummary, 'mistakes'>[], data: Pick<Dataset, 'val'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const cell of cells) {
+    for (const { index } of cell.mistakes ?? []) {
+      const pixels = data.val.x[index];
+      if (pixels && !(index in out)) out[index] = Buffer.from(pixels.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255))).toString('base64');
+    }
+  }
+  return out;
+}
