@@ -129,8 +129,15 @@ describe('fitgrid launch routing', () => {
     expect(lines.some((l) => l.startsWith('GPU queue'))).toBe(false);
   });
 
-  it('sends a CNN grid to the GPU queue only', async () => {
+  it('sends a CNN grid the conv kernel trains to the CPU queue only', async () => {
     await launch(routed({ grid: 'grids/digits-augment.yaml', dryRun: true }));
+    const { routing, requests } = dryRunJson();
+    expect(new Set(routing.map((r) => `${r.placement} ${r.queue} ${r.engine}`))).toEqual(new Set(['cpu cpu-q conv']));
+    expect(requests.slice(0, -1).map((r) => r.input.jobQueue)).toEqual(['cpu-q']);
+  });
+
+  it('sends a CNN grid that needs tfjs to the GPU queue only', async () => {
+    await launch(routed({ grid: 'test/fixtures/grids/cloud-cnn.yaml', dryRun: true }));
     const { routing, requests } = dryRunJson();
     expect(new Set(routing.map((r) => `${r.placement} ${r.queue} ${r.engine}`))).toEqual(new Set(['gpu gpu-q layers']));
     expect(requests.slice(0, -1).map((r) => [r.input.jobQueue, r.input.jobDefinition])).toEqual([['gpu-q', 'gpu-worker']]);
@@ -152,10 +159,10 @@ describe('fitgrid launch routing', () => {
   });
 
   it('refuses a CNN grid when no GPU queue is known, before writing or submitting anything', async () => {
-    const error = await launch(options({ grid: 'grids/digits-augment.yaml', queue: undefined, jobDefinition: undefined, cpuQueue: 'cpu-q', cpuJobDefinition: 'cpu-worker' })).catch((e) => e);
+    const error = await launch(options({ grid: 'test/fixtures/grids/cloud-cnn.yaml', queue: undefined, jobDefinition: undefined, cpuQueue: 'cpu-q', cpuJobDefinition: 'cpu-worker' })).catch((e) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(error.exitCode).toBe(2);
-    expect(error.message).toMatch(/^sweep "digits-augment": \d+ pack\(s\) need tfjs on a GPU .* no GPU queue is known/);
+    expect(error.message).toMatch(/^sweep "cloud-cnn": \d+ pack\(s\) need tfjs on a GPU .* no GPU queue is known/);
     expect(batch).not.toHaveReceivedCommand(SubmitJobCommand);
     expect(store.objects.size).toBe(0);
   });
