@@ -132,7 +132,9 @@ function array(values: Float32Array | Uint8Array, dtype: DType, shape: number[],
   let best: { bytes: Uint8Array; codec?: EncodedArray['codec'] } = { bytes: raw };
   if (raw.length >= 64) {
     const width = values.BYTES_PER_ELEMENT;
-    for (const [codec, bytes] of [['zlib', raw], ...(width > 1 ? [['shuffle+zlib', shuffle(raw, width)]] : [])] as const) {
+    const candidates: [NonNullable<EncodedArray['codec']>, Uint8Array][] = [['zlib', raw]];
+    if (width > 1) candidates.push(['shuffle+zlib', shuffle(raw, width)]);
+    for (const [codec, bytes] of candidates) {
       const packed = deflateSync(bytes, { level: 9 });
       if (packed.length < best.bytes.length) best = { bytes: packed, codec };
     }
