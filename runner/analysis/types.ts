@@ -2,6 +2,13 @@
  * summary.json: everything the report site shows, and the only thing it reads.
  * Produced by runner/analysis/summary.ts from a store; consumed by site/.
  */
+import type { EncodedArray } from '../store/typed-array.ts';
+
+/**
+ * A long numeric array: written as an EncodedArray (see runner/store/typed-array.ts), read as
+ * either that or plain numbers (`toNumbers`).
+ */
+export type Numbers = number[] | EncodedArray;
 
 export interface Stat {
   n: number;
@@ -81,7 +88,7 @@ export interface CellSummary {
   biasVariance?: { zeroOne?: BiasVariance; mse?: BiasVariance; dataVariance?: number; seedVariance?: number };
   verdict?: { label: Verdict; reason: string };
   /** 2-D data: the mean decision surface over the cell's trials and the points of one trial. */
-  surface?: { x0: number; x1: number; y0: number; y1: number; n: number; values: number[]; variance?: number[] };
+  surface?: { x0: number; x1: number; y0: number; y1: number; n: number; values: Numbers; variance?: Numbers };
   points?: { train: [number, number, number][]; val: [number, number, number][] };
   /** Validation confusion counts summed over the cell's ok trials: rows = true class, columns = predicted. */
   confusion?: number[][];
@@ -121,4 +128,6 @@ export interface SweepSummary {
   cells: CellSummary[];
   thresholds?: { bias: number; variance: number; unstable: number };
   images?: ImagesSummary;
+  /** Stored results that could not be read (counted as missing): how many, and the first few with the reason. */
+  unreadable?: { count: number; examples: { key: string; reason: string }[] };
 }

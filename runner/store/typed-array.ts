@@ -93,3 +93,8 @@ function unshuffle(bytes: Uint8Array, width: number): Uint8Array {
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Plain numbers as they are, an EncodedArray decoded: for fields written either way. */
+export function toNumbers(values: readonly number[] | EncodedArray): number[] {
+  return Array.isArray(values) ? [...values] : decodeArray(values as EncodedArray);
+}
