@@ -19,3 +19,5 @@ export { pairedEffect } from './analysis/effects.ts';
 export { verdict } from './analysis/verdict.ts';
 export { readTrialResult, encodeTrialResult, ResultFormatError, RESULT_ENCODING } from './store/result-codec.ts';
 export type { EncodedArray } from './store/result-codec.ts';
+export { axisEffects } from './analysis/axis-effects.ts';
+export type { AxisAnalysis, AxisImportance, AxisValueEffect } from './analysis/axis-effects.ts';

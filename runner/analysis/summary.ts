@@ -15,6 +15,7 @@ import { imageSamples, isImageData } from './image-samples.ts';
 import { ciOf, mean } from './stats.ts';
 import { analyze, analyzeCell, finishAnalysis, type CellFacts, type CellGroup } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
+import { axisEffects } from './axis-effects.ts';
 import {
   augmentationLabel, cellLabel, setupDifferences, dataDescription, isNoRemedy, modelDescription, optimizerLabel, remedyWords,
 } from './labels.ts';
@@ -213,6 +214,11 @@ export class SummaryFold {
     // experiment is a deeper net for fewer epochs): say so in their labels, or two cells read alike.
     const differences = setupDifferences(this.firstTrials.map((t) => t.config));
     cells.forEach((cell, i) => { if (differences[i]) cell.label += ` · ${differences[i]}`; });
+    // Every cell trains on the same points unless it bootstraps: the summary carries them once,
+    // and a cell only the points that differ from those.
+    const points = cells.find((c) => c.points)?.points;
+    const shared = points && JSON.stringify(points);
+    if (shared) for (const cell of cells) if (cell.points && JSON.stringify(cell.points) === shared) delete cell.points;
     const classes = data?.classNames ?? classNamesOf(grid.data, this.classCount);
     const valCount = this.valCount ?? 0;
     const summary: SweepSummary = {
@@ -247,10 +253,13 @@ export class SummaryFold {
       trainSeconds: this.trainSeconds,
       wallSeconds: this.lastFinish > -Infinity ? (this.lastFinish - this.firstStart) / 1000 : 0,
       cells,
+      ...(points ? { points } : {}),
       ...(images ? { images } : {}),
       ...(this.problemCount ? { unreadable: { count: this.problemCount, examples: this.problems } } : {}),
     };
     Object.assign(summary, compareToBaseline(this.firstTrials, cells));
+    const byAxis = (metric: 'val_loss' | 'gap_loss') => axisEffects(cells.map((c) => ({ axes: c.axes, value: c.stats[metric].mean })), summary.axes);
+    summary.axisEffects = { val_loss: byAxis('val_loss'), gap_loss: byAxis('gap_loss') };
     return finishAnalysis(summary, grid, this.facts as CellFacts[]);
   }
 }
@@ -299,7 +308,7 @@ function cellSummary(trials: Trial[], results: TrialResult[], classCount: number
     surface = {
       x0: s.x0, x1: s.x1, y0: s.y0, y1: s.y1, n: s.n,
       // p(class 1) averages; a predicted class index does not, so multi-class takes the mode
-      values: s.values.map((_, i) => (binary ? significant(mean(surfaces.map((r) => r.surface!.values[i])), 4) : mode(surfaces.map((r) => r.surface!.values[i])))),
+      values: binary ? meanOf(surfaces.map((r) => r.surface!.values)) : s.values.map((_, i) => mode(surfaces.map((r) => r.surface!.values[i]))),
     };
   }
   const withPoints = ok.find((r) => r.points);
@@ -336,10 +345,17 @@ export function curves(h: History, bestIndex = -1, max = MAX_CURVE_POINTS): Curv
 
 /** Epoch-wise mean over the trials still running at that epoch (early-stopped trials drop out). */
 export function meanHistory(hs: History[]): History {
-  const length = Math.max(...hs.map((h) => h.val_loss.length));
-  const at = (key: keyof History) =>
-    Array.from({ length }, (_, e) => mean(hs.filter((h) => e < h[key].length).map((h) => h[key][e])));
+  const at = (key: keyof History) => meanOf(hs.map((h) => h[key]));
   return { loss: at('loss'), val_loss: at('val_loss'), acc: at('acc'), val_acc: at('val_acc') };
+}
+
+/** Index-wise mean of arrays of any lengths, each index over the arrays long enough to have it. */
+function meanOf(xs: readonly number[][]): number[] {
+  const length = Math.max(0, ...xs.map((x) => x.length));
+  const sums = new Float64Array(length);
+  const counts = new Uint32Array(length);
+  for (const x of xs) for (let i = 0; i < x.length; i++) { sums[i] += x[i]!; counts[i]! += 1; }
+  return Array.from(sums, (v, i) => v / counts[i]!);
 }
 
 function compareToBaseline(firstTrials: Trial[], cells: CellSummary[]): Pick<SweepSummary, 'baselineCellId' | 'bestRemedy'> {
