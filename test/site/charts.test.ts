@@ -42,7 +42,7 @@ describe('pngDataUrl', () => {
 describe('chart helpers', () => {
   it('boundary puts the surface image exactly under the plot area, below the points', () => {
     const cell = summary.cells[0];
-    const doc = svgOf(boundary(cell, { width: 300 }));
+    const doc = svgOf(boundary(cell, { width: 300, points: summary.points }));
     const image = doc.querySelector('image.surface')!;
     expect(Number(image.getAttribute('x'))).toBe(36); // marginLeft: the x domain starts at the image's edge
     expect(Number(image.getAttribute('width'))).toBeGreaterThan(200);
