@@ -73,8 +73,15 @@ function decodeV2(o: Record<string, unknown>): TrialResult {
     valProba: rows(valProba),
   } as TrialResult;
   if (points) {
+    // Decoded on first read: a summary draws the points of one trial per cell, and decoding
+    // them for every trial (hundreds of three-number rows each) would cost more than the rest.
     const p = points as { train: EncodedArray; val: EncodedArray };
-    result.points = { train: rows(p.train) as [number, number, number][], val: rows(p.val) as [number, number, number][] };
+    let decoded: TrialResult['points'];
+    Object.defineProperty(result, 'points', {
+      enumerable: true, configurable: true,
+      get: () => (decoded ??= { train: rows(p.train) as [number, number, number][], val: rows(p.val) as [number, number, number][] }),
+      set: (value: TrialResult['points']) => { decoded = value; },
+    });
   }
   if (surface) {
     const { values, ...extent } = surface as Omit<Surface, 'values'> & { values: EncodedArray };
