@@ -21,7 +21,8 @@ export function ticks(lo: number, hi: number, count = 5): number[] {
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  // multiples of the step, not sums of it: no 2e-18 where 0 belongs
+  for (let k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) out.push(Number((k * step).toPrecision(12)));
   return out;
 }
 
@@ -84,9 +85,21 @@ export function lineChart(o: {
   return `${open(width, height, o.label)}${axes({ width, height, x, y, xLabel: o.xLabel, yLabel: o.yLabel, grid: true })}<g aria-label="line">${body}</g><g aria-label="dot">${dots}</g></svg>`;
 }
 
+/**
+ * A polyline in whole pixels, relative after the first point, repeated pixels dropped: at a few
+ * hundred pixels wide nobody sees less, and a flat stretch of a curve costs nothing.
+ */
 function pathOf(points: number[][]): string {
   if (!points.length) return '';
-  return `M${points.map(([a, b]) => `${f1(a!)},${f1(b!)}`).join('L')}`;
+  let [px, py] = [Math.round(points[0]![0]!), Math.round(points[0]![1]!)];
+  let d = `M${px},${py}`;
+  for (let i = 1; i < points.length; i++) {
+    const x = Math.round(points[i]![0]!), y = Math.round(points[i]![1]!);
+    if (x === px && y === py) continue;
+    d += `l${x - px},${y - py}`;
+    px = x; py = y;
+  }
+  return d;
 }
 
 /**
@@ -114,16 +127,19 @@ export function contourPath(values: ArrayLike<number>, n: number, level: number,
       }
       for (let k = 0; k + 1 < edges.length; k += 2) {
         const [a, b] = [edges[k]!, edges[k + 1]!];
-        out.push(`M${f1(px(a[0]))},${f1(py(a[1]))}L${f1(px(b[0]))},${f1(py(b[1]))}`);
+        const x0 = Math.round(px(a[0])), y0 = Math.round(py(a[1]));
+        out.push(`M${x0},${y0}l${Math.round(px(b[0])) - x0},${Math.round(py(b[1])) - y0}`);
       }
     }
   }
   return out.join('');
 }
 
-/** Point marks of one kind as one path: circles or triangles of radius r. */
+/** Point marks of one kind as one path: circles or triangles of radius r, centred on whole pixels. */
 export function symbolsPath(points: [number, number][], symbol: 'circle' | 'triangle', r: number): string {
+  const arc = `a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0`;
+  const [h, v] = [f1(r), f1(r * 1.8)];
   return points.map(([x, y]) => symbol === 'circle'
-    ? `M${f1(x - r)},${f1(y)}a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0`
-    : `M${f1(x)},${f1(y - r * 1.15)}l${f1(r)},${f1(r * 1.8)}h${f1(-2 * r)}z`).join('');
+    ? `M${f1(Math.round(x) - r)},${Math.round(y)}${arc}`
+    : `M${Math.round(x)},${f1(Math.round(y) - r * 1.15)}l${h},${v}h${f1(-2 * r)}z`).join('');
 }
