@@ -17,6 +17,11 @@ const num = (name: string) => (value: string) => {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected \`${name}\` to be a number ≥ 0, got ${value}`);
   return n;
 };
+const fraction = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`Expected \`${name}\` to be a number from 0 to 1, got ${value}`);
+  return n;
+};
 const engineOption = () =>
   new Option('--engine <engine>', 'training engine (overrides the grid file)').choices(['auto', 'fused', 'packed', 'layers']);
 
@@ -94,6 +99,17 @@ export function buildCli(): Command {
     .option('--json', 'print the figures as one JSON object')
     .option('--epochs <n>', 'epochs per trial', int('epochs', 1))
     .action(async (o) => void (await (await import('./commands/bench.ts')).bench(o)));
+
+  program
+    .command('synth')
+    .description('write synthetic results for a grid without training (for benchmarks and tests of the report path)')
+    .argument('<grid>', 'grid file (YAML)')
+    .requiredOption('--store <store>', 'an empty folder or s3://bucket/prefix (refused if it holds trained results)')
+    .option('--trials <n>', 'about this many trials: the grid\'s cells × as many seeds as needed, the last seed cut short', int('trials', 1))
+    .option('--seeds <n>', "this many seeds instead of the grid's", int('seeds', 1))
+    .option('--failed <share>', 'share of trials that fail', fraction('failed'), 0.01)
+    .option('--diverged <share>', 'share of trials that diverge', fraction('diverged'), 0.005)
+    .action(async (grid: string, o) => void (await (await import('./commands/synth.ts')).synth({ grid, ...o })));
 
   program
     .command('launch')
