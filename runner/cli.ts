@@ -101,6 +101,15 @@ export function buildCli(): Command {
     .action(async (o) => void (await (await import('./commands/bench.ts')).bench(o)));
 
   program
+    .command('export')
+    .description("write a sweep's trials and per-epoch histories as tidy tables (trials.<ext>, epochs.<ext>) for pandas, DuckDB or polars")
+    .argument('<sweep>', 'sweep name')
+    .option('--store <store>', 'results store: a folder or s3://bucket/prefix', defaultStore)
+    .requiredOption('--out <dir>', 'folder to write the two files into (created if missing)')
+    .addOption(new Option('--format <format>', 'file format').choices(['parquet', 'csv']).default('parquet'))
+    .action(async (sweep: string, o) => void (await (await import('./commands/export.ts')).exportSweep({ sweep, ...o })));
+
+  program
     .command('synth')
     .description('write synthetic results for a grid without training (for benchmarks and tests of the report path)')
     .argument('<grid>', 'grid file (YAML)')

@@ -163,13 +163,13 @@ export function syntheticResult(trial: Trial, synth: SyntheticData, options: Syn
     const late = Math.max(0, e - turn) / Math.max(1, epochs - turn);
     shape.val_loss.push((0.3 + (chance - 0.3) * decay + rise * late) * (1 + 0.01 * rng.gaussian()));
     shape.loss.push((0.3 + (chance - 0.3) * Math.exp(-e / (0.9 * tau)) - 0.2 * overfit * late) * (1 + (0.01 + 0.06 * dropout) * rng.gaussian()));
-    shape.acc.push(1 - decay + 0.01 * rng.gaussian());
-    shape.val_acc.push(1 - decay - 0.3 * rise * late + 0.01 * rng.gaussian());
+    shape.acc.push(1 - (1 - 1 / classes) * decay + 0.01 * rng.gaussian());
+    shape.val_acc.push(1 - (1 - 1 / classes) * decay - 0.3 * rise * late + 0.01 * rng.gaussian());
   }
   const { stoppedEpoch, bestEpoch } = earlyStop(shape.val_loss, stopRule(trial));
   const kept = Math.max(0, bestEpoch - turn) / Math.max(1, epochs - turn);
   const sharpness = overfit * (0.3 + 0.7 * kept);
-  const confidence = ((3 + 10 * sharpness) / (1 + 2 * underfit)) * Math.min(1, bestEpoch / (2 * tau)) * (0.9 + 0.2 * rng.uniform());
+  const confidence = ((3 + 5 * sharpness) / (1 + 2 * underfit)) * Math.min(1, bestEpoch / (2 * tau)) * (0.9 + 0.2 * rng.uniform());
   const wobble = seedWobble(rng, synth.train.points[0]?.length ?? 1, classes, 0.2 + 1.5 * overfit);
 
   const proba = (f: Fields, rows?: number[]) => predict(f, rows, classes, sharpness, confidence, wobble);
