@@ -98,6 +98,11 @@ export function buildCli(): Command {
     .option('--quick', 'fewer epochs and trials: under a minute')
     .option('--json', 'print the figures as one JSON object')
     .option('--epochs <n>', 'epochs per trial', int('epochs', 1))
+    .option('--report <n>', 'instead: time the report path (summary, site) on N synthetic trials, with peak RSS', int('report', 1))
+    .option('--grid <file>', 'with --report: the grid to synthesise (default grids/moons-scale.yaml)')
+    .option('--s3 <n>', 'with --report: results to write to and read back from a local S3-compatible server (0: skip)', int('s3'))
+    .option('--summary-only', 'with --report: time the summary only (no site build)')
+    .option('--store <dir>', 'with --report: a folder store to use and keep (reused when it has the sweep)')
     .action(async (o) => void (await (await import('./commands/bench.ts')).bench(o)));
 
   program

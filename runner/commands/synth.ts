@@ -19,6 +19,8 @@ export interface SynthOptions {
   concurrency?: number;
   /** Progress lines (stderr by default); null for none. */
   log?: ((line: string) => void) | null;
+  /** No summary line on stdout (when another command reports). */
+  quiet?: boolean;
 }
 
 export interface SynthSummary {
@@ -96,7 +98,7 @@ export async function synth(options: SynthOptions): Promise<SynthSummary> {
     sweep: grid.name, store: store.url, trials: trials.length, cells: new Set(trials.map((t) => t.cellId)).size,
     statuses, seconds: (Date.now() - started) / 1000,
   };
-  process.stdout.write(
+  if (!options.quiet) process.stdout.write(
     `sweep "${summary.sweep}": ${summary.trials} synthetic results in ${summary.cells} cells ` +
       `(${statuses.ok} ok, ${statuses.failed} failed, ${statuses.diverged} diverged) written to ${summary.store} in ${summary.seconds.toFixed(1)} s\n`,
   );
