@@ -33,9 +33,9 @@ const step = 256;
  */
 export async function exportSweep(options: ExportOptions): Promise<ExportSummary> {
   const format = options.format ?? 'parquet';
-  const [{ openStore }, { readManifest }, { getTrialResult }, tidy, { openTable }, { fitgridVersion }] = await Promise.all([
-    import('../store/open.ts'), import('../exec/manifest.ts'), import('../store/results.ts'), import('../analysis/tidy.ts'),
-    import('../analysis/table-files.ts'), import('../version.ts'),
+  const [{ openStore }, { readManifest }, { getTrialResult }, { ResultFormatError }, tidy, { openTable }, { fitgridVersion }] = await Promise.all([
+    import('../store/open.ts'), import('../exec/manifest.ts'), import('../store/results.ts'), import('../store/result-codec.ts'),
+    import('../analysis/tidy.ts'), import('../analysis/table-files.ts'), import('../version.ts'),
   ]);
   const store = await openStore(options.store ?? defaultStore);
   const manifest = await readManifest(store, options.sweep);
@@ -71,9 +71,9 @@ export async function exportSweep(options: ExportOptions): Promise<ExportSummary
         const result = await getTrialResult(store, trialId);
         return result ? { result } : { missing: true };
       } catch (error) {
-        // a store that cannot be reached stops the export; one bad object is a row saying so
-        if (error instanceof UserError) throw error;
-        return { unreadable: (error as Error).message.split('\n')[0]! };
+        // one bad object is a row saying so; a store that cannot be reached stops the export
+        if (error instanceof ResultFormatError) return { unreadable: error.message };
+        throw error;
       }
     };
     for (let i = 0; i < manifest.trials.length; i += step) {

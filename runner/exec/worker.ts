@@ -6,7 +6,7 @@ import type { TrainPack } from '../train/engine.ts';
 import { RESULT_FORMAT, type TrialResult } from '../train/types.ts';
 import type { Store } from '../store/store.ts';
 import { packLogKey, trialKey } from '../store/keys.ts';
-import { putTrialResult } from '../store/results.ts';
+import { encodeTrialResult } from '../store/result-codec.ts';
 import { NonRetriableError, UserError } from '../errors.ts';
 import { fitgridVersion } from '../version.ts';
 import type { WorkerEvent } from './events.ts';
@@ -166,7 +166,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const save = async (result: TrialResult) => {
     if (written.has(result.trialId)) return;
     try {
-      await putTrialResult(store, result);
+      await store.put(trialKey(result.trialId), encodeTrialResult(result), { ifAbsent: true, contentType: 'application/json' });
     } catch (error) {
       storeFailure ??= error;
       throw error;

@@ -1,3 +1,4 @@
+import { toNumbers } from '../../runner/store/typed-array.ts';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,7 @@ describe('chart helpers', () => {
     const { variance: _, ...plain } = summary.cells[0].surface!;
     const cell = { ...summary.cells[0], surface: plain };
     expect(svgOf(boundary(cell)).querySelectorAll('g[aria-label="contour"]').length).toBe(1);
-    const variance = plain.values.map((p) => p * (1 - p));
+    const variance = toNumbers(plain.values).map((p) => p * (1 - p));
     const doc = svgOf(boundary({ ...cell, surface: { ...plain, variance } }));
     const contours = doc.querySelectorAll('g[aria-label="contour"]');
     expect(contours.length).toBe(2);

@@ -1,6 +1,7 @@
 import type { CellSummary } from '../lib/summary.ts';
 import { document, okabeIto, Plot, plotElement } from './plot.ts';
 import { pngDataUrl, ramp } from './png.ts';
+import { toNumbers } from '../../../runner/store/typed-array.ts';
 
 const classColor = [okabeIto[0], okabeIto[4]];
 const classSymbol = ['circle', 'triangle'];
@@ -11,7 +12,8 @@ const classSymbol = ['circle', 'triangle'];
  * map (bias-variance analysis), dashed contours show where the seeds disagree.
  */
 export function boundary(cell: CellSummary, o: { width?: number } = {}): string {
-  const s = cell.surface!;
+  const stored = cell.surface!;
+  const s = { ...stored, values: toNumbers(stored.values), variance: stored.variance && toNumbers(stored.variance) };
   // grid points sit at the centres of the image's pixels, so the extent is half a cell wider
   const dx = (s.x1 - s.x0) / (s.n - 1) / 2, dy = (s.y1 - s.y0) / (s.n - 1) / 2;
   const grid = { width: s.n, height: s.n, x1: s.x0 - dx, x2: s.x1 + dx, y1: s.y0 - dy, y2: s.y1 + dy };
