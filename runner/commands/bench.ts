@@ -1,13 +1,29 @@
 import { formatBench, runBench, type BenchReport } from '../train/bench.ts';
+import type { ReportBench } from './bench-report.ts';
 
 export interface BenchCommandOptions {
   quick?: boolean;
   json?: boolean;
   epochs?: number;
+  /** Benchmark the report path on this many synthetic trials instead of the engines. */
+  report?: number;
+  grid?: string;
+  s3?: number;
+  summaryOnly?: boolean;
+  store?: string;
 }
 
 /** `fitgrid bench`: prints the engines' per trial-epoch times and speedups (or one JSON object with --json). */
-export async function bench(options: BenchCommandOptions): Promise<BenchReport> {
+export async function bench(options: BenchCommandOptions): Promise<BenchReport | ReportBench> {
+  if (options.report !== undefined) {
+    const { benchReport, formatReportBench } = await import('./bench-report.ts');
+    const figures = await benchReport({
+      trials: options.report, grid: options.grid, s3: options.s3 ?? 10_000, summaryOnly: options.summaryOnly, store: options.store,
+      log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(options.json ? `${JSON.stringify(figures)}\n` : formatReportBench(figures));
+    return figures;
+  }
   const report = await runBench({
     quick: options.quick,
     epochs: options.epochs,

@@ -8,3 +8,5 @@ export const summaryKey = (sweep: string) => `${sweepPrefix(sweep)}summary.json`
 export const siteKey = (sweep: string) => `${sweepPrefix(sweep)}site/`;
 export const trialIdFromKey = (key: string) =>
   key.startsWith(trialsPrefix) && key.endsWith('.json') ? key.slice(trialsPrefix.length, -'.json'.length) : undefined;
+/** Present in a store that holds synthetic results (`fitgrid synth`), which must never pass for trained ones. */
+export const syntheticMarkerKey = 'synthetic.json';
