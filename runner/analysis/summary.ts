@@ -72,7 +72,9 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
       const key = keys.get(cellId);
       if (!key) return;
       const body = JSON.stringify({ key, ...entry }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
-      writes.push(limit(() => store.put(cellCacheKey(sweep, cellId), body, { contentType: 'application/json' })));
+      // the cache only saves reading: a store that refuses it (a role without write access to
+      // cache/) must not cost the report
+      writes.push(limit(() => store.put(cellCacheKey(sweep, cellId), body, { contentType: 'application/json' })).catch(() => undefined));
     };
   }
   const read = async (t: Trial) => {
