@@ -21,6 +21,11 @@ const num = (name: string) => (value: string) => {
 const dataRootOption = () =>
   new Option('--data-root <dir>', 'a folder data files may lie in besides the grid\'s own (repeatable)')
     .argParser((value: string, previous: string[] = []) => [...previous, value]);
+const fraction = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`Expected \`${name}\` to be a number from 0 to 1, got ${value}`);
+  return n;
+};
 const engineOption = () =>
   new Option('--engine <engine>', 'training engine (overrides the grid file)').choices(['auto', 'fused', 'packed', 'layers']);
 
@@ -107,7 +112,32 @@ export function buildCli(): Command {
     .option('--calibrate [file]', 'measure this machine for cost estimates and write them (default: ./fitgrid-calibration.json)')
     .option('--suite', 'time the workload suite per core, fitgrid beside PyTorch reference loops')
     .option('--cnn', 'the CNN workloads (8×8 digits, 28×28 Fashion-MNIST): conv engine against a PyTorch loop')
+    .option('--report <n>', 'instead: time the report path (summary, site) on N synthetic trials, with peak RSS', int('report', 1))
+    .option('--grid <file>', 'with --report: the grid to synthesise (default grids/moons-scale.yaml)')
+    .option('--s3 <n>', 'with --report: results to write to and read back from a local S3-compatible server (0: skip)', int('s3'))
+    .option('--summary-only', 'with --report: time the summary only (no site build)')
+    .option('--store <dir>', 'with --report: a folder store to use and keep (reused when it has the sweep)')
     .action(async (o) => void (await (await import('./commands/bench.ts')).bench(o)));
+
+  program
+    .command('export')
+    .description("write a sweep's trials and per-epoch histories as tidy tables (trials.<ext>, epochs.<ext>) for pandas, DuckDB or polars")
+    .argument('<sweep>', 'sweep name')
+    .option('--store <store>', 'results store: a folder or s3://bucket/prefix', defaultStore)
+    .requiredOption('--out <dir>', 'folder to write the two files into (created if missing)')
+    .addOption(new Option('--format <format>', 'file format').choices(['parquet', 'csv']).default('parquet'))
+    .action(async (sweep: string, o) => void (await (await import('./commands/export.ts')).exportSweep({ sweep, ...o })));
+
+  program
+    .command('synth')
+    .description('write synthetic results for a grid without training (for benchmarks and tests of the report path)')
+    .argument('<grid>', 'grid file (YAML)')
+    .requiredOption('--store <store>', 'an empty folder or s3://bucket/prefix (refused if it holds trained results)')
+    .option('--trials <n>', 'about this many trials: the grid\'s cells × as many seeds as needed, the last seed cut short', int('trials', 1))
+    .option('--seeds <n>', "this many seeds instead of the grid's", int('seeds', 1))
+    .option('--failed <share>', 'share of trials that fail', fraction('failed'), 0.01)
+    .option('--diverged <share>', 'share of trials that diverge', fraction('diverged'), 0.005)
+    .action(async (grid: string, o) => void (await (await import('./commands/synth.ts')).synth({ grid, ...o })));
 
   program
     .command('launch')

@@ -17,3 +17,7 @@ export type { BiasVarianceLoss, Decomposition } from './analysis/bias-variance.t
 export { mean, sd, tQuantile, ciOf, coefficientOfVariation } from './analysis/stats.ts';
 export { pairedEffect } from './analysis/effects.ts';
 export { verdict } from './analysis/verdict.ts';
+export { readTrialResult, encodeTrialResult, ResultFormatError, RESULT_ENCODING } from './store/result-codec.ts';
+export type { EncodedArray } from './store/result-codec.ts';
+export { axisEffects } from './analysis/axis-effects.ts';
+export type { AxisAnalysis, AxisImportance, AxisValueEffect } from './analysis/axis-effects.ts';

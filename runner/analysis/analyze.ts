@@ -18,38 +18,71 @@ export interface CellGroup {
 export const EFFECT_METRICS = ['val_loss', 'val_acc', 'best_val_loss', 'gap_loss', 'gap_acc'] as const;
 
 /**
+ * What the sweep-wide part of the analysis needs of one cell once its trial results are gone:
+ * the decomposition's numbers, each finished trial's pairing key and metrics, and the inputs of
+ * the verdict that only the results know.
+ */
+export interface CellFacts {
+  decomposition?: CellDecomposition;
+  paired: PairedTrial[];
+  valLossRise: number;
+  seedCv: number;
+  /** The cell's config less its four remedies: cells equal in it share a no-remedy baseline. */
+  setup: string;
+  noRemedy: boolean;
+  /** The surface's variance over the cell's replicates, per grid point, until the summary stores it. */
+  surfaceVariance?: number[];
+}
+
+/**
  * Adds the analysis to a summary's cells: bias-variance decomposition of the validation
  * predictions, the variance map of the decision surface, seed-paired effects against the
  * no-remedy cell, and a verdict with its reason; and the thresholds to the summary.
  */
 export function analyze(summary: SweepSummary, grid: Grid, groups: readonly CellGroup[]): SweepSummary {
-  const okOf = (g: CellGroup) => g.results.filter((r) => r.status === 'ok' && r.valProba?.length === r.valLabels?.length && r.valLabels.length > 0);
-  const decomps = groups.map((g) => decompose(okOf(g), grid));
   const classes = groups.flatMap(okOf).find((r) => r.valProba[0]?.length)?.valProba[0].length ?? 2;
+  const facts = groups.map((g, i) => analyzeCell(summary.cells[i]!, g, grid, classes));
+  return finishAnalysis(summary, grid, facts);
+}
 
-  summary.cells.forEach((cell, i) => {
-    const d = decomps[i];
-    if (d && d.replicates > 1) {
-      cell.biasVariance = { zeroOne: d.zeroOne, mse: d.mse, ...d.split };
-    }
-    const variance = surfaceVariance(okOf(groups[i]), classes);
-    if (cell.surface && variance) cell.surface.variance = variance;
-  });
+const okOf = (g: CellGroup) => g.results.filter((r) => r.status === 'ok' && r.valProba?.length === r.valLabels?.length && r.valLabels.length > 0);
 
-  addEffects(summary.cells, groups);
+/**
+ * The part of the analysis that needs a cell's results: adds its bias-variance decomposition and
+ * surface variance map to the cell and returns what finishAnalysis needs of it, so that a
+ * streaming summary can drop the results as soon as a cell is complete.
+ */
+export function analyzeCell(cell: CellSummary, group: CellGroup, grid: Grid, classes: number): CellFacts {
+  const ok = okOf(group);
+  const d = decompose(ok, grid);
+  if (d && d.replicates > 1) cell.biasVariance = { zeroOne: d.zeroOne, mse: d.mse, ...d.split };
+  const variance = cell.surface || group.results.some((r) => r.surface) ? surfaceVariance(ok, classes) : undefined;
+  const config = group.trials[0]!.config;
+  return {
+    ...(d ? { decomposition: d } : {}),
+    paired: paired(group),
+    valLossRise: mean(ok.map((r) => r.final.val_loss - Math.min(...r.history.val_loss))),
+    seedCv: seedCv(ok),
+    setup: restOf(config),
+    noRemedy: isNoRemedy(config),
+    ...(variance ? { surfaceVariance: variance } : {}),
+  };
+}
 
-  const biases = decomps.map((d) => d?.mse.bias).filter((b): b is number => Number.isFinite(b));
+/** The sweep-wide part: effects against each setup's no-remedy cell, verdicts (which compare cells), thresholds. */
+export function finishAnalysis(summary: SweepSummary, grid: Grid, facts: readonly CellFacts[]): SweepSummary {
+  addEffects(summary.cells, facts);
+  const classes = summary.data.classes.length || 2;
+  const biases = facts.map((f) => f.decomposition?.mse.bias).filter((b): b is number => Number.isFinite(b));
   const bestBias = biases.length ? Math.min(...biases) : NaN;
   summary.cells.forEach((cell, i) => {
-    const d = decomps[i];
-    const ok = okOf(groups[i]);
+    const { decomposition: d, valLossRise, seedCv } = facts[i]!;
     cell.verdict = verdict({
       ok: cell.counts.ok, failed: cell.counts.failed, diverged: cell.counts.diverged,
       replicates: d?.replicates ?? 0, bootstrap: grid.bootstrap > 0,
       bias: d?.mse.bias ?? NaN, variance: d?.mse.variance ?? NaN, loss: d?.mse.loss ?? NaN,
       trainAcc: cell.stats.acc.mean, trainLoss: cell.stats.loss.mean, valLoss: cell.stats.val_loss.mean,
-      valLossRise: mean(ok.map((r) => r.final.val_loss - Math.min(...r.history.val_loss))),
-      seedCv: seedCv(ok),
+      valLossRise, seedCv,
     }, { thresholds: grid.verdict, bestBias, chanceBias: (1 - 1 / classes) ** 2 });
   });
   summary.thresholds = { ...grid.verdict };
@@ -100,20 +133,23 @@ function seedCv(ok: TrialResult[]): number {
 /** Everything of a config but the four remedies: a cell's effect needs a baseline equal in all of it. */
 const restOf = ({ l2: _l, dropout: _d, augmentation: _a, patience: _p, ...rest }: TrialConfig) => canonicalJson(rest);
 
-function addEffects(cells: CellSummary[], groups: readonly CellGroup[]) {
-  const paired = (g: CellGroup): PairedTrial[] => g.results.filter((r) => r.status === 'ok').map((r) => ({
+function paired(g: CellGroup): PairedTrial[] {
+  return g.results.filter((r) => r.status === 'ok').map((r) => ({
     seed: r.seed, replicate: r.replicate,
     metrics: {
       val_loss: r.final.val_loss, val_acc: r.final.val_acc, best_val_loss: Math.min(...r.history.val_loss),
       gap_loss: r.final.val_loss - r.final.loss, gap_acc: r.final.acc - r.final.val_acc,
     },
   }));
+}
+
+function addEffects(cells: CellSummary[], facts: readonly CellFacts[]) {
   const baselines = new Map<string, number>();
-  groups.forEach((g, i) => { if (isNoRemedy(g.trials[0].config)) baselines.set(restOf(g.trials[0].config), i); });
-  groups.forEach((g, i) => {
-    const b = baselines.get(restOf(g.trials[0].config));
+  facts.forEach((f, i) => { if (f.noRemedy) baselines.set(f.setup, i); });
+  facts.forEach((f, i) => {
+    const b = baselines.get(f.setup);
     if (b === undefined || b === i) return;
-    const effect = pairedEffect(paired(g), paired(groups[b]), EFFECT_METRICS);
-    if (Object.keys(effect).length) cells[i].effect = effect;
+    const effect = pairedEffect(f.paired, facts[b]!.paired, EFFECT_METRICS);
+    if (Object.keys(effect).length) cells[i]!.effect = effect;
   });
 }

@@ -24,6 +24,8 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
   try {
     const root = join(staging, 'site');
     await cp(siteRoot, root, { recursive: true, filter: (src) => !/(^|[\\/])(\.astro|dist|node_modules)$/.test(relative(siteRoot, src)) });
+    // the one runner module the pages run (decoding summary.json's typed arrays), at the same relative path
+    for (const file of SITE_RUNNER_MODULES) await cp(join(projectRoot, file), join(staging, file));
     const summaryPath = typeof summary === 'string' ? resolve(summary) : join(staging, 'summary.json');
     if (typeof summary !== 'string') await writeFile(summaryPath, JSON.stringify(summary));
     const target = join(staging, 'out');
@@ -54,6 +56,9 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
     await dropStaging(staging);
   }
 }
+
+/** Runner modules that site pages import at run time (not only their types). */
+const SITE_RUNNER_MODULES = ['runner/store/typed-array.ts'];
 
 /** astro/dist/content/mutable-data-store.js: SAVE_DEBOUNCE_MS. */
 const ASTRO_SAVE_DEBOUNCE_MS = 500;

@@ -2,6 +2,14 @@
  * summary.json: everything the report site shows, and the only thing it reads.
  * Produced by runner/analysis/summary.ts from a store; consumed by site/.
  */
+import type { EncodedArray } from '../store/typed-array.ts';
+import type { AxisAnalysis } from './axis-effects.ts';
+
+/**
+ * A long numeric array: written as an EncodedArray (see runner/store/typed-array.ts), read as
+ * either that or plain numbers (`toNumbers`).
+ */
+export type Numbers = number[] | EncodedArray;
 
 export interface Stat {
   n: number;
@@ -81,7 +89,8 @@ export interface CellSummary {
   biasVariance?: { zeroOne?: BiasVariance; mse?: BiasVariance; dataVariance?: number; seedVariance?: number };
   verdict?: { label: Verdict; reason: string };
   /** 2-D data: the mean decision surface over the cell's trials and the points of one trial. */
-  surface?: { x0: number; x1: number; y0: number; y1: number; n: number; values: number[]; variance?: number[] };
+  surface?: { x0: number; x1: number; y0: number; y1: number; n: number; values: Numbers; variance?: Numbers };
+  /** 2-D data, when they differ from the summary's (bootstrap): the points of one of the cell's trials. */
   points?: { train: [number, number, number][]; val: [number, number, number][] };
   /** Validation confusion counts summed over the cell's ok trials: rows = true class, columns = predicted. */
   confusion?: number[][];
@@ -126,6 +135,12 @@ export interface SweepSummary {
   /** The remedy that helped most against the baseline (by val_loss), in words and numbers. */
   bestRemedy?: { cellId: string; label: string; text: string };
   cells: CellSummary[];
+  /** 2-D data: the training and validation points, for the cells that carry none of their own. */
+  points?: { train: [number, number, number][]; val: [number, number, number][] };
+  /** Per remedy axis, each value's paired effect and the share of variation it explains, for validation loss and the gap. */
+  axisEffects?: { val_loss: AxisAnalysis; gap_loss: AxisAnalysis };
   thresholds?: { bias: number; variance: number; unstable: number };
   images?: ImagesSummary;
+  /** Stored results that could not be read (counted as missing): how many, and the first few with the reason. */
+  unreadable?: { count: number; examples: { key: string; reason: string }[] };
 }

@@ -1,6 +1,7 @@
 import { formatBench, runBench, type BenchReport } from '../train/bench.ts';
 import type { SuiteReport } from '../train/suite/run.ts';
 import type { CnnBenchReport } from '../train/conv/bench.ts';
+import type { ReportBench } from './bench-report.ts';
 
 export interface BenchCommandOptions {
   quick?: boolean;
@@ -11,10 +12,25 @@ export interface BenchCommandOptions {
   suite?: boolean;
   /** The CNN workloads instead (runner/train/conv/bench.ts). */
   cnn?: boolean;
+  /** Benchmark the report path on this many synthetic trials instead of the engines. */
+  report?: number;
+  grid?: string;
+  s3?: number;
+  summaryOnly?: boolean;
+  store?: string;
 }
 
 /** `fitgrid bench`: prints the engines' per trial-epoch times and speedups (or one JSON object with --json). */
-export async function bench(options: BenchCommandOptions): Promise<BenchReport | SuiteReport | CnnBenchReport> {
+export async function bench(options: BenchCommandOptions): Promise<BenchReport | SuiteReport | CnnBenchReport | ReportBench> {
+  if (options.report !== undefined) {
+    const { benchReport, formatReportBench } = await import('./bench-report.ts');
+    const figures = await benchReport({
+      trials: options.report, grid: options.grid, s3: options.s3 ?? 10_000, summaryOnly: options.summaryOnly, store: options.store,
+      log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(options.json ? `${JSON.stringify(figures)}\n` : formatReportBench(figures));
+    return figures;
+  }
   if (options.calibrate) return (await import('../exec/calibrate-command.ts')).calibrate(options);
   if (options.cnn) {
     const { runCnnBench, formatCnnBench } = await import('../train/conv/bench.ts');

@@ -21,6 +21,8 @@ export interface ReportResult {
   url?: string;
 }
 
+const MAX_NAMED = 10;
+
 /**
  * `fitgrid report`: writes summary.json into the store, compiles the site and prints the path of
  * its index.html (or, when published, its URL) as the last line.
@@ -30,7 +32,14 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   const { writeSummary } = await import('../analysis/summary.ts');
   const { buildSite } = await import('../analysis/site-build.ts');
   const store = await openStore(options.store ?? defaultStore);
-  const summary = await writeSummary(store, options.sweep);
+  let named = 0;
+  const summary = await writeSummary(store, options.sweep, {
+    onUnreadable: (key, reason) => {
+      // one line each for the first few; the overview names up to fifty and counts them all
+      if (named++ < MAX_NAMED) process.stderr.write(`skipped ${key}: ${reason}\n`);
+    },
+  });
+  if (named > MAX_NAMED) process.stderr.write(`skipped ${named - MAX_NAMED} more unreadable results\n`);
   const root = localRoot(store);
   // An S3 store has no folder to build next to: a temporary one holds the site until it is uploaded.
   const temporary = !options.out && !root;
@@ -46,7 +55,10 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     // once uploaded, a temporary copy is only clutter; without --publish it is the only copy
     if (temporary) await rm(out, { recursive: true, force: true });
   }
-  process.stdout.write(`${summary.counts.ok} of ${summary.counts.trials} trials in ${summary.counts.cells} cells reported\n`);
+  const { ok, trials, cells, missing } = summary.counts;
+  const unreadable = summary.unreadable?.count ?? 0;
+  const gaps = missing ? ` (${missing} missing${unreadable ? `, ${unreadable} of them unreadable` : ''}: still training? report again later)` : '';
+  process.stdout.write(`${ok} of ${trials} trials in ${cells} cells reported${gaps}\n`);
   process.stdout.write(`${result.url ?? index}\n`);
   return result;
 }

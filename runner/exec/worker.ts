@@ -6,6 +6,7 @@ import type { TrainPack } from '../train/engine.ts';
 import { RESULT_FORMAT, type TrialResult } from '../train/types.ts';
 import type { Store } from '../store/store.ts';
 import { packLogKey, trialKey } from '../store/keys.ts';
+import { encodeTrialResult } from '../store/result-codec.ts';
 import { NonRetriableError, UserError } from '../errors.ts';
 import { fitgridVersion } from '../version.ts';
 import type { WorkerEvent } from './events.ts';
@@ -184,7 +185,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const save = async (result: TrialResult) => {
     if (written.has(result.trialId)) return;
     try {
-      await store.put(trialKey(result.trialId), JSON.stringify(result), { ifAbsent: true, contentType: 'application/json' });
+      await store.put(trialKey(result.trialId), encodeTrialResult(result), { ifAbsent: true, contentType: 'application/json' });
     } catch (error) {
       storeFailure ??= error;
       throw error;

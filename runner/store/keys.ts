@@ -20,5 +20,9 @@ export const summaryKey = (sweep: string) => `${sweepPrefix(sweep)}summary.json`
 export const siteKey = (sweep: string) => `${sweepPrefix(sweep)}site/`;
 /** A large data file (idx), stored once by content hash and shared by every sweep that reads it. */
 export const dataKey = (sha256: string) => `data/${sha256}`;
+/** A cell's aggregates from the last report, keyed by the trials they were made from. */
+export const cellCacheKey = (sweep: string, cellId: string) => `${sweepPrefix(sweep)}cache/cells/${cellId}.json`;
 export const trialIdFromKey = (key: string) =>
   key.startsWith(trialsPrefix) && key.endsWith('.json') ? key.slice(trialsPrefix.length, -'.json'.length) : undefined;
+/** Present in a store that holds synthetic results (`fitgrid synth`), which must never pass for trained ones. */
+export const syntheticMarkerKey = 'synthetic.json';

@@ -1,5 +1,6 @@
 import { describe as group, expect, it } from 'vitest';
-import { buildSummary, curves, meanHistory, summarize, writeSummary } from '../../runner/analysis/summary.ts';
+import { buildSummary, curves, MAX_CURVE_POINTS, meanHistory, MIN_CURVE_POINTS, summarize, writeSummary } from '../../runner/analysis/summary.ts';
+import { encodeTrialResult, readTrialResult } from '../../runner/store/result-codec.ts';
 import { downsampleIndices } from '../../runner/analysis/downsample.ts';
 import { manifestKey, summaryKey, trialKey } from '../../runner/store/keys.ts';
 import type { SweepSummary } from '../../runner/analysis/types.ts';
@@ -141,6 +142,69 @@ group('buildSummary', () => {
     const stored = JSON.parse(new TextDecoder().decode(await store.get(summaryKey('fixture'))));
     expect(stored.cells).toHaveLength(3);
     expect(stored.cells[1].stats.val_loss.mean).toBeNull();
+  });
+
+  it('reads results in the compact encoding and the plain JSON alike, to the same summary', async () => {
+    const { store, trials } = handMadeStore();
+    const stored = trials.slice(0, 4).map((t) => readTrialResult(encodeTrialResult(readTrialResult(store.objects.get(trialKey(t.trialId))!))));
+    // the same float32 values as plain JSON, then encoded
+    for (const r of stored) store.putJson(trialKey(r.trialId), r);
+    const plain = await buildSummary(store, 'fixture');
+    for (const r of stored) store.objects.set(trialKey(r.trialId), new TextEncoder().encode(encodeTrialResult(r)));
+    expect(JSON.parse(new TextDecoder().decode(store.objects.get(trialKey(trials[0].trialId)))).encoding).toBe(2);
+    const compact = await buildSummary(store, 'fixture');
+    expect({ ...compact, generatedAt: '' }).toEqual({ ...plain, generatedAt: '' });
+  });
+
+  it('skips a truncated or unknown-format result, names it and counts it as missing', async () => {
+    const { store, trials } = handMadeStore();
+    const key = trialKey(trials[2].trialId);
+    store.objects.set(key, store.objects.get(key)!.subarray(0, 100));
+    store.putJson(trialKey(trials[3].trialId), { encoding: 7 });
+    const named: string[] = [];
+    const s = await buildSummary(store, 'fixture', { onUnreadable: (k, reason) => named.push(`${k}: ${reason}`) });
+    expect(s.counts).toEqual({ trials: 5, cells: 3, ok: 1, diverged: 0, failed: 1, missing: 3 });
+    expect(s.cells[0].counts).toEqual({ ok: 0, diverged: 0, failed: 0, missing: 2 });
+    expect(s.unreadable?.count).toBe(2);
+    expect(s.unreadable?.examples.map((e) => e.key).sort()).toEqual([key, trialKey(trials[3].trialId)].sort());
+    expect(named.sort()).toEqual([`${key}: not complete JSON (100 bytes; truncated?)`, `${trialKey(trials[3].trialId)}: unknown encoding 7 (this fitgrid reads 1 to 2; a newer fitgrid wrote it?)`].sort());
+  });
+
+  it('draws each trial with fewer curve points as the sweep grows', () => {
+    const grid = makeGrid({ axes: { l2: [0], dropout: [0], augmentation: [null], patience: [null] }, seeds: [0] });
+    const trials = [makeTrial(grid, { l2: 0, dropout: 0, augmentation: null, patience: null }, 0)];
+    const long = Array.from({ length: 3000 }, (_, i) => 1 / (i + 1));
+    const result = makeResult(trials[0], { loss: long, val_loss: long, acc: long, val_acc: long });
+    const few = summarize(makeManifest(grid, trials), [result]).cells[0].trials[0].curves.epoch.length;
+    expect(few).toBeLessThanOrEqual(MAX_CURVE_POINTS);
+    expect(few).toBeGreaterThan(MAX_CURVE_POINTS - 5);
+    // the same trial in a manifest of 100,000 trials (the others not stored yet)
+    const many = { ...makeManifest(grid, trials), trials: [...trials, ...Array.from({ length: 99_999 }, (_, i) => ({ ...trials[0], trialId: `x${i}` }))] };
+    const points = summarize(many, [result]).cells[0].trials[0].curves.epoch.length;
+    expect(points).toBeLessThanOrEqual(MIN_CURVE_POINTS);
+    expect(points).toBeGreaterThan(MIN_CURVE_POINTS - 5);
+  });
+
+  it('takes unchanged cells from the cache of the last report and re-reads only cells with new trials', async () => {
+    const { store, trials } = handMadeStore();
+    const fresh = await buildSummary(store, 'fixture', { cache: false });
+    expect([...store.objects.keys()].some((k) => k.includes('/cache/'))).toBe(false);
+    await buildSummary(store, 'fixture');
+    const cached = [...store.objects.keys()].filter((k) => k.startsWith('sweeps/fixture/cache/cells/'));
+    expect(cached).toHaveLength(2); // the third cell has no stored trial yet
+    const reads: string[] = [];
+    const get = store.get.bind(store);
+    store.get = async (key: string) => { reads.push(key); return get(key); };
+    const again = await buildSummary(store, 'fixture');
+    expect(reads.filter((k) => k.startsWith('trials/'))).toEqual([]);
+    expect({ ...again, generatedAt: '' }).toEqual({ ...fresh, generatedAt: '' });
+    // a new trial in the early-stopping cell: only that cell's trials are read
+    store.putJson(trialKey(trials[4].trialId), makeResult(trials[4], { loss: [0.8, 0.5, 0.4, 0.4], val_loss: [0.7, 0.55, 0.6, 0.6], acc: [0.6, 0.7, 0.8, 0.8], val_acc: [0.5, 0.6, 0.6, 0.6] }));
+    reads.length = 0;
+    const grown = await buildSummary(store, 'fixture');
+    expect(reads.filter((k) => k.startsWith('trials/'))).toEqual([trialKey(trials[4].trialId)]);
+    expect(grown.counts.ok).toBe(fresh.counts.ok + 1);
+    expect({ ...grown, generatedAt: '' }).toEqual({ ...(await buildSummary(store, 'fixture', { cache: false })), generatedAt: '' });
   });
 
   it('throws a UserError for a sweep that is not in the store', async () => {

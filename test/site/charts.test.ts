@@ -1,3 +1,4 @@
+import { toNumbers } from '../../runner/store/typed-array.ts';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,7 @@ describe('pngDataUrl', () => {
 describe('chart helpers', () => {
   it('boundary puts the surface image exactly under the plot area, below the points', () => {
     const cell = summary.cells[0];
-    const doc = svgOf(boundary(cell, { width: 300 }));
+    const doc = svgOf(boundary(cell, { width: 300, points: summary.points }));
     const image = doc.querySelector('image.surface')!;
     expect(Number(image.getAttribute('x'))).toBe(36); // marginLeft: the x domain starts at the image's edge
     expect(Number(image.getAttribute('width'))).toBeGreaterThan(200);
@@ -54,7 +55,7 @@ describe('chart helpers', () => {
     const { variance: _, ...plain } = summary.cells[0].surface!;
     const cell = { ...summary.cells[0], surface: plain };
     expect(svgOf(boundary(cell)).querySelectorAll('g[aria-label="contour"]').length).toBe(1);
-    const variance = plain.values.map((p) => p * (1 - p));
+    const variance = toNumbers(plain.values).map((p) => p * (1 - p));
     const doc = svgOf(boundary({ ...cell, surface: { ...plain, variance } }));
     const contours = doc.querySelectorAll('g[aria-label="contour"]');
     expect(contours.length).toBe(2);

@@ -16,7 +16,7 @@ import { generateImageSweep, generateSweep, writeSweep } from '../fixtures/summa
 import { launchTestBrowser } from '../helpers/browser.ts';
 
 const xss = 'Remedies compared <script>alert(1)</script> & "quotes"';
-const pages = ['index.html', 'curves.html', 'heatmaps.html', 'boundaries.html', 'compare.html'];
+const pages = ['index.html', 'explore.html', 'curves.html', 'heatmaps.html', 'boundaries.html', 'compare.html'];
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
 let tmp: string;
@@ -82,7 +82,7 @@ async function open(url: string): Promise<{ page: Page; problems: string[] }> {
 
 const fileUrl = (rel: string) => pathToFileURL(join(siteDir, rel)).href;
 const httpUrl = (rel: string) => new URL(rel, http.url).href;
-const firstTrialPage = () => `trials/${readdirSync(join(siteDir, 'trials')).sort()[0]}`;
+const firstCellPage = () => `cells/${readdirSync(join(siteDir, 'cells')).sort()[0]}`;
 
 describe('fitgrid report', () => {
   it('writes summary.json and prints the path of index.html as its last line', () => {
@@ -95,9 +95,10 @@ describe('fitgrid report', () => {
     expect(existsSync(staleStaging)).toBe(false);
   });
 
-  it('writes one page per trial and no root-absolute URL anywhere', () => {
-    expect(readdirSync(join(siteDir, 'trials'))).toHaveLength(built.summary.counts.trials);
-    for (const file of [...pages, firstTrialPage()]) {
+  it('writes one page per cell, none per trial, and no root-absolute URL anywhere', () => {
+    expect(readdirSync(join(siteDir, 'cells')).sort()).toEqual(built.summary.cells.map((c) => `${c.cellId}.html`).sort());
+    expect(existsSync(join(siteDir, 'trials'))).toBe(false);
+    for (const file of [...pages, firstCellPage()]) {
       const html = readFileSync(join(siteDir, file), 'utf8');
       expect(html, file).not.toMatch(/(href|src)=["']\/(?!\/)/);
     }
@@ -106,7 +107,7 @@ describe('fitgrid report', () => {
 
 describe.runIf(testBrowser)('the report site in a browser', () => {
   it('loads every page without console errors from file:// and from 127.0.0.1', async () => {
-    for (const rel of [...pages, 'bias-variance.html', firstTrialPage()]) {
+    for (const rel of [...pages, 'bias-variance.html', firstCellPage()]) {
       for (const url of [fileUrl(rel), httpUrl(rel)]) {
         const { page, problems } = await open(url);
         expect(problems, url).toEqual([]);
@@ -117,7 +118,7 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
   });
 
   it('runs every page served by `fitgrid serve` without a Content-Security-Policy violation', async () => {
-    for (const rel of [...pages, 'bias-variance.html', firstTrialPage()]) {
+    for (const rel of [...pages, 'bias-variance.html', firstCellPage(), 'explore.html']) {
       const page = await browser.newPage();
       await page.addInitScript(() => {
         const seen: string[] = [];
@@ -196,10 +197,63 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
         if (!seen.has(target)) queue.push(target);
       }
     }
-    // the crawl reaches every page: the nav pages (bias-variance among them when analysed) and every trial page
+    // the crawl reaches every page: the nav pages (bias-variance among them when analysed) and every
+    // cell page (the leaderboard's links are drawn by its script: the curves pages link every cell here)
     const analysed = built.summary.cells.some((c) => c.biasVariance) ? 1 : 0;
-    expect(seen.size).toBe(pages.length + analysed + built.summary.counts.trials);
+    expect(seen.size).toBe(pages.length + analysed + built.summary.counts.cells);
     for (const rel of seen) expect((await fetch(httpUrl(rel))).status, rel).toBe(200);
+  });
+
+  it('pages through the leaderboard and filters it by an axis value', async () => {
+    const { page, problems } = await open(fileUrl('index.html'));
+    const rows = page.locator('#leaderboard tbody tr');
+    const ids = () => rows.evaluateAll((trs) => trs.map((r) => r.getAttribute('data-cell')));
+    const all = built.summary.cells.map((c) => c.cellId);
+    expect(await ids()).toEqual(all);
+    await page.selectOption('#page-size', '10');
+    expect(await ids()).toEqual(all.slice(0, 10));
+    await expect(page.locator('#page-info').textContent()).resolves.toBe(`cells 1–10 of ${all.length}`);
+    await page.locator('#next-page').click();
+    expect(await ids()).toEqual(all.slice(10, 20));
+    expect(await page.locator('#next-page').isDisabled()).toBe(all.length <= 20);
+    await page.selectOption('select[data-axis="dropout"]', '0.5');
+    const half = built.summary.cells.filter((c) => c.axes.dropout === 0.5).map((c) => c.cellId);
+    expect(await ids()).toEqual(half.slice(0, 10));
+    await expect(page.locator('#page-info').textContent()).resolves.toContain(`of ${half.length} (filtered from ${all.length})`);
+    // sorting applies to the filtered rows, across pages
+    await page.locator('#leaderboard thead button', { hasText: /^Validation loss$/ }).click();
+    const sorted = [...built.summary.cells].filter((c) => c.axes.dropout === 0.5).sort((a, b) => a.stats.val_loss.mean - b.stats.val_loss.mean).map((c) => c.cellId);
+    expect(await ids()).toEqual(sorted.slice(0, 10));
+    await rows.first().locator('a').click();
+    await page.waitForURL(new RegExp(`cells/${sorted[0]}\\.html$`));
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('gives every cell a page with its seeds\' curves, its boundary and its trials', async () => {
+    const cell = built.summary.cells.find((c) => c.counts.ok > 1)!;
+    const { page, problems } = await open(fileUrl(`cells/${cell.cellId}.html`));
+    expect(problems).toEqual([]);
+    // a training and a validation line per finished seed, plus the two means
+    expect(await page.locator('figure.chart-loss svg g[aria-label="line"] path').count()).toBe(2 * cell.counts.ok + 2);
+    await expect(page.locator('figure.chart-boundary svg image.surface').getAttribute('href')).resolves.toMatch(/^data:image\/png;base64,/);
+    expect(await page.locator('figure.chart-boundary svg g[aria-label="contour"] path').count()).toBeGreaterThan(0);
+    expect(await page.locator('table.trials tbody tr').count()).toBe(cell.trials.length);
+    expect(await page.locator(`#trial-${cell.trials[0].trialId}`).count()).toBe(1);
+    await page.close();
+  });
+
+  it('ranks the remedy axes and draws their effects and a parallel-coordinates view', async () => {
+    const { page, problems } = await open(fileUrl('explore.html'));
+    expect(problems).toEqual([]);
+    const ranked = built.summary.axisEffects!.val_loss.axes;
+    expect(ranked.length).toBe(4);
+    // one bar per axis and one for interactions, in the summary's order of importance
+    const bars = await page.locator('figure.importance[data-metric="val_loss"] g[aria-label="bar"] rect title').allTextContents();
+    expect(bars.map((t) => t.split(':')[0])).toEqual([...ranked.map((a) => ({ l2: 'L2', dropout: 'Dropout', augmentation: 'Augmentation', patience: 'Early stopping' })[a.axis]), 'interactions']);
+    expect(await page.locator('section.effects[data-metric="val_loss"] figure.effect-plot').count()).toBe(4);
+    expect(await page.locator('figure.parallel g[aria-label="cells"] path').count()).toBe(built.summary.cells.filter((c) => Number.isFinite(c.stats.val_loss.mean)).length);
+    await page.close();
   });
 
   it('overlays the curves of the cells picked on the compare page, up to four', async () => {
@@ -239,6 +293,11 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     await page.selectOption('#gallery-cell', options[1]!);
     expect(await page.locator('section.gallery-cell:visible').getAttribute('data-cell')).toBe(options[1]);
     await page.close();
+    const cell = await open(pathToFileURL(join(imageSite, 'cells', `${options[1]}.html`)).href);
+    expect(cell.problems).toEqual([]);
+    const own = cell.page.locator(`#cell-images section.gallery-cell[data-cell="${options[1]}"] figure.mistake`);
+    expect(await own.count()).toBeGreaterThan(0);
+    await cell.page.close();
   });
 
   it('shows sample images, augmented versions and a confusion matrix per chosen cell for image data', async () => {
@@ -278,7 +337,7 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
 
   it('saves screenshots of the overview and the curves', async () => {
     mkdirSync(artifacts, { recursive: true });
-    for (const name of ['index', 'curves', 'boundaries']) {
+    for (const name of ['index', 'curves', 'boundaries', 'explore']) {
       const { page } = await open(fileUrl(`${name}.html`));
       const path = join(artifacts, `report-${name}.png`);
       await page.screenshot({ path, fullPage: name === 'index' });

@@ -1,5 +1,6 @@
 import type { CellSummary, CurveSeries } from '../lib/summary.ts';
 import { Plot, render, trainColor, valColor } from './plot.ts';
+import { lineChart, type Dot, type Series } from './svg.ts';
 
 export type Metric = 'loss' | 'acc';
 interface Row { epoch: number; value: number; trial: string }
@@ -60,4 +61,32 @@ export function extent(cells: CellSummary[], metric: Metric): [number, number] {
 export function epochExtent(cells: CellSummary[]): [number, number] {
   const last = Math.max(1, ...cells.flatMap((c) => c.trials.map((t) => t.curves.epoch.at(-1) ?? 1)));
   return [1, last];
+}
+
+/**
+ * cellCurves drawn as plain SVG text, for the page of every cell: the same lines, colours and
+ * kept-epoch dots, at a small fraction of the cost (a sweep has thousands of these pages).
+ */
+export function cellCurvesLight(cell: CellSummary, metric: Metric, o: { yDomain?: [number, number]; xDomain?: [number, number]; width?: number; height?: number } = {}): string {
+  const ok = cell.trials.filter((t) => t.status === 'ok');
+  const pts = (c: CurveSeries, key: keyof CurveSeries) => c.epoch.map((e, i) => [e, c[key][i]!] as [number, number]);
+  const series: Series[] = ok.flatMap((t) => [
+    { points: pts(t.curves, metric), stroke: trainColor, width: 0.8, opacity: 0.45, dash: '3,2', title: `seed ${t.seed}, training` },
+    { points: pts(t.curves, `val_${metric}`), stroke: valColor, width: 0.8, opacity: 0.45, title: `seed ${t.seed}, validation` },
+  ]);
+  const mean = cell.meanCurves;
+  if (mean) {
+    series.push({ points: pts(mean, metric), stroke: trainColor, width: 2.2, dash: '5,3', title: 'training, mean over seeds' });
+    series.push({ points: pts(mean, `val_${metric}`), stroke: valColor, width: 2.2, title: 'validation, mean over seeds' });
+  }
+  const dots: Dot[] = ok.map((t) => {
+    const i = t.curves.epoch.indexOf(t.bestEpoch);
+    const value = i < 0 ? NaN : t.curves[`val_${metric}`][i]!;
+    return { x: t.bestEpoch, y: value, title: `seed ${t.seed}: kept epoch ${t.bestEpoch}, validation ${Number.isFinite(value) ? value.toPrecision(3) : '—'}` };
+  });
+  return lineChart({
+    series, dots, width: o.width, height: o.height, label: `${metricLabel(metric)} by epoch`,
+    xDomain: o.xDomain ?? epochExtent([cell]), yDomain: o.yDomain ?? extent([cell], metric),
+    xLabel: 'Epoch', yLabel: metricLabel(metric),
+  });
 }

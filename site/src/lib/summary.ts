@@ -27,8 +27,32 @@ export function cellTitle(s: SweepSummary, c: CellSummary): string {
   return c.cellId === s.baselineCellId ? `${c.label} — no remedy (baseline)` : c.label;
 }
 
-export const trialHref = (trialId: string) => `trials/${trialId}.html`;
+/** A cell's own page (seeds, boundary, confusion, trials), relative to the site's root. */
+export const cellHref = (cellId: string) => `cells/${cellId}.html`;
+export const trialAnchor = (trialId: string) => `trial-${trialId}`;
 export const cellAnchor = (cellId: string) => `cell-${cellId}`;
+
+/** Up to this many cells, the curves and boundaries pages show every cell, as small multiples. */
+export const ALL_CELLS_UP_TO = 24;
+/** Beyond it, they show the baseline and the best cells by validation loss, this many in all. */
+export const FEATURED_CELLS = 12;
+
+/**
+ * The cells a page of small multiples shows: all of a small sweep; for a large one the no-remedy
+ * baseline and the best cells by mean validation loss (each cell has its own page for the rest).
+ */
+export function featuredCells(s: SweepSummary, keep: (c: CellSummary) => boolean = () => true): CellSummary[] {
+  const cells = s.cells.filter(keep);
+  if (cells.length <= ALL_CELLS_UP_TO) return cells;
+  const loss = (c: CellSummary) => (Number.isFinite(c.stats.val_loss.mean) ? c.stats.val_loss.mean : Infinity);
+  const best = [...cells].sort((a, b) => loss(a) - loss(b));
+  const baseline = cells.find((c) => c.cellId === s.baselineCellId);
+  const picked = [...(baseline ? [baseline] : []), ...best.filter((c) => c !== baseline).slice(0, FEATURED_CELLS - (baseline ? 1 : 0))];
+  return picked;
+}
+
+/** The points a cell's boundary shows: its own (bootstrap) or the sweep's. */
+export const pointsOf = (s: SweepSummary, c: CellSummary) => c.points ?? s.points;
 
 /** Data for a client script inside <script type="application/json">: `<` can never close the tag. */
 export const jsonForScript = (value: unknown) =>
