@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { DataSpec, Grid, Manifest, Trial } from '../grid/types.ts';
 import type { History, TrialResult } from '../train/types.ts';
 import type { Store } from '../store/store.ts';
-import { manifestKey, summaryKey, trialKey } from '../store/keys.ts';
+import { cellCacheKey, manifestKey, summaryKey, trialIdFromKey, trialKey, trialsPrefix } from '../store/keys.ts';
 import { readTrialResult, ResultFormatError } from '../store/result-codec.ts';
 import { encodeArray, quantizedArray } from '../store/typed-array.ts';
 import { UserError } from '../errors.ts';
@@ -41,11 +42,16 @@ const decoder = new TextDecoder();
 export interface BuildOptions {
   /** Called once per stored result that cannot be read, which is then counted as missing. */
   onUnreadable?: (key: string, reason: string) => void;
+  /** Reuse and write the per-cell cache under sweeps/<sweep>/cache/ (default true). */
+  cache?: boolean;
 }
 
 /**
  * Reads a sweep's manifest, then its stored results with bounded concurrency, folding each into
- * its cell as it arrives: memory holds the cells in flight, never every result at once.
+ * its cell as it arrives: memory holds the cells in flight, never every result at once. A cell
+ * whose stored trials are exactly those an earlier report summarised is taken from the cache
+ * that report left (results are never rewritten), so a report after a few new trials re-reads
+ * only their cells.
  */
 export async function buildSummary(store: Store, sweep: string, options: BuildOptions = {}): Promise<SweepSummary> {
   const manifest = await readManifest(store, sweep);
@@ -55,8 +61,24 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
     .catch(() => undefined);
   const fold = new SummaryFold(manifest, data);
   const limit = pLimit(READ_CONCURRENCY);
-  // trials are listed cell by cell, so reading them in that order completes cells one after another
-  await Promise.all(manifest.trials.map((t) => limit(async () => {
+  const useCache = options.cache ?? true;
+  const present = new Set((await store.list(trialsPrefix)).map(trialIdFromKey));
+  const byCell = new Map<string, Trial[]>();
+  for (const t of manifest.trials) byCell.set(t.cellId, [...(byCell.get(t.cellId) ?? []), t]);
+  const keys = new Map<string, string>();
+  const writes: Promise<void>[] = [];
+  if (useCache) {
+    fold.onComplete = (cellId, entry) => {
+      const key = keys.get(cellId);
+      if (!key) return;
+      const body = JSON.stringify({ key, ...entry }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+      // the cache only saves reading: a store that refuses it (a role without write access to
+      // cache/) must not cost the report
+      writes.push(limit(() => store.put(cellCacheKey(sweep, cellId), body, { contentType: 'application/json' })).catch(() => undefined));
+    };
+  }
+  const read = async (t: Trial) => {
+    if (!present.has(t.trialId)) return fold.add(t, undefined);
     const key = trialKey(t.trialId);
     const bytes = await store.get(key);
     if (!bytes) return fold.add(t, undefined);
@@ -67,9 +89,40 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
       fold.unreadable(t, key, error.message);
       options.onUnreadable?.(key, error.message);
     }
-  })));
+  };
+  // cells in manifest order, each cell's trials together, so cells complete one after another
+  await Promise.all([...byCell].map(([cellId, trials]) => limit(async () => {
+    const stored = trials.filter((t) => present.has(t.trialId)).map((t) => t.trialId);
+    if (useCache && stored.length) {
+      const key = cacheKey(stored, fold.curvePoints);
+      keys.set(cellId, key);
+      const cached = await store.get(cellCacheKey(sweep, cellId));
+      const entry = cached && parseCached(cached);
+      if (entry?.key === key) {
+        fold.restore(cellId, entry);
+        for (const p of entry.totals.problems) options.onUnreadable?.(p.key, p.reason);
+        return;
+      }
+    }
+    return trials;
+  }).then((trials) => trials && Promise.all(trials.map((t) => limit(() => read(t)))))));
+  await Promise.all(writes);
   const images = data && isImageData(manifest.grid.data) ? imageSamples(data, manifest.grid.axes.augmentation) : undefined;
   return fold.finish(images);
+}
+
+/** What decides a cached cell: the trials stored for it, and everything else that shapes it. */
+function cacheKey(trialIds: string[], shape: object): string {
+  return createHash('sha256').update(JSON.stringify([SUMMARY_FORMAT, fitgridVersion, shape, trialIds])).digest('hex');
+}
+
+function parseCached(bytes: Uint8Array): CachedCell | undefined {
+  try {
+    // NaN and the infinities were written as strings (JSON has no such numbers)
+    return JSON.parse(decoder.decode(bytes), (_, v) => (v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v)) as CachedCell;
+  } catch {
+    return undefined; // a damaged cache entry only means reading the cell's trials again
+  }
 }
 
 /** Builds the summary and stores it as sweeps/<sweep>/summary.json (atomically, as every store put is). */
@@ -95,7 +148,24 @@ export function summarize(manifest: Manifest, results: (TrialResult | undefined)
   return fold.finish(images);
 }
 
-interface PendingCell { index: number; trials: Trial[]; results: TrialResult[]; arrived: number }
+interface PendingCell { index: number; trials: Trial[]; results: TrialResult[]; arrived: number; totals: CellTotals }
+
+/** What one cell's results add to the sweep's totals (kept with the cell in the cache). */
+export interface CellTotals {
+  backends: string[];
+  engines: string[];
+  trainSeconds: number;
+  firstStart: number | null;
+  lastFinish: number | null;
+  valCount?: number;
+  trainCount?: number;
+  problems: { key: string; reason: string }[];
+}
+
+/** A completed cell as the cache keeps it: the summary's cell before the sweep-wide pass, and what that pass needs. */
+export interface CachedCell { key: string; cell: CellSummary; facts: CellFacts; totals: CellTotals }
+
+const noTotals = (): CellTotals => ({ backends: [], engines: [], trainSeconds: 0, firstStart: null, lastFinish: null, problems: [] });
 
 /**
  * Trial results, added one at a time in any order, folded into per-cell summaries. A cell is
@@ -141,7 +211,7 @@ export class SummaryFold {
       return x.reduce((d, xi, i) => d || xi - y[i]!, 0);
     });
     groups.forEach((trials, index) => {
-      this.pending.set(trials[0]!.cellId, { index, trials, results: [], arrived: 0 });
+      this.pending.set(trials[0]!.cellId, { index, trials, results: [], arrived: 0, totals: noTotals() });
       this.firstTrials.push(trials[0]!);
     });
     this.classCount = data?.classNames.length;
@@ -156,30 +226,60 @@ export class SummaryFold {
     if (!cell) return;
     if (result) {
       cell.results.push(result);
-      this.note(result);
+      this.note(cell.totals, result);
     }
     if (++cell.arrived === cell.trials.length) this.complete(cell);
   }
 
   /** A stored result that could not be read: named in the summary and counted as missing. */
   unreadable(trial: Trial, key: string, reason: string): void {
-    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ key, reason });
-    this.problemCount += 1;
+    this.pending.get(trial.cellId)?.totals.problems.push({ key, reason });
     this.add(trial, undefined);
   }
 
-  private note(r: TrialResult): void {
-    this.backends.add(r.backend);
-    this.engines.add(r.engine);
-    this.trainSeconds += r.seconds;
+  /**
+   * A cell completed by an earlier report from the same stored trials (see buildSummary's
+   * cache): taken as it was, its trials not read again.
+   */
+  restore(cellId: string, cached: CachedCell): void {
+    const pending = this.pending.get(cellId);
+    if (!pending) return;
+    this.pending.delete(cellId);
+    this.cells[pending.index] = cached.cell;
+    this.facts[pending.index] = cached.facts;
+    this.merge(cached.totals);
+  }
+
+  /** Called with each cell completed from its results, for the cache; it must copy what it keeps, at once. */
+  onComplete?: (cellId: string, cached: Omit<CachedCell, 'key'>) => void;
+
+  /** The number of curve points per trial and per cell mean: they shape a cached cell too. */
+  get curvePoints() { return { trial: this.trialPoints, mean: this.meanPoints, classes: this.classCount ?? null }; }
+
+  private note(totals: CellTotals, r: TrialResult): void {
+    if (!totals.backends.includes(r.backend)) totals.backends.push(r.backend);
+    if (!totals.engines.includes(r.engine)) totals.engines.push(r.engine);
+    totals.trainSeconds += r.seconds;
     const finished = Date.parse(r.finishedAt);
     if (Number.isFinite(finished)) {
-      this.lastFinish = Math.max(this.lastFinish, finished);
-      this.firstStart = Math.min(this.firstStart, finished - r.seconds * 1000);
+      totals.lastFinish = Math.max(totals.lastFinish ?? -Infinity, finished);
+      totals.firstStart = Math.min(totals.firstStart ?? Infinity, finished - r.seconds * 1000);
     }
-    if (this.valCount === undefined && r.valLabels?.length) this.valCount = r.valLabels.length;
-    if (this.trainCount === undefined && r.points) this.trainCount = r.points.train.length;
+    if (totals.valCount === undefined && r.valLabels?.length) totals.valCount = r.valLabels.length;
+    if (totals.trainCount === undefined && r.points) totals.trainCount = r.points.train.length;
     if (this.classCount === undefined && r.valProba?.length) this.classCount = r.valProba[0]!.length;
+  }
+
+  private merge(t: CellTotals): void {
+    for (const b of t.backends) this.backends.add(b);
+    for (const e of t.engines) this.engines.add(e);
+    this.trainSeconds += t.trainSeconds;
+    if (t.firstStart !== null) this.firstStart = Math.min(this.firstStart, t.firstStart);
+    if (t.lastFinish !== null) this.lastFinish = Math.max(this.lastFinish, t.lastFinish);
+    this.valCount ??= t.valCount;
+    this.trainCount ??= t.trainCount;
+    for (const p of t.problems) if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
+    this.problemCount += t.problems.length;
   }
 
   private complete(pending: PendingCell): void {
@@ -200,8 +300,11 @@ export class SummaryFold {
       };
     }
     delete facts.surfaceVariance;
+    // before the sweep-wide pass adds to the cell: the cache keeps what its trials alone decide
+    this.onComplete?.(pending.trials[0]!.cellId, { cell, facts, totals: pending.totals });
     this.cells[pending.index] = cell;
     this.facts[pending.index] = facts;
+    this.merge(pending.totals);
   }
 
   /** The summary of everything added; cells still waiting for trials are completed as they are. */

@@ -185,6 +185,28 @@ group('buildSummary', () => {
     expect(points).toBeGreaterThan(MIN_CURVE_POINTS - 5);
   });
 
+  it('takes unchanged cells from the cache of the last report and re-reads only cells with new trials', async () => {
+    const { store, trials } = handMadeStore();
+    const fresh = await buildSummary(store, 'fixture', { cache: false });
+    expect([...store.objects.keys()].some((k) => k.includes('/cache/'))).toBe(false);
+    await buildSummary(store, 'fixture');
+    const cached = [...store.objects.keys()].filter((k) => k.startsWith('sweeps/fixture/cache/cells/'));
+    expect(cached).toHaveLength(2); // the third cell has no stored trial yet
+    const reads: string[] = [];
+    const get = store.get.bind(store);
+    store.get = async (key: string) => { reads.push(key); return get(key); };
+    const again = await buildSummary(store, 'fixture');
+    expect(reads.filter((k) => k.startsWith('trials/'))).toEqual([]);
+    expect({ ...again, generatedAt: '' }).toEqual({ ...fresh, generatedAt: '' });
+    // a new trial in the early-stopping cell: only that cell's trials are read
+    store.putJson(trialKey(trials[4].trialId), makeResult(trials[4], { loss: [0.8, 0.5, 0.4, 0.4], val_loss: [0.7, 0.55, 0.6, 0.6], acc: [0.6, 0.7, 0.8, 0.8], val_acc: [0.5, 0.6, 0.6, 0.6] }));
+    reads.length = 0;
+    const grown = await buildSummary(store, 'fixture');
+    expect(reads.filter((k) => k.startsWith('trials/'))).toEqual([trialKey(trials[4].trialId)]);
+    expect(grown.counts.ok).toBe(fresh.counts.ok + 1);
+    expect({ ...grown, generatedAt: '' }).toEqual({ ...(await buildSummary(store, 'fixture', { cache: false })), generatedAt: '' });
+  });
+
   it('throws a UserError for a sweep that is not in the store', async () => {
     await expect(buildSummary(new MemoryStore(), 'nope')).rejects.toThrow(UserError);
   });

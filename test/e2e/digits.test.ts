@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, trialFiles } from './cli.ts';
-import type { TrialResult } from '../../runner/train/types.ts';
+import { readTrialResult } from '../../runner/store/result-codec.ts';
 
 let dir: string | undefined;
 afterAll(async () => {
@@ -48,7 +48,7 @@ describe('fitgrid run on digits', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/done: 4 trained, 0 skipped \(already stored\), 0 failed, 0 diverged of 4 trials/);
 
-    const results = [...(await trialFiles(store)).values()].map((text) => JSON.parse(text) as TrialResult);
+    const results = [...(await trialFiles(store)).values()].map((text) => readTrialResult(text));
     expect(results).toHaveLength(4);
     const manifest = JSON.parse(await readFile(path.join(store, 'sweeps/digits-small/manifest.json'), 'utf8'));
     expect(results.map((r) => r.trialId).sort()).toEqual(manifest.trials.map((t: { trialId: string }) => t.trialId).sort());
