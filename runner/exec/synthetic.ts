@@ -178,6 +178,7 @@ export function syntheticResult(trial: Trial, synth: SyntheticData, options: Syn
   const probaTrain = proba(synth.train, rows);
   const probaVal = proba(synth.val);
   const final = finalMetrics(probaTrain, train.y, probaVal, data.val.y);
+  // the training curve is Keras' loss, L2 penalty included: c·Σw² with Σw² of the order of a small net's
   const penalty = trial.config.l2 * 30;
   const history = fitShape(shape, bestEpoch, stoppedEpoch, { loss: final.loss + penalty, val_loss: final.val_loss, acc: final.acc, val_acc: final.val_acc });
 

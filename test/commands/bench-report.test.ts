@@ -22,6 +22,7 @@ describe('fitgrid bench --report', () => {
     const summary = JSON.parse(await readFile(join(store, 'sweeps/smoke/summary.json'), 'utf8'));
     expect(summary.counts.trials).toBe(12);
     expect(figures.summary.summaryMB).toBeCloseTo((await readFile(join(store, 'sweeps/smoke/summary.json'))).length / 1024 / 1024, 1);
+    expect(figures.summaryCached.peakRssMB).toBeGreaterThan(30);
     expect(figures.s3).toMatchObject({ results: 6 });
     expect(figures.s3.peakRssMB).toBeGreaterThan(30);
   });
