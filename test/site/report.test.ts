@@ -118,7 +118,7 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
   });
 
   it('runs every page served by `fitgrid serve` without a Content-Security-Policy violation', async () => {
-    for (const rel of [...pages, 'bias-variance.html', firstCellPage(), 'explore.html']) {
+    for (const rel of [...pages, 'bias-variance.html', firstCellPage()]) {
       const page = await browser.newPage();
       await page.addInitScript(() => {
         const seen: string[] = [];
