@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, root, trialFiles } from './cli.ts';
-import type { TrialResult } from '../../runner/train/types.ts';
+import { readTrialResult } from '../../runner/store/result-codec.ts';
 
 /**
  * Fashion-MNIST end to end, from Debian's `dataset-fashion-mnist` (.ci/run installs it). Where
@@ -41,7 +41,7 @@ describe('fitgrid run on Fashion-MNIST', () => {
     // four files stored once by hash, none copied into the manifest
     expect(Object.keys(manifest.dataKeys)).toHaveLength(4);
     expect(manifest.dataFiles).toEqual({});
-    const results = [...(await trialFiles(store)).values()].map((text) => JSON.parse(text) as TrialResult);
+    const results = [...(await trialFiles(store)).values()].map((text) => readTrialResult(text));
     expect(results).toHaveLength(4);
     for (const r of results) {
       expect(r.status).toBe('ok');
