@@ -7,7 +7,7 @@ import { planTrainings } from '../../runner/train/replay.ts';
 import { trainingSet } from '../../runner/train/result.ts';
 import { earlyStop } from '../../runner/train/early-stopping.ts';
 import type { TrialResult } from '../../runner/train/types.ts';
-import { adam, blobsData, expectAgreement, freshSeed, makeTrial, maxRelDiff, mean, std } from './fused-fixtures.ts';
+import { adam, blobsData, expectAgreement, fusedAgainstLayers, freshSeed, makeTrial, maxRelDiff, mean, std } from './fused-fixtures.ts';
 
 // Deeper and wider nets than in → H → 1 train through the kernel's register-blocked matrix
 // tiles: widths here leave every remainder (rows of a partial batch, inputs not a multiple of the
@@ -20,9 +20,7 @@ describe('fused kernel, blocked path, against the layers engine', () => {
     const seed = freshSeed();
     const data = blobsData(2, 30, 45, 0.6, seed); // 54 training rows: a partial batch of 6 after 16 × 3
     const trial = makeTrial({ epochs: 50, hidden: [36, 20, 13], batchSize: 16, shuffle: false, l2: 0.001, seed: seed % 1000, optimizer: adam(1e-3) });
-    const [fused] = await trainPackFused([trial], data, opts);
-    const layers = await trainTrialLayers(trial, data);
-    expectAgreement(fused!, layers, 1e-5);
+    const { fused, layers } = await fusedAgainstLayers(trial, data, opts.sweep);
     expect(maxRelDiff(fused!.history.acc, layers.history.acc)).toBeLessThan(1e-6);
   });
 
@@ -30,9 +28,7 @@ describe('fused kernel, blocked path, against the layers engine', () => {
     const seed = freshSeed();
     const data = blobsData(10, 23, 12, 0.5, seed); // 60 training rows, batch 32: one full and one partial
     const trial = makeTrial({ epochs: 50, hidden: [72, 40], batchSize: 32, shuffle: false, seed: seed % 1000, optimizer: adam(1e-3) });
-    const [fused] = await trainPackFused([trial], data, opts);
-    const layers = await trainTrialLayers(trial, data);
-    expectAgreement(fused!, layers, 1e-5);
+    const { fused, layers } = await fusedAgainstLayers(trial, data, opts.sweep);
     expect(fused!.valProba[0]).toHaveLength(10);
     expect(maxRelDiff(fused!.valProba.flat(), layers.valProba.flat(), 1e-2)).toBeLessThan(1e-4);
   });

@@ -4,6 +4,8 @@ import type { Augmentation, DropoutValue, OptimizerSpec, Trial } from '../../run
 import type { Dataset } from '../../runner/data/types.ts';
 import type { TrialResult } from '../../runner/train/types.ts';
 import { makeMoons } from '../../runner/data/synthetic.ts';
+import { trainPackFused } from '../../runner/train/fused/index.ts';
+import { trainTrialLayers } from '../../runner/train/layers.ts';
 
 /** A fresh random seed per check (printed by the tests that use it, so a failure can be replayed). */
 export const freshSeed = () => randomInt(1, 2 ** 31 - 1);
@@ -93,4 +95,13 @@ export function expectAgreement(fused: TrialResult, layers: TrialResult, toleran
   expect(maxRelDiff(fused.history.loss, layers.history.loss)).toBeLessThanOrEqual(tolerance);
   expect(maxRelDiff(fused.history.val_loss, layers.history.val_loss)).toBeLessThanOrEqual(tolerance);
   expect(maxRelDiff([fused.final.loss, fused.final.val_loss], [layers.final.loss, layers.final.val_loss])).toBeLessThanOrEqual(tolerance);
+}
+
+/** Trains one trial in the fused kernel and in the layers engine from the same initial weights, and holds them to 1e-5 relative. */
+export async function fusedAgainstLayers(trial: Trial, data: Dataset, sweep: string): Promise<{ fused: TrialResult; layers: TrialResult }> {
+  const [fused] = await trainPackFused([trial], data, { sweep });
+  const layers = await trainTrialLayers(trial, data);
+  expect(fused!.engine).toBe('fused');
+  expectAgreement(fused!, layers, 1e-5);
+  return { fused: fused!, layers };
 }

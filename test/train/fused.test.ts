@@ -9,7 +9,7 @@ import { surfaceGrid, trainingSet } from '../../runner/train/result.ts';
 import type { TrialResult } from '../../runner/train/types.ts';
 import type { Trial } from '../../runner/grid/types.ts';
 import type { Dataset } from '../../runner/data/types.ts';
-import { adam, blobsData, expectAgreement, freshSeed, makeTrial, maxRelDiff, mean, moonsData, std } from './fused-fixtures.ts';
+import { adam, blobsData, expectAgreement, fusedAgainstLayers, freshSeed, makeTrial, maxRelDiff, mean, moonsData, std } from './fused-fixtures.ts';
 
 const opts = { sweep: 'fused-test' };
 
@@ -17,15 +17,12 @@ describe('fused engine against the layers engine', () => {
   it('matches the layers engine to 1e-5 relative over 50 epochs without dropout (binary, ReLU, sigmoid + BCE)', async () => {
     const seed = freshSeed();
     const data = moonsData(100, 30, seed);
-    // workload W's optimizer (Adam 1e-3). Float32 summation order moves ReLU nets apart chaotically
+    // the seed workload's optimizer (Adam 1e-3). Float32 summation order moves ReLU nets apart chaotically
     // (a unit whose input crosses 0 a step earlier): over 200 epochs 2e-6 to 2e-5 depending on the
     // data, and now and then past 1e-5 by epoch 100 with a fresh random state, so the test holds
     // 1e-5 over 50 epochs and the report gives the 200/4000-epoch numbers.
     const trial = makeTrial({ epochs: 50, hidden: [32], seed: seed % 1000, optimizer: adam(1e-3) });
-    const [fused] = await trainPackFused([trial], data, opts);
-    const layers = await trainTrialLayers(trial, data);
-    expect(fused!.engine).toBe('fused');
-    expectAgreement(fused!, layers, 1e-5);
+    const { fused, layers } = await fusedAgainstLayers(trial, data, opts.sweep);
     expect(fused!.final.acc).toBe(layers.final.acc);
   });
 
@@ -34,9 +31,7 @@ describe('fused engine against the layers engine', () => {
     const data = moonsData(100, 30, seed);
     // shuffle off: both engines then see the same batches (each draws its own shuffle otherwise)
     const trial = makeTrial({ epochs: 100, hidden: [12, 8], activation: 'tanh', batchSize: 8, shuffle: false, l2: 0.01, seed: seed % 1000, optimizer: adam(1e-3) });
-    const [fused] = await trainPackFused([trial], data, opts);
-    const layers = await trainTrialLayers(trial, data);
-    expectAgreement(fused!, layers, 1e-5);
+    const { fused, layers } = await fusedAgainstLayers(trial, data, opts.sweep);
     expect(maxRelDiff(fused!.history.acc, layers.history.acc)).toBeLessThan(1e-6);
   });
 
@@ -45,9 +40,7 @@ describe('fused engine against the layers engine', () => {
     const data = blobsData(3, 4, 20, 0.5, seed);
     const trial = makeTrial({ epochs: 100, hidden: [10], activation: 'sigmoid', batchSize: 16, shuffle: false,
       optimizer: { kind: 'sgd', learningRate: 0.05, momentum: 0.9 }, seed: seed % 1000 });
-    const [fused] = await trainPackFused([trial], data, opts);
-    const layers = await trainTrialLayers(trial, data);
-    expectAgreement(fused!, layers, 1e-5);
+    const { fused, layers } = await fusedAgainstLayers(trial, data, opts.sweep);
     expect(fused!.valProba[0]).toHaveLength(3);
     expect(maxRelDiff(fused!.valProba.flat(), layers.valProba.flat(), 1e-2)).toBeLessThan(1e-4);
   });
