@@ -2,13 +2,16 @@
 # Shared by the kernels' build.sh: compiles a folder's kernel.c into wasm32 modules (SIMD128, no libc)
 # with Debian's clang 19 and lld 19, always into a temporary folder first, so a failed build never
 # removes a shipped module. `--check` compares instead of installing and fails on any difference.
-#   wasm_module DIR TMP OUT [clang flags]  then  wasm_install DIR TMP MODE OUT...
+#   wasm_module DIR OUT [clang flags]  then  wasm_install DIR MODE OUT...
 set -euo pipefail
 cc="${CC_WASM:-$(command -v clang-19 || command -v clang)}"
+# The modules are built here, and installed or compared from here.
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
 
-# wasm_module DIR TMP OUT FLAGS...: one module of DIR/kernel.c into TMP/OUT.
+# wasm_module DIR OUT FLAGS...: one module of DIR/kernel.c into $tmp/OUT.
 wasm_module() {
-  local here="$1" tmp="$2" out="$3"; shift 3
+  local here="$1" out="$2"; shift 2
   # -ffile-prefix-map and no debug info keep the output independent of where the tree lives.
   "$cc" --target=wasm32 -O3 -msimd128 "$@" -nostdlib -ffreestanding -fno-builtin \
     -ffile-prefix-map="$here"=. -g0 \
@@ -17,9 +20,9 @@ wasm_module() {
     -o "$tmp/$out" "$here/kernel.c"
 }
 
-# wasm_install DIR TMP MODE OUT...: install (or with MODE --check, compare) the built modules.
+# wasm_install DIR MODE OUT...: install (or with MODE --check, compare) the built modules.
 wasm_install() {
-  local here="$1" tmp="$2" mode="$3" status=0; shift 3
+  local here="$1" mode="$2" status=0; shift 2
   for f in "$@"; do
     if [[ "$mode" == "--check" ]]; then
       if cmp -s "$tmp/$f" "$here/$f"; then echo "$(basename "$here")/$f matches kernel.c"; else

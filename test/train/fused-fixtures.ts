@@ -105,3 +105,22 @@ export async function fusedAgainstLayers(trial: Trial, data: Dataset, sweep: str
   expectAgreement(fused!, layers, 1e-5);
   return { fused: fused!, layers };
 }
+
+/**
+ * Trains the trials (seeds of one config with dropout or augmentation) in both engines and holds
+ * the final losses to the same distribution; returns the fused results.
+ */
+export async function expectSameDistribution(sweep: string, trials: Trial[], data: Dataset): Promise<TrialResult[]> {
+  const fused = await trainPackFused(trials, data, { sweep });
+  const layers: TrialResult[] = [];
+  for (const t of trials) layers.push(await trainTrialLayers(t, data));
+  for (const key of ['loss', 'val_loss'] as const) {
+    const f = fused.map((r) => r.history[key].at(-1)!);
+    const l = layers.map((r) => r.history[key].at(-1)!);
+    // the seeds' spread: both samples' standard deviations together (identical distributions
+    // put the means this far apart about once in 10^5 runs; a real mismatch of 2σ fails)
+    expect(Math.min(std(f), std(l))).toBeGreaterThan(0);
+    expect(Math.abs(mean(f) - mean(l))).toBeLessThan(std(f) + std(l));
+  }
+  return fused;
+}

@@ -9,7 +9,7 @@ import { surfaceGrid, trainingSet } from '../../runner/train/result.ts';
 import type { TrialResult } from '../../runner/train/types.ts';
 import type { Trial } from '../../runner/grid/types.ts';
 import type { Dataset } from '../../runner/data/types.ts';
-import { adam, blobsData, expectAgreement, fusedAgainstLayers, freshSeed, makeTrial, maxRelDiff, mean, moonsData, std } from './fused-fixtures.ts';
+import { adam, blobsData, expectAgreement, expectSameDistribution, fusedAgainstLayers, freshSeed, makeTrial, maxRelDiff, mean, moonsData, std } from './fused-fixtures.ts';
 
 const opts = { sweep: 'fused-test' };
 
@@ -45,26 +45,10 @@ describe('fused engine against the layers engine', () => {
     expect(maxRelDiff(fused!.valProba.flat(), layers.valProba.flat(), 1e-2)).toBeLessThan(1e-4);
   });
 
-  async function expectSameDistribution(trials: Trial[], data: Dataset) {
-    const fused = await trainPackFused(trials, data, opts);
-    const layers: TrialResult[] = [];
-    for (const t of trials) layers.push(await trainTrialLayers(t, data));
-    for (const key of ['loss', 'val_loss'] as const) {
-      const f = fused.map((r) => r.history[key].at(-1)!);
-      const l = layers.map((r) => r.history[key].at(-1)!);
-      // the seeds' spread: both samples' standard deviations together (identical distributions
-      // put the means this far apart about once in 10^5 runs; a real mismatch of 2σ fails)
-      const spread = std(f) + std(l);
-      expect(Math.min(std(f), std(l))).toBeGreaterThan(0);
-      expect(Math.abs(mean(f) - mean(l))).toBeLessThan(spread);
-    }
-    return fused;
-  }
-
   it('agrees in distribution over 10 seeds with dropout and jitter', async () => {
     const data = moonsData(100, 30);
     const seeds = Array.from({ length: 10 }, (_, i) => 100 + i);
-    const fused = await expectSameDistribution(seeds.map((seed) => makeTrial({ epochs: 60, hidden: [16], dropout: 0.5, augmentation: { jitter: 0.1 }, seed })), data);
+    const fused = await expectSameDistribution(opts.sweep, seeds.map((seed) => makeTrial({ epochs: 60, hidden: [16], dropout: 0.5, augmentation: { jitter: 0.1 }, seed })), data);
     // dropout really acts: training loss in training mode differs from the same trials without it
     const plain = await trainPackFused(seeds.map((seed) => makeTrial({ epochs: 60, hidden: [16], seed })), data, opts);
     expect(mean(fused.map((r) => r.history.loss.at(-1)!))).toBeGreaterThan(mean(plain.map((r) => r.history.loss.at(-1)!)));
@@ -73,7 +57,7 @@ describe('fused engine against the layers engine', () => {
   it('agrees in distribution over 10 seeds with scale and rotation augmentation', async () => {
     const data = moonsData(100, 30);
     const seeds = Array.from({ length: 10 }, (_, i) => 200 + i);
-    const fused = await expectSameDistribution(seeds.map((seed) => makeTrial({ epochs: 60, hidden: [16], augmentation: { scale: 0.3, rotation: 30 }, seed })), data);
+    const fused = await expectSameDistribution(opts.sweep, seeds.map((seed) => makeTrial({ epochs: 60, hidden: [16], augmentation: { scale: 0.3, rotation: 30 }, seed })), data);
     // the augmentation really acts: without it the run is the same for every seed's data order only
     const plain = await trainPackFused(seeds.map((seed) => makeTrial({ epochs: 60, hidden: [16], seed })), data, opts);
     expect(fused.map((r) => r.history.loss.at(-1))).not.toEqual(plain.map((r) => r.history.loss.at(-1)));

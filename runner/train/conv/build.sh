@@ -4,7 +4,5 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../wasm-build.sh"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-wasm_module "$here" "$tmp" kernel.wasm
-wasm_install "$here" "$tmp" "${1:-}" kernel.wasm
+wasm_module "$here" kernel.wasm
+wasm_install "$here" "${1:-}" kernel.wasm
