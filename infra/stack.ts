@@ -70,9 +70,9 @@ export interface FitgridStackProps extends StackProps {
   settings?: Partial<FitgridSettings>;
 }
 
-/** Exit code of `fitgrid worker` for infrastructure failures (runner/exec/events.ts EXIT_INFRA). */
+/** Exit code of `fitgrid worker` for infrastructure failures (runner/records/events.ts EXIT_INFRA). */
 const exitInfra = '75';
-/** The reason ECS gives a Fargate Spot task it reclaims (also in runner/exec/batch.ts). */
+/** The reason ECS gives a Fargate Spot task it reclaims (also in runner/exec/batch/submit.ts). */
 export const fargateSpotReclaimed = 'Your Spot Task was interrupted*';
 
 /**

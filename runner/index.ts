@@ -1,8 +1,8 @@
 /** The library API: plain typed functions over the stages. */
-export type * from './grid/types.ts';
+export type * from './records/config.ts';
 export type * from './data/types.ts';
-export type * from './train/types.ts';
-export type * from './analysis/types.ts';
+export type * from './records/result.ts';
+export type * from './records/summary.ts';
 export type { Store } from './store/store.ts';
 export { loadGrid } from './grid/load.ts';
 export { expandGrid, matchesPartial } from './grid/expand.ts';
@@ -17,7 +17,7 @@ export type { BiasVarianceLoss, Decomposition } from './analysis/bias-variance.t
 export { mean, sd, tQuantile, ciOf, coefficientOfVariation } from './analysis/stats.ts';
 export { pairedEffect } from './analysis/effects.ts';
 export { verdict } from './analysis/verdict.ts';
-export { readTrialResult, encodeTrialResult, ResultFormatError, RESULT_ENCODING } from './store/result-codec.ts';
-export type { EncodedArray } from './store/result-codec.ts';
+export { readTrialResult, encodeTrialResult, ResultFormatError, RESULT_ENCODING } from './records/result-codec.ts';
+export type { EncodedArray } from './records/result-codec.ts';
 export { axisEffects } from './analysis/axis-effects.ts';
 export type { AxisAnalysis, AxisImportance, AxisValueEffect } from './analysis/axis-effects.ts';

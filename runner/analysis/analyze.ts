@@ -1,7 +1,7 @@
-import type { Grid, Trial, TrialConfig } from '../grid/types.ts';
+import type { Grid, Trial, TrialConfig } from '../records/config.ts';
 import { canonicalJson } from '../grid/canonical.ts';
-import type { TrialResult } from '../train/types.ts';
-import type { CellSummary, SweepSummary } from './types.ts';
+import type { TrialResult } from '../records/result.ts';
+import type { CellSummary, SweepSummary } from '../records/summary.ts';
 import { biasVarianceDecomp, pointVariance, varianceSplit, type Decomposition } from './bias-variance.ts';
 import { pairedEffect, type PairedTrial } from './effects.ts';
 import { coefficientOfVariation, mean } from './stats.ts';

@@ -1,4 +1,4 @@
-import type { CellAxes, Stat } from './types.ts';
+import type { CellAxes, Stat } from '../records/summary.ts';
 import { ciOf, mean } from './stats.ts';
 
 export const AXES = ['l2', 'dropout', 'augmentation', 'patience'] as const;

@@ -1,4 +1,4 @@
-import type { Stat } from './types.ts';
+import type { Stat } from '../records/summary.ts';
 import { ciOf } from './stats.ts';
 
 /** One finished trial as the effect estimate sees it: its pairing key and its metrics. */

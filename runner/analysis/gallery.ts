@@ -6,8 +6,8 @@
  * with cells, not trials; the pixels travel once per image for all cells (ImagesSummary.gallery).
  */
 import type { Dataset } from '../data/types.ts';
-import type { TrialResult } from '../train/types.ts';
-import type { CellSummary, Mistake } from './types.ts';
+import type { TrialResult } from '../records/result.ts';
+import type { CellSummary, Mistake } from '../records/summary.ts';
 
 /** Images per cell: enough to see a pattern, few enough for a thousand cells. */
 export const GALLERY_SIZE = 12;

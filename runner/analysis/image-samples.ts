@@ -4,11 +4,11 @@
  * augmenter trials train with (runner/data/augment.ts), from fixed seeded streams so a report
  * rebuilt from the same store shows the same pictures.
  */
-import type { Augmentation, DataSpec } from '../grid/types.ts';
+import type { Augmentation, DataSpec } from '../records/config.ts';
 import { augmenter } from '../data/augment.ts';
-import { streamFor } from '../data/streams.ts';
+import { streamFor } from '../data/random/streams.ts';
 import type { Dataset } from '../data/types.ts';
-import type { ImagesSummary } from './types.ts';
+import type { ImagesSummary } from '../records/summary.ts';
 import { augmentationLabel } from './labels.ts';
 
 export interface ImageSampleOptions {

@@ -1,4 +1,4 @@
-import type { Augmentation, DataSpec, DropoutValue, ModelSpec, OptimizerSpec, TrialConfig } from '../grid/types.ts';
+import type { Augmentation, DataSpec, DropoutValue, ModelSpec, OptimizerSpec, TrialConfig } from '../records/config.ts';
 
 /** Display forms of axis values and configs, shared by summary.json and the site's wording. */
 export const augmentationLabel = (a: Augmentation | null): string =>

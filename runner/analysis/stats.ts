@@ -1,5 +1,5 @@
 import studentQuantile from '@stdlib/stats-base-dists-t-quantile';
-import type { Stat } from './types.ts';
+import type { Stat } from '../records/summary.ts';
 
 /** Arithmetic mean; NaN for no values. */
 export function mean(xs: readonly number[]): number {

@@ -1,5 +1,5 @@
-import type { VerdictThresholds } from '../grid/types.ts';
-import type { Verdict } from './types.ts';
+import type { VerdictThresholds } from '../records/config.ts';
+import type { Verdict } from '../records/summary.ts';
 
 /**
  * What decides a cell's verdict. Bias and variance are the squared-loss decomposition of the

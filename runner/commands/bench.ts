@@ -1,7 +1,7 @@
-import { formatBench, runBench, type BenchReport } from '../train/bench.ts';
-import type { SuiteReport } from '../train/suite/run.ts';
-import type { CnnBenchReport } from '../train/conv/bench.ts';
-import type { ReportBench } from './bench-report.ts';
+import { formatBench, runBench, type BenchReport } from '../bench/engines.ts';
+import type { SuiteReport } from '../bench/suite.ts';
+import type { CnnBenchReport } from '../bench/cnn.ts';
+import type { ReportBench } from '../bench/report.ts';
 
 export interface BenchCommandOptions {
   quick?: boolean;
@@ -10,7 +10,7 @@ export interface BenchCommandOptions {
   /** Measure the engines for cost estimates and write a calibration file (true: the default file). */
   calibrate?: boolean | string;
   suite?: boolean;
-  /** The CNN workloads instead (runner/train/conv/bench.ts). */
+  /** The CNN workloads instead (runner/bench/cnn.ts). */
   cnn?: boolean;
   /** Benchmark the report path on this many synthetic trials instead of the engines. */
   report?: number;
@@ -23,7 +23,7 @@ export interface BenchCommandOptions {
 /** `fitgrid bench`: prints the engines' per trial-epoch times and speedups (or one JSON object with --json). */
 export async function bench(options: BenchCommandOptions): Promise<BenchReport | SuiteReport | CnnBenchReport | ReportBench> {
   if (options.report !== undefined) {
-    const { benchReport, formatReportBench } = await import('./bench-report.ts');
+    const { benchReport, formatReportBench } = await import('../bench/report.ts');
     const figures = await benchReport({
       trials: options.report, grid: options.grid, s3: options.s3 ?? 10_000, summaryOnly: options.summaryOnly, store: options.store,
       log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`),
@@ -31,15 +31,15 @@ export async function bench(options: BenchCommandOptions): Promise<BenchReport |
     process.stdout.write(options.json ? `${JSON.stringify(figures)}\n` : formatReportBench(figures));
     return figures;
   }
-  if (options.calibrate) return (await import('../exec/calibrate-command.ts')).calibrate(options);
+  if (options.calibrate) return (await import('../bench/calibrate.ts')).calibrate(options);
   if (options.cnn) {
-    const { runCnnBench, formatCnnBench } = await import('../train/conv/bench.ts');
+    const { runCnnBench, formatCnnBench } = await import('../bench/cnn.ts');
     const report = await runCnnBench({ epochs: options.epochs, log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`) });
     process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatCnnBench(report));
     return report;
   }
   if (options.suite) {
-    const { formatSuite, runSuite } = await import('../train/suite/run.ts');
+    const { formatSuite, runSuite } = await import('../bench/suite.ts');
     const report = await runSuite({ quick: options.quick, log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`) });
     process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatSuite(report));
     return report;

@@ -3,8 +3,8 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { defaultStore } from '../cli.ts';
 import { UserError } from '../errors.ts';
-import type { Outcome } from '../analysis/tidy.ts';
-import type { TableFile, TableFormat } from '../analysis/table-files.ts';
+import type { Outcome } from '../report/tidy.ts';
+import type { TableFile, TableFormat } from '../report/table-files.ts';
 
 export interface ExportOptions {
   sweep: string;
@@ -34,8 +34,8 @@ const step = 256;
 export async function exportSweep(options: ExportOptions): Promise<ExportSummary> {
   const format = options.format ?? 'parquet';
   const [{ openStore }, { readManifest }, { getTrialResult }, { ResultFormatError }, tidy, { openTable }, { fitgridVersion }] = await Promise.all([
-    import('../store/open.ts'), import('../exec/manifest.ts'), import('../store/results.ts'), import('../store/result-codec.ts'),
-    import('../analysis/tidy.ts'), import('../analysis/table-files.ts'), import('../version.ts'),
+    import('../store/open.ts'), import('../store/manifest.ts'), import('../store/results.ts'), import('../records/result-codec.ts'),
+    import('../report/tidy.ts'), import('../report/table-files.ts'), import('../version.ts'),
   ]);
   const store = await openStore(options.store ?? defaultStore);
   const manifest = await readManifest(store, options.sweep);

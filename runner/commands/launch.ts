@@ -1,16 +1,15 @@
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { Manifest } from '../grid/types.ts';
+import type { Manifest } from '../records/config.ts';
 import type { Store } from '../store/store.ts';
-import { manifestKey } from '../store/keys.ts';
+import { manifestKey, packListKey } from '../store/keys.ts';
 import { UserError } from '../errors.ts';
-import { buildRoutedRequests, submit, type LaunchSettings, type LaunchTarget } from '../exec/batch.ts';
-import { packListKey } from '../exec/keys.ts';
-import { recordLaunch } from '../exec/jobs.ts';
+import { buildRoutedRequests, submit, type LaunchSettings, type LaunchTarget } from '../exec/batch/submit.ts';
+import { recordLaunch } from '../exec/batch/jobs.ts';
 import { prepareSweep } from '../exec/prepare.ts';
-import { writeManifest } from '../exec/manifest.ts';
-import { loadCalibration, loadPrices, queueCost, withPriceOverrides, type Calibration, type Prices } from '../exec/costs.ts';
-import { packSeconds, planCloud, type CloudPlan } from '../exec/routing.ts';
+import { writeManifest } from '../store/manifest.ts';
+import { loadCalibration, loadPrices, queueCost, withPriceOverrides, type Calibration, type Prices } from '../exec/batch/costs.ts';
+import { packSeconds, planCloud, type CloudPlan } from '../exec/batch/routing.ts';
 
 export interface LaunchOptions {
   grid: string;

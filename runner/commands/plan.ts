@@ -5,8 +5,8 @@ import { defaultPackSize, planPacks } from '../grid/plan.ts';
 import { availableParallelism } from 'node:os';
 import { trialIdFromKey, trialsPrefix } from '../store/keys.ts';
 import { UserError } from '../errors.ts';
-import { loadCalibration } from '../exec/costs.ts';
-import { planCloud, summarizeCloud, type QueueSummary } from '../exec/routing.ts';
+import { loadCalibration } from '../exec/batch/costs.ts';
+import { planCloud, summarizeCloud, type QueueSummary } from '../exec/batch/routing.ts';
 import { DEFAULT_CPU_VCPUS, DEFAULT_TARGET_MINUTES, GPU_PACK_BYTES } from './launch.ts';
 
 export interface PlanOptions {

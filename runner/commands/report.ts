@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultStore } from '../cli.ts';
 import { siteKey } from '../store/keys.ts';
-import type { SweepSummary } from '../analysis/types.ts';
+import type { SweepSummary } from '../records/summary.ts';
 
 export interface ReportOptions {
   sweep: string;
@@ -30,7 +30,7 @@ const MAX_NAMED = 10;
 export async function report(options: ReportOptions): Promise<ReportResult> {
   const { openStore, localRoot } = await import('../store/open.ts');
   const { writeSummary } = await import('../analysis/summary.ts');
-  const { buildSite } = await import('../analysis/site-build.ts');
+  const { buildSite } = await import('../report/site-build.ts');
   const store = await openStore(options.store ?? defaultStore);
   let named = 0;
   const summary = await writeSummary(store, options.sweep, {

@@ -1,4 +1,4 @@
-import type { EngineChoice } from '../grid/types.ts';
+import type { EngineChoice } from '../records/config.ts';
 import { ExitError } from '../errors.ts';
 import { formatSummary, runLocal } from '../exec/local.ts';
 

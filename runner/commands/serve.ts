@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { defaultStore } from '../cli.ts';
 import { UserError } from '../errors.ts';
 import { siteKey } from '../store/keys.ts';
-import { folderSource, serveSite, storeSource, type RunningSite, type SiteSource } from './site-server.ts';
+import { folderSource, serveSite, storeSource, type RunningSite, type SiteSource } from '../report/site-server.ts';
 
 export interface ServeOptions {
   sweep: string;

@@ -1,8 +1,8 @@
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { Store } from '../store/store.ts';
-import { batchStatus, JOB_STATES, type BatchStatus } from '../exec/batch-status.ts';
-import { readJobs } from '../exec/jobs.ts';
-import { readManifest } from '../exec/manifest.ts';
+import { batchStatus, JOB_STATES, type BatchStatus } from '../exec/batch/status.ts';
+import { readJobs } from '../exec/batch/jobs.ts';
+import { readManifest } from '../store/manifest.ts';
 import { storeStatus, type StoreCounts } from '../exec/store-status.ts';
 
 // The AWS SDK warns on every command that future versions need Node 22; fitgrid pins it (NOTES.md).

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { UserError } from '../errors.ts';
-import type { Trial } from '../grid/types.ts';
-import type { TrialStatus } from '../train/types.ts';
-import type { SyntheticData, SyntheticRates } from '../exec/synthetic.ts';
+import type { Trial } from '../records/config.ts';
+import type { TrialStatus } from '../records/result.ts';
+import type { SyntheticData, SyntheticRates } from '../bench/synthetic.ts';
 
 export interface SynthOptions {
   grid: string;
@@ -49,7 +49,7 @@ export async function synth(options: SynthOptions): Promise<SynthSummary> {
   const [{ openStore }, { loadGrid }, { planPacks, defaultPackSize, buildManifest }, { readDataFiles }, { loadDataset }, { writeManifest }, synthetic, keys, { putTrialResult }] =
     await Promise.all([
       import('../store/open.ts'), import('../grid/load.ts'), import('../grid/plan.ts'), import('../grid/data-files.ts'),
-      import('../data/load.ts'), import('../exec/manifest.ts'), import('../exec/synthetic.ts'), import('../store/keys.ts'),
+      import('../data/load.ts'), import('../store/manifest.ts'), import('../bench/synthetic.ts'), import('../store/keys.ts'),
       import('../store/results.ts'),
     ]);
   const store = await openStore(options.store);

@@ -1,6 +1,6 @@
-import type { EngineChoice } from '../grid/types.ts';
+import type { EngineChoice } from '../records/config.ts';
 import { ExitError, UserError } from '../errors.ts';
-import { EXIT_INFRA } from '../exec/events.ts';
+import { EXIT_INFRA } from '../records/events.ts';
 import { oneLine, runWorker } from '../exec/worker.ts';
 
 export interface WorkerCommandOptions {

@@ -5,10 +5,10 @@
  * both about the training data's centre, then Gaussian jitter of standard deviation `jitter`
  * on every feature. Draw order per example: scale, angle, then one Gaussian per feature.
  */
-import type { Augmentation } from '../grid/types.ts';
+import type { Augmentation } from '../records/config.ts';
 import type { Dataset } from './types.ts';
 import { augmentImages } from './image-augment.ts';
-import type { Stream } from './streams.ts';
+import type { Stream } from './random/streams.ts';
 
 export interface PointAugmentOptions {
   /** The point rotations and scalings are about; by default the mean of `x`. Pass the training split's. */

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dataFilePath } from '../grid/data-files.ts';
 import { cnnShrinks } from '../grid/schema.ts';
-import type { Grid, IdxData, Trial } from '../grid/types.ts';
+import type { Grid, IdxData, Trial } from '../records/config.ts';
 import { UserError } from '../errors.ts';
 import { checkIdx } from './idx-dataset.ts';
 import { readIdxFiles } from './load.ts';

@@ -1,9 +1,9 @@
 /** Turning labelled rows into a `Dataset`: split, optional training subset, optional standardisation. */
-import type { SplitSpec } from '../grid/types.ts';
+import type { SplitSpec } from '../records/config.ts';
 import { UserError, type Place } from '../errors.ts';
 import { fitStandardizer, standardize } from './csv.ts';
 import { splitIndices, stratifiedSample } from './split.ts';
-import { streamFor } from './streams.ts';
+import { streamFor } from './random/streams.ts';
 import type { Dataset } from './types.ts';
 
 export interface Rows {

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import type { DigitsData, ImageCsvData } from '../grid/types.ts';
+import type { DigitsData, ImageCsvData } from '../records/config.ts';
 import { UserError } from '../errors.ts';
 import { encodeLabels, parseTable } from './csv.ts';
 import { assemble, type Rows } from './dataset.ts';

@@ -4,14 +4,14 @@
  * split and the subsets become number rows, so a 60,000-image file costs its bytes, not 60,000
  * arrays.
  */
-import type { IdxData } from '../grid/types.ts';
+import type { IdxData } from '../records/config.ts';
 import { defaultSplit } from '../grid/schema.ts';
 import { UserError, type Place } from '../errors.ts';
 import { selectRows } from './dataset.ts';
 import { pixelNames } from './digits.ts';
 import { IdxError, idxValues, parseIdx } from './idx.ts';
 import { stratifiedSample } from './split.ts';
-import { streamFor } from './streams.ts';
+import { streamFor } from './random/streams.ts';
 import type { Dataset } from './types.ts';
 
 export interface IdxImages { count: number; height: number; width: number; channels: number; pixels: Uint8Array }

@@ -14,8 +14,8 @@
  * the two options Keras lacks but points share: `scale` multiplies both zoom factors by one
  * factor uniform in 1 ± scale, and `jitter` adds Gaussian noise to every pixel, clipped to [0, 1].
  */
-import type { Augmentation } from '../grid/types.ts';
-import type { Stream } from './streams.ts';
+import type { Augmentation } from '../records/config.ts';
+import type { Stream } from './random/streams.ts';
 
 export interface ImageShape {
   height: number;

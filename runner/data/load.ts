@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DataSpec, IdxData } from '../grid/types.ts';
+import type { DataSpec, IdxData } from '../records/config.ts';
 import { UserError } from '../errors.ts';
 import { encodeLabels, parseTable } from './csv.ts';
 import { assemble } from './dataset.ts';

@@ -2,9 +2,9 @@
  * Which rows train and which validate, and bootstrap replicates of the training rows. Every
  * function returns row indices in ascending order, so a split keeps the data's own order.
  */
-import type { SplitSpec } from '../grid/types.ts';
+import type { SplitSpec } from '../records/config.ts';
 import { UserError, type Place } from '../errors.ts';
-import { streamFor } from './streams.ts';
+import { streamFor } from './random/streams.ts';
 
 export interface SplitIndices {
   train: number[];

@@ -3,7 +3,7 @@
  * (same linspace arithmetic, same draws in the same order from numpy's legacy RandomState), so
  * a grid's `randomState` gives the very points an sklearn user gets.
  */
-import { RandomState } from './mt19937.ts';
+import { RandomState } from './random/mt19937.ts';
 
 export interface Labelled2D {
   X: number[][];

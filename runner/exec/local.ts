@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
-import type { EngineChoice } from '../grid/types.ts';
+import type { EngineChoice } from '../records/config.ts';
 import type { Store } from '../store/store.ts';
-import type { WorkerEvent } from './events.ts';
+import type { WorkerEvent } from '../records/events.ts';
 import { runPool, type PackOutcome } from './pool.ts';
 import { prepareSweep } from './prepare.ts';
 

@@ -3,8 +3,8 @@ import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
-import type { EngineChoice } from '../grid/types.ts';
-import { parseEvent, type WorkerEvent } from './events.ts';
+import type { EngineChoice } from '../records/config.ts';
+import { parseEvent, type WorkerEvent } from '../records/events.ts';
 
 export const binPath = fileURLToPath(new URL('../../bin/fitgrid.js', import.meta.url));
 

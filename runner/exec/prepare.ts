@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { Grid, Manifest, Pack, Trial } from '../grid/types.ts';
+import type { Grid, Manifest, Pack, Trial } from '../records/config.ts';
 import type { Store } from '../store/store.ts';
 import { dataKey, trialIdFromKey, trialsPrefix } from '../store/keys.ts';
 import { UserError } from '../errors.ts';
-import { writeManifest, type ManifestWrite } from './manifest.ts';
+import { writeManifest, type ManifestWrite } from '../store/manifest.ts';
 
 export interface Prepared {
   manifest: Manifest;

@@ -1,9 +1,9 @@
 import pLimit from 'p-limit';
-import type { Manifest } from '../grid/types.ts';
+import type { Manifest } from '../records/config.ts';
 import type { Store } from '../store/store.ts';
 import { sweepPrefix, trialIdFromKey, trialKey, trialsPrefix } from '../store/keys.ts';
-import { parseEvent } from './events.ts';
-import type { TrialStatus } from '../train/types.ts';
+import { parseEvent } from '../records/events.ts';
+import type { TrialStatus } from '../records/result.ts';
 
 export type StoreCounts = Record<TrialStatus | 'missing', number> & { total: number };
 

@@ -1,17 +1,16 @@
 import { dirname } from 'node:path';
-import type { EngineChoice, Manifest, Trial } from '../grid/types.ts';
-import type { DataSpec } from '../grid/types.ts';
+import type { EngineChoice, Manifest, Trial } from '../records/config.ts';
+import type { DataSpec } from '../records/config.ts';
 import type { Dataset } from '../data/types.ts';
 import type { TrainPack } from '../train/engine.ts';
-import { RESULT_FORMAT, type TrialResult } from '../train/types.ts';
+import { RESULT_FORMAT, type TrialResult } from '../records/result.ts';
 import type { Store } from '../store/store.ts';
-import { packLogKey, trialKey } from '../store/keys.ts';
-import { encodeTrialResult } from '../store/result-codec.ts';
+import { packListKey, packLogKey, trialKey } from '../store/keys.ts';
+import { encodeTrialResult } from '../records/result-codec.ts';
 import { NonRetriableError, UserError } from '../errors.ts';
 import { fitgridVersion } from '../version.ts';
-import type { WorkerEvent } from './events.ts';
-import { packListKey } from './keys.ts';
-import { readManifest } from './manifest.ts';
+import type { WorkerEvent } from '../records/events.ts';
+import { readManifest } from '../store/manifest.ts';
 
 export type LoadDataset = (spec: DataSpec, options: {
   baseDir: string; dataFiles: Record<string, string>; storedData?: (sha256: string) => Promise<Uint8Array | undefined>;

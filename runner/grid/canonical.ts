@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { RESULT_FORMAT } from '../train/types.ts';
-import type { DataSpec, TrialConfig } from './types.ts';
+import { RESULT_FORMAT } from '../records/result.ts';
+import type { DataSpec, TrialConfig } from '../records/config.ts';
 
 /**
  * JSON with object keys sorted at every depth and undefined members left out, so equal values

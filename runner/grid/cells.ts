@@ -1,4 +1,4 @@
-import type { Augmentation, DropoutValue, Grid, Trial, TrialConfig } from './types.ts';
+import type { Augmentation, DropoutValue, Grid, Trial, TrialConfig } from '../records/config.ts';
 import { canonicalJson } from './canonical.ts';
 import { runsOf, trialEpochs } from './plan.ts';
 

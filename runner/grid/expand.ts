@@ -1,5 +1,5 @@
 import { canonicalJson, cellId, trialId } from './canonical.ts';
-import type { Grid, PartialConfig, Trial, TrialConfig } from './types.ts';
+import type { Grid, PartialConfig, Trial, TrialConfig } from '../records/config.ts';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 

@@ -1,4 +1,4 @@
-import type { DataSpec, ModelSpec, TrainSpec } from './types.ts';
+import type { DataSpec, ModelSpec, TrainSpec } from '../records/config.ts';
 
 /**
  * Ceilings on every size a grid file sets, checked by loadGrid before anything is allocated or

@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, estimateTrialMiB, overLimit, widestLayer, type DataFile
 import {
   cnnShrinks, dataSchema, defaultSplit, gridFileSchema, hiddenLayers, IMAGE_ONLY_AUGMENTATIONS, modelSchema, partialSchema, trainSchema, type GridFile,
 } from './schema.ts';
-import type { Augmentation, DataSpec, DropoutValue, Grid, ModelSpec, PartialConfig, TrainSpec } from './types.ts';
+import type { Augmentation, DataSpec, DropoutValue, Grid, ModelSpec, PartialConfig, TrainSpec } from '../records/config.ts';
 
 type Path = (string | number)[];
 

@@ -1,7 +1,7 @@
-import { RESULT_FORMAT } from '../train/types.ts';
+import { RESULT_FORMAT } from '../records/result.ts';
 import { fitgridVersion } from '../version.ts';
 import { canonicalJson, idConfig } from './canonical.ts';
-import type { Grid, Manifest, Pack, Trial } from './types.ts';
+import type { Grid, Manifest, Pack, Trial } from '../records/config.ts';
 
 /**
  * Most trials trained together in one pack. Measured (packed engine, wasm, G's trials with

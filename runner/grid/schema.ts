@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type {
   Augmentation, ConvBlock, DataSpec, DropoutValue, ModelSpec, OptimizerSpec, SplitSpec, TrainSpec, VerdictThresholds,
-} from './types.ts';
+} from '../records/config.ts';
 import { didYouMean } from './suggest.ts';
 
 /**

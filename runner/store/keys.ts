@@ -16,6 +16,12 @@ export function checkSweepName(sweep: string): string {
 export const sweepPrefix = (sweep: string) => `sweeps/${checkSweepName(sweep)}/`;
 export const manifestKey = (sweep: string) => `${sweepPrefix(sweep)}manifest.json`;
 export const packLogKey = (sweep: string, pack: number) => `${sweepPrefix(sweep)}logs/pack-${pack}.jsonl`;
+/** An earlier manifest of a sweep whose grid changed, by the hash of its bytes. */
+export const manifestVersionKey = (sweep: string, hash: string) => `${sweepPrefix(sweep)}manifests/${hash}.json`;
+/** The AWS Batch jobs of every launch of a sweep, for `fitgrid status`. */
+export const jobsKey = (sweep: string) => `${sweepPrefix(sweep)}jobs.json`;
+/** The pack indices one launch's array children map to, when only some packs were missing. */
+export const packListKey = (sweep: string, id: string) => `${sweepPrefix(sweep)}launches/${id}.json`;
 export const summaryKey = (sweep: string) => `${sweepPrefix(sweep)}summary.json`;
 export const siteKey = (sweep: string) => `${sweepPrefix(sweep)}site/`;
 /** A large data file (idx), stored once by content hash and shared by every sweep that reads it. */

@@ -1,6 +1,6 @@
-import type { TrialResult } from '../train/types.ts';
+import type { TrialResult } from '../records/result.ts';
 import { trialKey } from './keys.ts';
-import { encodeTrialResult, readTrialResult, ResultFormatError } from './result-codec.ts';
+import { encodeTrialResult, readTrialResult, ResultFormatError } from '../records/result-codec.ts';
 import type { Store } from './store.ts';
 
 /**

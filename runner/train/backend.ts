@@ -2,7 +2,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import type * as tfjs from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { registerWasmConvGrad } from './wasm-kernels.ts';
+import { registerWasmConvGrad } from './layers/wasm-kernels.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 type Tf = typeof tfjs;

@@ -1,6 +1,6 @@
-import type { EngineChoice, Trial } from '../grid/types.ts';
+import type { EngineChoice, Trial } from '../records/config.ts';
 import type { Dataset } from '../data/types.ts';
-import type { TrialResult } from './types.ts';
+import type { TrialResult } from '../records/result.ts';
 
 export interface TrainOptions {
   sweep: string;

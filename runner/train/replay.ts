@@ -1,6 +1,6 @@
-import type { Trial } from '../grid/types.ts';
+import type { Trial } from '../records/config.ts';
 import { replayKey } from '../grid/plan.ts';
-import type { History } from './types.ts';
+import type { History } from '../records/result.ts';
 import { createStopWatcher, earlyStop, type StopPoint, type StopRule } from './early-stopping.ts';
 
 /**

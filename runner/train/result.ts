@@ -1,8 +1,8 @@
-import type { EngineName, Trial } from '../grid/types.ts';
+import type { EngineName, Trial } from '../records/config.ts';
 import type { Dataset, Split } from '../data/types.ts';
 import { bootstrapIndices } from '../data/split.ts';
 import { fitgridVersion } from '../version.ts';
-import { RESULT_FORMAT, type FinalMetrics, type History, type Surface, type TrialResult } from './types.ts';
+import { RESULT_FORMAT, type FinalMetrics, type History, type Surface, type TrialResult } from '../records/result.ts';
 import { accuracy, argmax, crossEntropy } from './metrics.ts';
 
 export { accuracy, argmax, crossEntropy, toClassProba } from './metrics.ts';

@@ -1,6 +1,6 @@
-import type { EngineChoice, EngineName, ModelSpec } from '../grid/types.ts';
+import type { EngineChoice, EngineName, ModelSpec } from '../records/config.ts';
 import type { TrainPack } from './engine.ts';
-import type { TrialResult } from './types.ts';
+import type { TrialResult } from '../records/result.ts';
 import { backendNameHint, initBackend, type BackendName } from './backend.ts';
 import { failedResult } from './result.ts';
 import { convUnsupported, convUnsupportedModel } from './conv/support.ts';
@@ -50,7 +50,7 @@ export const trainPack: TrainPack = async (trials, data, options) => {
   const rest = trials.filter((t) => !done.has(t.trialId));
   if (rest.length > 0) {
     try {
-      const { trainPackLayers } = await import('./layers.ts');
+      const { trainPackLayers } = await import('./layers/train.ts');
       await trainPackLayers(rest, data, { ...options, onResult: record });
     } catch (e) {
       rethrowIfFatal(e);
@@ -98,7 +98,7 @@ export function placementFor(choice: EngineChoice | undefined, model: ModelSpec)
 async function loadEngine(name: Exclude<EngineName, 'layers'>, model: ModelSpec): Promise<TrainPack | undefined> {
   try {
     const engine = name === 'packed'
-      ? (await import('./packed.ts')).trainPackPacked
+      ? (await import('./packed/train.ts')).trainPackPacked
       : name === 'conv' ? (await import('./conv/index.ts')).trainPackConv : (await import('./fused/index.ts')).trainPackFused;
     if (typeof engine !== 'function') throw new Error(`it exports no trainPack for ${name}`);
     return engine;

@@ -1,9 +1,9 @@
-import { toNumbers } from '../../runner/store/typed-array.ts';
+import { toNumbers } from '../../runner/records/typed-array.ts';
 import { describe as group, expect, it } from 'vitest';
 import { summarize } from '../../runner/analysis/summary.ts';
 import { biasVarianceDecomp } from '../../runner/analysis/bias-variance.ts';
-import type { Trial } from '../../runner/grid/types.ts';
-import type { TrialResult } from '../../runner/train/types.ts';
+import type { Trial } from '../../runner/records/config.ts';
+import type { TrialResult } from '../../runner/records/result.ts';
 import { makeGrid, makeManifest, makeResult, makeTrial, type CellValues } from '../fixtures/summary/make.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { describe as group, expect, it } from 'vitest';
 import { buildSummary, curves, MAX_CURVE_POINTS, meanHistory, MIN_CURVE_POINTS, summarize, writeSummary } from '../../runner/analysis/summary.ts';
-import { encodeTrialResult, readTrialResult } from '../../runner/store/result-codec.ts';
+import { encodeTrialResult, readTrialResult } from '../../runner/records/result-codec.ts';
 import { downsampleIndices } from '../../runner/analysis/downsample.ts';
 import { manifestKey, summaryKey, trialKey } from '../../runner/store/keys.ts';
-import type { SweepSummary } from '../../runner/analysis/types.ts';
+import type { SweepSummary } from '../../runner/records/summary.ts';
 import { UserError } from '../../runner/errors.ts';
-import { MemoryStore } from '../fixtures/summary/memory-store.ts';
+import { MemoryStore } from '../helpers/memory-store.ts';
 import { makeGrid, makeManifest, makeResult, makeTrial } from '../fixtures/summary/make.ts';
 
 /**

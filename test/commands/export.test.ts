@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openStore } from '../../runner/store/open.ts';
 import { manifestKey, trialKey } from '../../runner/store/keys.ts';
 import { getTrialResult } from '../../runner/store/results.ts';
-import { openTable } from '../../runner/analysis/table-files.ts';
-import type { Manifest } from '../../runner/grid/types.ts';
-import type { TrialResult } from '../../runner/train/types.ts';
-import { cli } from '../e2e/cli.ts';
+import { openTable } from '../../runner/report/table-files.ts';
+import type { Manifest } from '../../runner/records/config.ts';
+import type { TrialResult } from '../../runner/records/result.ts';
+import { cli } from '../helpers/cli.ts';
 
 // The files are written with hyparquet-writer and read back here with hyparquet (Parquet) and
 // csv-parse (CSV): readers that share no code with the writers.

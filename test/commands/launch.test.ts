@@ -5,8 +5,8 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { launch, type LaunchOptions } from '../../runner/commands/launch.ts';
 import { UserError } from '../../runner/errors.ts';
-import type { Manifest } from '../../runner/grid/types.ts';
-import { MemoryStore } from '../fixtures/summary/memory-store.ts';
+import type { Manifest } from '../../runner/records/config.ts';
+import { MemoryStore } from '../helpers/memory-store.ts';
 
 
 const batch = mockClient(BatchClient);

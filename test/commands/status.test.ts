@@ -2,9 +2,9 @@ import { BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { status } from '../../runner/commands/status.ts';
-import { writeManifest } from '../../runner/exec/manifest.ts';
-import { MemoryStore } from '../fixtures/summary/memory-store.ts';
-import { fakeManifest, fakeResult } from '../exec/fake-sweep.ts';
+import { writeManifest } from '../../runner/store/manifest.ts';
+import { MemoryStore } from '../helpers/memory-store.ts';
+import { fakeManifest, fakeResult } from '../helpers/fake-sweep.ts';
 
 const batch = mockClient(BatchClient);
 let store: MemoryStore;

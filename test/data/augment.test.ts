@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { augmentBatch, augmenter, centreOf } from '../../runner/data/augment.ts';
-import { streamFor } from '../../runner/data/streams.ts';
+import { streamFor } from '../../runner/data/random/streams.ts';
 
 const points = [[0, 0], [2, 0], [2, 2], [0, 2], [1, 3]];
 const dist = (p: number[], c: number[]) => Math.hypot(p[0]! - c[0]!, p[1]! - c[1]!);

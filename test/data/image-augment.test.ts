@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { augmenter } from '../../runner/data/augment.ts';
 import { IDENTITY, augmentImages, randomTransform, transformImage } from '../../runner/data/image-augment.ts';
-import { streamFor } from '../../runner/data/streams.ts';
+import { streamFor } from '../../runner/data/random/streams.ts';
 
 const n = 5;
 // a 5×5 single-channel image with distinct pixel values in (0, 1)

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CsvData } from '../../runner/grid/types.ts';
+import type { CsvData } from '../../runner/records/config.ts';
 import { loadDataset } from '../../runner/data/load.ts';
 import { makeCircles, makeMoons } from '../../runner/data/synthetic.ts';
 

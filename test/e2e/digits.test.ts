@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, trialFiles } from './cli.ts';
-import { readTrialResult } from '../../runner/store/result-codec.ts';
+import { cli, trialFiles } from '../helpers/cli.ts';
+import { readTrialResult } from '../../runner/records/result-codec.ts';
 
 let dir: string | undefined;
 afterAll(async () => {

@@ -7,8 +7,8 @@ import { UserError } from '../../runner/errors.ts';
 import { prepareSweep } from '../../runner/exec/prepare.ts';
 import { manifestKey } from '../../runner/store/keys.ts';
 import { openStore } from '../../runner/store/open.ts';
-import { s3ForThisFile } from '../helpers/s3rver.ts';
-import { cli, type CliResult } from './cli.ts';
+import { s3ForThisFile } from '../helpers/s3.ts';
+import { cli, type CliResult } from '../helpers/cli.ts';
 
 /** A user mistake as the CLI should report it: exit 2 and one line, no stack trace. */
 function expectOneLine(result: CliResult, pattern: RegExp) {

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, root, trialFiles } from './cli.ts';
-import { readTrialResult } from '../../runner/store/result-codec.ts';
+import { cli, root, trialFiles } from '../helpers/cli.ts';
+import { readTrialResult } from '../../runner/records/result-codec.ts';
 
 /**
  * Fashion-MNIST end to end, from Debian's `dataset-fashion-mnist` (.ci/run installs it). Where

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, finish, start, trialFiles } from './cli.ts';
+import { cli, finish, start, trialFiles } from '../helpers/cli.ts';
 
 const tmp: string[] = [];
 const tempDir = async () => {

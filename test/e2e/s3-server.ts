@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { root } from './cli.ts';
+import { root } from '../helpers/cli.ts';
 
 /** A free port on 127.0.0.1 (the server is restarted on the same one in the fault test). */
 export const freePort = () =>

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { S3Store } from '../../runner/store/s3.ts';
 import { makeS3Client } from '../../runner/store/s3.ts';
-import { cli, finish, start, trialFiles } from './cli.ts';
+import { cli, finish, start, trialFiles } from '../helpers/cli.ts';
 import { freePort, s3Env, startS3Child } from './s3-server.ts';
 
 const dirs: string[] = [];

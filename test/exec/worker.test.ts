@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { runWorker } from '../../runner/exec/worker.ts';
-import { writeManifest } from '../../runner/exec/manifest.ts';
-import { packListKey } from '../../runner/exec/keys.ts';
+import { writeManifest } from '../../runner/store/manifest.ts';
+import { packListKey } from '../../runner/store/keys.ts';
 import { NonRetriableError, UserError } from '../../runner/errors.ts';
-import type { WorkerEvent } from '../../runner/exec/events.ts';
-import { MemoryStore } from '../fixtures/summary/memory-store.ts';
-import { fakeData, fakeManifest, fakeResult, fakeTrainer } from './fake-sweep.ts';
+import type { WorkerEvent } from '../../runner/records/events.ts';
+import { MemoryStore } from '../helpers/memory-store.ts';
+import { fakeData, fakeManifest, fakeResult, fakeTrainer } from '../helpers/fake-sweep.ts';
 
 async function setup(packs = 3, perPack = 2) {
   const store = new MemoryStore();

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { canonicalJson, cellId, trialId } from '../../runner/grid/canonical.ts';
 import { expandGrid } from '../../runner/grid/expand.ts';
 import { loadGrid } from '../../runner/grid/load.ts';
-import type { TrialConfig } from '../../runner/grid/types.ts';
+import type { TrialConfig } from '../../runner/records/config.ts';
 import { gridText, tempDir } from './helpers.ts';
 
 const ids = async (text: string) => expandGrid(await loadGrid(gridText(text))).map((t) => t.trialId).sort();

@@ -1,4 +1,4 @@
-import { toNumbers } from '../../runner/store/typed-array.ts';
+import { toNumbers } from '../../runner/records/typed-array.ts';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { heatmap } from '../../site/src/charts/heatmap.ts';
 import { confusion } from '../../site/src/charts/confusion.ts';
 import { cellCurves, risesAfterMinimum } from '../../site/src/charts/curves.ts';
 import { jsonForScript } from '../../site/src/lib/summary.ts';
-import { relativizeUrls } from '../../runner/analysis/site-build.ts';
+import { relativizeUrls } from '../../runner/report/site-build.ts';
 import { summarize } from '../../runner/analysis/summary.ts';
 import { generateSweep } from '../fixtures/summary/generate.ts';
 

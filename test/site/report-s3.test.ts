@@ -3,12 +3,12 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { openStore } from '../../runner/store/open.ts';
 import { manifestKey, summaryKey, trialKey } from '../../runner/store/keys.ts';
-import { s3ForThisFile } from '../helpers/s3rver.ts';
+import { s3ForThisFile } from '../helpers/s3.ts';
 import { generateSweep } from '../fixtures/summary/generate.ts';
 
 // The Astro build is exercised in report.test.ts; here a stand-in writes a two-file site, so
 // this file tests only what `report` does around it with an S3 store.
-vi.mock('../../runner/analysis/site-build.ts', () => ({
+vi.mock('../../runner/report/site-build.ts', () => ({
   buildSite: async (summary: { sweep: string }, out: string) => {
     mkdirSync(join(out, 'trials'), { recursive: true });
     writeFileSync(join(out, 'index.html'), `<h1>${summary.sweep}</h1>`);

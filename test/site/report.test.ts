@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { report, type ReportResult } from '../../runner/commands/report.ts';
 import { serveDir } from '../../runner/commands/serve.ts';
-import { buildSite, siteRoot } from '../../runner/analysis/site-build.ts';
+import { buildSite, siteRoot } from '../../runner/report/site-build.ts';
 import { summarize } from '../../runner/analysis/summary.ts';
 import { summaryKey } from '../../runner/store/keys.ts';
 import { generateImageSweep, generateSweep, writeSweep } from '../fixtures/summary/generate.ts';

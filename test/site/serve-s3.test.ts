@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { serve } from '../../runner/commands/serve.ts';
 import { siteKey } from '../../runner/store/keys.ts';
-import { s3ForThisFile } from '../helpers/s3rver.ts';
+import { s3ForThisFile } from '../helpers/s3.ts';
 
 const s3 = s3ForThisFile({ prefix: 'runs' });
 const site = `runs/${siteKey('demo')}`;

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Readable } from 'node:stream';
 import { serve, serveDir } from '../../runner/commands/serve.ts';
-import { inlineScriptHashes } from '../../runner/commands/site-csp.ts';
-import { serveSite } from '../../runner/commands/site-server.ts';
+import { inlineScriptHashes } from '../../runner/report/site-csp.ts';
+import { serveSite } from '../../runner/report/site-server.ts';
 import { UserError } from '../../runner/errors.ts';
 import { launchTestBrowser } from '../helpers/browser.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openStore } from '../../runner/store/open.ts';
 import type { Store } from '../../runner/store/store.ts';
-import { s3ForThisFile } from '../helpers/s3rver.ts';
+import { s3ForThisFile } from '../helpers/s3.ts';
 
 /** The Store contract (store.ts), run unchanged against a folder and against a real S3 server. */
 const s3 = s3ForThisFile();

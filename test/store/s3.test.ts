@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { UserError } from '../../runner/errors.ts';
 import { openStore } from '../../runner/store/open.ts';
 import { multipartThreshold, parseS3Url, S3Store } from '../../runner/store/s3.ts';
-import { s3ForThisFile } from '../helpers/s3rver.ts';
+import { s3ForThisFile } from '../helpers/s3.ts';
 
 const s3 = s3ForThisFile();
 

@@ -7,7 +7,7 @@ import { UserError } from '../../runner/errors.ts';
 import { manifestKey, packLogKey, trialKey } from '../../runner/store/keys.ts';
 import { openStore } from '../../runner/store/open.ts';
 import { copyMissing, publishDir } from '../../runner/store/sync.ts';
-import { s3ForThisFile } from '../helpers/s3rver.ts';
+import { s3ForThisFile } from '../helpers/s3.ts';
 
 const s3 = s3ForThisFile();
 let tmp: string;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { initBackend } from '../../runner/train/backend.ts';
-import { trainPackLayers, trainTrialLayers } from '../../runner/train/layers.ts';
+import { trainPackLayers, trainTrialLayers } from '../../runner/train/layers/train.ts';
 import { stripes, trial, type TrialOptions } from './fixtures.ts';
 
 const images = stripes();

@@ -1,5 +1,5 @@
 import type { Dataset } from '../../runner/data/types.ts';
-import type { Augmentation, DropoutValue, ModelSpec, OptimizerSpec, Trial, TrialConfig } from '../../runner/grid/types.ts';
+import type { Augmentation, DropoutValue, ModelSpec, OptimizerSpec, Trial, TrialConfig } from '../../runner/records/config.ts';
 import { makeMoons } from '../../runner/data/synthetic.ts';
 
 /** The seed article's data, smaller: make_moons, the first `train` points train, the rest validate. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { CnnModel, MlpModel } from '../../runner/grid/types.ts';
+import type { CnnModel, MlpModel } from '../../runner/records/config.ts';
 import { chooseEngine, cpuEngines, placementFor } from '../../runner/train/train-pack.ts';
 
 const mlp: MlpModel = { kind: 'mlp', hidden: [8], activation: 'relu' };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSnapshotTracker, keptWeights, planTrainings, replayPoints, truncateHistory } from '../../runner/train/replay.ts';
 import { createStopWatcher, earlyStop, type StopRule } from '../../runner/train/early-stopping.ts';
-import { trainPacked } from '../../runner/train/packed.ts';
-import { moons, trial } from './packed-fixtures.ts';
+import { trainPacked } from '../../runner/train/packed/train.ts';
+import { moons, trial } from './packed/fixtures.ts';
 
 const rule = (patience: number | null, restoreBest = true, minDelta = 0): StopRule => ({ patience, minDelta, restoreBest });
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { bootstrapIndices } from '../../runner/data/split.ts';
 import { buildResult, failedResult, finalMetrics, round6, surfaceGrid, surfaceValues, trainingSet } from '../../runner/train/result.ts';
-import { RESULT_FORMAT } from '../../runner/train/types.ts';
+import { RESULT_FORMAT } from '../../runner/records/result.ts';
 import { moons, stripes, trial } from './fixtures.ts';
 
 const backend = { name: 'cpu', device: 'test cpu' };

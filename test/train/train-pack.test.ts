@@ -1,14 +1,14 @@
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import type { CnnModel, MlpModel, Trial } from '../../runner/grid/types.ts';
+import type { CnnModel, MlpModel, Trial } from '../../runner/records/config.ts';
 import type { Dataset } from '../../runner/data/types.ts';
 import type { TrainOptions } from '../../runner/train/engine.ts';
 import { initBackend } from '../../runner/train/backend.ts';
 import { chooseEngine, trainPack } from '../../runner/train/train-pack.ts';
-import { trainTrialLayers } from '../../runner/train/layers.ts';
+import { trainTrialLayers } from '../../runner/train/layers/train.ts';
 import { moons, stripes, trial } from './fixtures.ts';
 
 // A packed engine that finishes the pack's first trial, then breaks; a fused module without its export.
-vi.mock('../../runner/train/packed.ts', () => ({
+vi.mock('../../runner/train/packed/train.ts', () => ({
   trainPackPacked: async (trials: Trial[], data: Dataset, options: TrainOptions) => {
     const first = await trainTrialLayers(trials[0]!, data, { sweep: options.sweep });
     await options.onResult?.({ ...first, engine: 'packed' });

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { TrainPack } from '../engine.ts';
-import type { TrialResult } from '../types.ts';
+import type { TrialResult } from '../../records/result.ts';
 import { planTrainings } from '../replay.ts';
 import { trainingSet } from '../result.ts';
 import { initialWeights } from '../fused/jobs.ts';

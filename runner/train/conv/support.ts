@@ -1,4 +1,4 @@
-import type { ModelSpec, Trial } from '../../grid/types.ts';
+import type { ModelSpec, Trial } from '../../records/config.ts';
 import type { Dataset } from '../../data/types.ts';
 
 /** kernel.c's fixed tables. */

@@ -6,15 +6,15 @@
  * every step; validation, early stopping and snapshots run here, as replay.ts defines them.
  */
 import { readFileSync } from 'node:fs';
-import type { Trial } from '../../grid/types.ts';
+import type { Trial } from '../../records/config.ts';
 import type { Split } from '../../data/types.ts';
 import { augmenter } from '../../data/augment.ts';
 import type { KernelResult } from '../fused/kernel.d.mts';
-import { epochOrder, replayMember, trialStreams } from '../layers.ts';
-import { outputUnits, rateAt } from '../layers-model.ts';
+import { epochOrder, replayMember, trialStreams } from '../layers/train.ts';
+import { outputUnits, rateAt } from '../layers/model.ts';
 import { EPS, accuracy, crossEntropy, toClassProba } from '../metrics.ts';
 import { createSnapshotTracker, keptWeights, type Training } from '../replay.ts';
-import type { History } from '../types.ts';
+import type { History } from '../../records/result.ts';
 
 /** What a worker thread needs to run one training. */
 export interface ConvJob {

@@ -1,8 +1,8 @@
 import os from 'node:os';
-import type { Trial } from '../../grid/types.ts';
+import type { Trial } from '../../records/config.ts';
 import type { Dataset, Split } from '../../data/types.ts';
 import type { TrainPack } from '../engine.ts';
-import type { History, TrialResult } from '../types.ts';
+import type { History, TrialResult } from '../../records/result.ts';
 import { planTrainings, truncateHistory, type Training } from '../replay.ts';
 import { buildResult, surfaceGrid, toClassProba, trainingSet } from '../result.ts';
 import { kernelJob, unsupported } from './jobs.ts';

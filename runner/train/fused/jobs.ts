@@ -1,7 +1,7 @@
-import type { Trial } from '../../grid/types.ts';
+import type { Trial } from '../../records/config.ts';
 import type { Dataset, Split } from '../../data/types.ts';
-import { streamFor, streamSeed } from '../../data/streams.ts';
-import { glorotWeights, outputUnits, rateAt, weightShapes } from '../layers-model.ts';
+import { streamFor, streamSeed } from '../../data/random/streams.ts';
+import { glorotWeights, outputUnits, rateAt, weightShapes } from '../layers/model.ts';
 import type { Training } from '../replay.ts';
 import type { KernelJob } from './kernel.d.mts';
 

@@ -6,7 +6,7 @@
  * weighted means, probabilities are clipped to [1e-7, 1-1e-7] (zero gradient outside).
  *
  * Built for wasm32 + SIMD128 without libc (build.sh) and natively for the speed comparison
- * (bench/native.c includes this file), so it uses only the few functions defined here.
+ * (runner/bench/native/native.c includes this file), so it uses only the few functions defined here.
  */
 #include <stdint.h>
 

@@ -2,7 +2,7 @@ import type { CellSummary } from '../lib/summary.ts';
 import { document, okabeIto, Plot, plotElement } from './plot.ts';
 import { pngDataUrl, ramp } from './png.ts';
 import { axes, contourPath, linear, open, symbolsPath } from './svg.ts';
-import { toNumbers } from '../../../runner/store/typed-array.ts';
+import { toNumbers } from '../../../runner/records/typed-array.ts';
 
 const classColor = [okabeIto[0], okabeIto[4]];
 const classSymbol = ['circle', 'triangle'];

@@ -1,4 +1,4 @@
-import type { ImagesSummary, Mistake } from '../../../runner/analysis/types.ts';
+import type { ImagesSummary, Mistake } from '../../../runner/records/summary.ts';
 import { pngDataUrl } from './png.ts';
 
 type Shape = Pick<ImagesSummary, 'width' | 'height' | 'channels'>;

@@ -1,9 +1,0 @@
-// The folded packs' helper thread (packed-host-helper.ts): runs its share of each host update.
-// stepTrials is TypeScript; tsx compiles it here as it does for the main thread.
-import { parentPort } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
-
-register();
-const { serveSteps } = await import('./packed-host-helper.ts');
-parentPort.on('message', serveSteps);
-parentPort.postMessage('ready');
