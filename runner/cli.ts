@@ -1,11 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { fitgridVersion } from './version.ts';
+import { DEFAULT_STORE as defaultStore } from './store/open.ts';
 
-/**
- * Every command and flag is declared here; each action lazy-imports its module from
- * commands/, so `fitgrid validate` never loads TensorFlow.js or the AWS SDK.
- */
-export const defaultStore = './fitgrid-runs';
+// Every command and flag is declared here; each action lazy-imports its module from
+// commands/, so `fitgrid validate` never loads TensorFlow.js or the AWS SDK.
 
 const int = (name: string, min = 0) => (value: string) => {
   const n = Number(value);

@@ -1,5 +1,6 @@
 /** The library API: plain typed functions over the stages. */
 export type * from './records/config.ts';
+export type * from './records/manifest.ts';
 export type * from './data/types.ts';
 export type * from './records/result.ts';
 export type * from './records/summary.ts';
@@ -20,4 +21,3 @@ export { verdict } from './analysis/verdict.ts';
 export { readTrialResult, encodeTrialResult, ResultFormatError, RESULT_ENCODING } from './records/result-codec.ts';
 export type { EncodedArray } from './records/result-codec.ts';
 export { axisEffects } from './analysis/axis-effects.ts';
-export type { AxisAnalysis, AxisImportance, AxisValueEffect } from './analysis/axis-effects.ts';

@@ -1,44 +1,9 @@
-import type { CellAxes, Stat } from '../records/summary.ts';
+import { AXES, type AxisAnalysis, type AxisImportance, type AxisName, type AxisValueEffect, type CellAxes, type Stat } from '../records/summary.ts';
 import { ciOf, mean } from './stats.ts';
 
-export const AXES = ['l2', 'dropout', 'augmentation', 'patience'] as const;
-export type AxisName = (typeof AXES)[number];
-
-/** One cell as the axis analysis sees it: its remedy values and one metric (its mean over seeds). */
 export interface AxisCell {
   axes: CellAxes;
   value: number;
-}
-
-export interface AxisValueEffect {
-  /** The axis value as JSON (`0.001`, `[0.5,0.25]`, `"jitter 0.05"`, `null`). */
-  value: string;
-  /**
-   * The metric at this value minus at the axis' first value, over pairs of cells equal in every
-   * other axis: the mean difference and its 95% Student-t interval over those pairs.
-   */
-  effect: Stat;
-  /** The metric's mean over every cell with this value (a marginal mean). */
-  mean: number;
-  cells: number;
-}
-
-export interface AxisImportance {
-  axis: AxisName;
-  /**
-   * The share of the variance of the cells' metric that this axis' marginal means explain
-   * (a main effect, as functional ANOVA defines it on a full grid).
-   */
-  share: number;
-  values: AxisValueEffect[];
-}
-
-export interface AxisAnalysis {
-  /** Axes with more than one value, the most important first. */
-  axes: AxisImportance[];
-  /** 1 − the main effects' shares: what only combinations of axes explain (on a full grid). */
-  interactions: number;
-  cells: number;
 }
 
 const key = (v: unknown) => JSON.stringify(v);

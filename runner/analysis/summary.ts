@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { DataSpec, Grid, Manifest, Trial } from '../records/config.ts';
+import type { DataSpec, Grid, Trial } from '../records/config.ts';
+import type { Manifest } from '../records/manifest.ts';
 import type { History, TrialResult } from '../records/result.ts';
 import type { Store } from '../store/store.ts';
-import { cellCacheKey, manifestKey, summaryKey, trialIdFromKey, trialKey, trialsPrefix } from '../store/keys.ts';
+import { readManifest } from '../store/manifest.ts';
+import { cellCacheKey, summaryKey, trialIdFromKey, trialKey, trialsPrefix } from '../store/keys.ts';
 import { readTrialResult, ResultFormatError } from '../records/result-codec.ts';
 import { encodeArray, quantizedArray } from '../records/typed-array.ts';
 import { UserError } from '../errors.ts';
@@ -136,12 +138,6 @@ export async function writeSummary(store: Store, sweep: string, options: BuildOp
   const summary = await buildSummary(store, sweep, options);
   await store.put(summaryKey(sweep), JSON.stringify(summary), { contentType: 'application/json' });
   return summary;
-}
-
-async function readManifest(store: Store, sweep: string): Promise<Manifest> {
-  const bytes = await store.get(manifestKey(sweep));
-  if (!bytes) throw new UserError(`no sweep named "${sweep}" in ${store.url} (missing ${manifestKey(sweep)}); run it first`);
-  return JSON.parse(decoder.decode(bytes)) as Manifest;
 }
 
 /**

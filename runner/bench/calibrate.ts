@@ -1,5 +1,5 @@
 import { formatBench, runBench, type BenchReport } from './engines.ts';
-import { CALIBRATION_RUNS, calibrationFromBench, describeMachine, writeCalibration } from '../exec/batch/calibration.ts';
+import { CALIBRATION_RUNS, calibrationFromBench, describeMachine, writeCalibration } from './calibration.ts';
 import { userCalibration } from '../exec/batch/costs.ts';
 
 /**

@@ -4,7 +4,7 @@ import { makeMoons } from '../data/synthetic.ts';
 import { streamFor, type Stream } from '../data/random/streams.ts';
 import { planTrainings } from '../train/replay.ts';
 import { trainingSet } from '../train/result.ts';
-import { epochFlops } from './engines.ts';
+import { epochFlops } from '../train/flops.ts';
 import { kernelJob } from '../train/fused/jobs.ts';
 import { createKernel } from '../train/fused/kernel.mjs';
 

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { defaultStore } from '../cli.ts';
+import { DEFAULT_STORE } from '../store/open.ts';
 import { UserError } from '../errors.ts';
 import type { Outcome } from '../report/tidy.ts';
 import type { TableFile, TableFormat } from '../report/table-files.ts';
@@ -37,7 +37,7 @@ export async function exportSweep(options: ExportOptions): Promise<ExportSummary
     import('../store/open.ts'), import('../store/manifest.ts'), import('../store/results.ts'), import('../records/result-codec.ts'),
     import('../report/tidy.ts'), import('../report/table-files.ts'), import('../version.ts'),
   ]);
-  const store = await openStore(options.store ?? defaultStore);
+  const store = await openStore(options.store ?? DEFAULT_STORE);
   const manifest = await readManifest(store, options.sweep);
   const out = path.resolve(options.out);
   try {

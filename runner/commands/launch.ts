@@ -1,6 +1,6 @@
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { Manifest } from '../records/config.ts';
+import type { Manifest } from '../records/manifest.ts';
 import type { Store } from '../store/store.ts';
 import { manifestKey, packListKey } from '../store/keys.ts';
 import { UserError } from '../errors.ts';

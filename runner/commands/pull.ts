@@ -3,6 +3,7 @@ import { manifestKey, sweepPrefix, trialKey, trialsPrefix } from '../store/keys.
 import { openStore } from '../store/open.ts';
 import { checkKey } from '../store/key-check.ts';
 import { copyChanged, copyKeys } from '../store/sync.ts';
+import { parseStoredManifest } from '../store/manifest.ts';
 
 export interface PullOptions {
   sweep: string;
@@ -31,7 +32,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   if (!manifestBytes) {
     throw new UserError(`no sweep \`${options.sweep}\` in ${from.url} (${manifestKey(options.sweep)} is missing)`);
   }
-  const ids = trialIds(manifestBytes, `${from.url}${manifestKey(options.sweep)}`);
+  const ids = parseStoredManifest(manifestBytes, `${from.url}${manifestKey(options.sweep)}`).trials.map((t) => t.trialId);
 
   const [sourceTrials, localTrials, sweepFiles] = await Promise.all([
     from.list(trialsPrefix),
@@ -57,17 +58,6 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       `${trialsPending} not in the store yet; ${otherFilesCopied} of ${others.length} sweep files updated`,
   );
   return { trialsCopied: copied, trialsPresent, trialsPending, otherFilesCopied };
-}
-
-function trialIds(bytes: Uint8Array, where: string): string[] {
-  let manifest: { trials?: { trialId?: unknown }[] };
-  try {
-    manifest = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new UserError(`the manifest is not JSON (${(error as Error).message})`, { file: where }, 1);
-  }
-  if (!Array.isArray(manifest?.trials)) throw new UserError('the manifest has no `trials` list', { file: where }, 1);
-  return manifest.trials.map((t) => t?.trialId).filter((id): id is string => typeof id === 'string');
 }
 
 /** A bucket may hold keys no folder can: one of those under the sweep stops the pull before anything is copied. */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultStore } from '../cli.ts';
+import { DEFAULT_STORE } from '../store/open.ts';
 import { siteKey } from '../store/keys.ts';
 import type { SweepSummary } from '../records/summary.ts';
 
@@ -31,7 +31,7 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   const { openStore, localRoot } = await import('../store/open.ts');
   const { writeSummary } = await import('../analysis/summary.ts');
   const { buildSite } = await import('../report/site-build.ts');
-  const store = await openStore(options.store ?? defaultStore);
+  const store = await openStore(options.store ?? DEFAULT_STORE);
   let named = 0;
   const summary = await writeSummary(store, options.sweep, {
     onUnreadable: (key, reason) => {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultStore } from '../cli.ts';
+import { DEFAULT_STORE } from '../store/open.ts';
 import { UserError } from '../errors.ts';
 import { siteKey } from '../store/keys.ts';
 import { folderSource, serveSite, storeSource, type RunningSite, type SiteSource } from '../report/site-server.ts';
@@ -35,7 +35,7 @@ async function siteSource(options: ServeOptions): Promise<{ source: SiteSource; 
   const notBuilt = (where: string, how: string) => new UserError(`no built site in ${where} (index.html is missing); run \`fitgrid report ${options.sweep}${how}\` first`);
   if (options.dir) return { source: await localSite(resolve(options.dir), notBuilt), where: resolve(options.dir) };
   const { openStore, localRoot } = await import('../store/open.ts');
-  const store = await openStore(options.store ?? defaultStore);
+  const store = await openStore(options.store ?? DEFAULT_STORE);
   const root = localRoot(store);
   if (root) return { source: await localSite(join(root, key), notBuilt), where: join(root, key) };
   if (!(await store.exists(`${key}index.html`))) throw notBuilt(`${store.url}${key}`, ` --store ${store.url} --publish`);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Grid, Manifest, Pack, Trial } from '../records/config.ts';
+import type { Grid, Trial } from '../records/config.ts';
+import type { Manifest, Pack } from '../records/manifest.ts';
 import type { Store } from '../store/store.ts';
 import { dataKey, trialIdFromKey, trialsPrefix } from '../store/keys.ts';
 import { UserError } from '../errors.ts';

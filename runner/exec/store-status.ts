@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { Manifest } from '../records/config.ts';
+import type { Manifest } from '../records/manifest.ts';
 import type { Store } from '../store/store.ts';
 import { sweepPrefix, trialIdFromKey, trialKey, trialsPrefix } from '../store/keys.ts';
 import { parseEvent } from '../records/events.ts';

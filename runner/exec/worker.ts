@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
-import type { EngineChoice, Manifest, Trial } from '../records/config.ts';
+import type { EngineChoice, Trial } from '../records/config.ts';
+import type { Manifest } from '../records/manifest.ts';
 import type { DataSpec } from '../records/config.ts';
 import type { Dataset } from '../data/types.ts';
 import type { TrainPack } from '../train/engine.ts';

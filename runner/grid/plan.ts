@@ -1,7 +1,8 @@
 import { RESULT_FORMAT } from '../records/result.ts';
 import { fitgridVersion } from '../version.ts';
 import { canonicalJson, idConfig } from './canonical.ts';
-import type { Grid, Manifest, Pack, Trial } from '../records/config.ts';
+import type { Grid, Trial } from '../records/config.ts';
+import type { Manifest, Pack } from '../records/manifest.ts';
 
 /**
  * Most trials trained together in one pack. Measured (packed engine, wasm, G's trials with

@@ -145,26 +145,3 @@ export interface Trial {
   /** Bootstrap replicate index, or null when the grid has no bootstrap. */
   replicate: number | null;
 }
-
-/** Trials that train together: same data, architecture, epochs and batch size. */
-export interface Pack {
-  index: number;
-  trialIds: string[];
-}
-
-export interface Manifest {
-  fitgridVersion: string;
-  formatVersion: number;
-  sweep: string;
-  createdAt: string;
-  /** The grid as loaded (absolute file path included for provenance). */
-  grid: Grid;
-  /** Grid file text, so that a report or a cloud worker never needs the original file. */
-  gridSource: string;
-  /** For csv/images data: the file's bytes (base64), so workers elsewhere train on the same data. */
-  dataFiles: Record<string, string>;
-  /** For idx data: sha256 → the store key the file was stored under once (too large to copy into every manifest). */
-  dataKeys?: Record<string, string>;
-  trials: Trial[];
-  packs: Pack[];
-}

@@ -3,7 +3,6 @@
  * Produced by runner/analysis/summary.ts from a store; consumed by site/.
  */
 import type { EncodedArray } from './typed-array.ts';
-import type { AxisAnalysis } from '../analysis/axis-effects.ts';
 
 /**
  * A long numeric array: written as an EncodedArray (see runner/records/typed-array.ts), read as
@@ -143,4 +142,39 @@ export interface SweepSummary {
   images?: ImagesSummary;
   /** Stored results that could not be read (counted as missing): how many, and the first few with the reason. */
   unreadable?: { count: number; examples: { key: string; reason: string }[] };
+}
+
+export const AXES = ['l2', 'dropout', 'augmentation', 'patience'] as const;
+export type AxisName = (typeof AXES)[number];
+
+/** One cell as the axis analysis sees it: its remedy values and one metric (its mean over seeds). */
+export interface AxisValueEffect {
+  /** The axis value as JSON (`0.001`, `[0.5,0.25]`, `"jitter 0.05"`, `null`). */
+  value: string;
+  /**
+   * The metric at this value minus at the axis' first value, over pairs of cells equal in every
+   * other axis: the mean difference and its 95% Student-t interval over those pairs.
+   */
+  effect: Stat;
+  /** The metric's mean over every cell with this value (a marginal mean). */
+  mean: number;
+  cells: number;
+}
+
+export interface AxisImportance {
+  axis: AxisName;
+  /**
+   * The share of the variance of the cells' metric that this axis' marginal means explain
+   * (a main effect, as functional ANOVA defines it on a full grid).
+   */
+  share: number;
+  values: AxisValueEffect[];
+}
+
+export interface AxisAnalysis {
+  /** Axes with more than one value, the most important first. */
+  axes: AxisImportance[];
+  /** 1 − the main effects' shares: what only combinations of axes explain (on a full grid). */
+  interactions: number;
+  cells: number;
 }

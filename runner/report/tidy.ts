@@ -3,7 +3,8 @@
  * per trial-epoch. Pure: the columns follow from the manifest alone (so a file's schema is known
  * before its first row), a row from one trial and its result.
  */
-import type { Augmentation, Manifest, Trial } from '../records/config.ts';
+import type { Augmentation, Trial } from '../records/config.ts';
+import type { Manifest } from '../records/manifest.ts';
 import type { TrialResult } from '../records/result.ts';
 import { augmentationLabel, modelDescription } from '../analysis/labels.ts';
 

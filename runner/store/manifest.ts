@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Manifest } from '../records/config.ts';
+import { parseManifest, type Manifest } from '../records/manifest.ts';
+import { RecordError } from '../records/record-error.ts';
 import type { Store } from './store.ts';
 import { manifestKey, manifestVersionKey } from './keys.ts';
 import { UserError } from '../errors.ts';
@@ -13,20 +14,13 @@ const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes
 const samePlan = (a: Manifest, b: Manifest) =>
   JSON.stringify([a.trials.map((t) => t.trialId), a.packs, a.gridSource]) === JSON.stringify([b.trials.map((t) => t.trialId), b.packs, b.gridSource]);
 
-function parse(bytes: Uint8Array, where: string): Manifest {
+/** A stored manifest that cannot be read is the user's to fix: one line, exit 2, never a retry. */
+export function parseStoredManifest(bytes: Uint8Array, where: string, format?: number): Manifest {
   try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as Manifest;
-  } catch {
-    throw new UserError(`${where} is not valid JSON; delete it and run again (stored trials are kept)`);
-  }
-}
-
-function checkFormat(found: Manifest, expected: number, where: string) {
-  if (found.formatVersion !== expected) {
-    throw new UserError(
-      `${where} was written by fitgrid ${found.fitgridVersion ?? '?'} (manifest format ${found.formatVersion}); ` +
-        `this fitgrid reads format ${expected}. Use that fitgrid version, or another sweep name.`,
-    );
+    return parseManifest(bytes, where, format);
+  } catch (error) {
+    if (error instanceof RecordError) throw new UserError(error.message);
+    throw error;
   }
 }
 
@@ -41,8 +35,7 @@ export async function writeManifest(store: Store, manifest: Manifest): Promise<M
   const where = `${store.url}/${key}`;
   const old = await store.get(key);
   if (old) {
-    const existing = parse(old, where);
-    checkFormat(existing, manifest.formatVersion, where);
+    const existing = parseStoredManifest(old, where, manifest.formatVersion);
     if (samePlan(existing, manifest)) return 'unchanged';
     await store.put(manifestVersionKey(manifest.sweep, sha256(old)), old, { ifAbsent: true, contentType: 'application/json' });
   }
@@ -56,7 +49,5 @@ export async function readManifest(store: Store, sweep: string, formatVersion?: 
   const where = `${store.url}/${key}`;
   const bytes = await store.get(key);
   if (!bytes) throw new UserError(`no manifest for sweep "${sweep}" in ${store.url} (expected ${key}); run \`fitgrid run\` or \`fitgrid launch\` with its grid first`);
-  const manifest = parse(bytes, where);
-  if (formatVersion !== undefined) checkFormat(manifest, formatVersion, where);
-  return manifest;
+  return parseStoredManifest(bytes, where, formatVersion);
 }

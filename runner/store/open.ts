@@ -4,6 +4,9 @@ import { UserError } from '../errors.ts';
 import { FolderStore } from './folder.ts';
 import type { Store } from './store.ts';
 
+/** Where results go when no `--store` is given: a folder beside the user's grid files. */
+export const DEFAULT_STORE = './fitgrid-runs';
+
 /**
  * A store from what a user typed after `--store`: a folder path or `file://` URL gives a
  * folder store (created on first write), `s3://bucket/prefix` an S3 store. The S3 module is

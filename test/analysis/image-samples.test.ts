@@ -9,7 +9,7 @@ import { expandGrid } from '../../runner/grid/expand.ts';
 import { buildManifest, planPacks } from '../../runner/grid/plan.ts';
 import { readDataFiles } from '../../runner/grid/data-files.ts';
 import { loadDataset } from '../../runner/data/load.ts';
-import type { Manifest } from '../../runner/records/config.ts';
+import type { Manifest } from '../../runner/records/manifest.ts';
 import { manifestKey } from '../../runner/store/keys.ts';
 import { MemoryStore } from '../helpers/memory-store.ts';
 

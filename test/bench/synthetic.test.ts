@@ -10,7 +10,7 @@ import { openStore } from '../../runner/store/open.ts';
 import { manifestKey, trialKey, trialsPrefix } from '../../runner/store/keys.ts';
 import { getTrialResult } from '../../runner/store/results.ts';
 import { UserError } from '../../runner/errors.ts';
-import type { Manifest } from '../../runner/records/config.ts';
+import type { Manifest } from '../../runner/records/manifest.ts';
 
 // The Astro build has its own tests; here the report's summary must read every synthetic result.
 vi.mock('../../runner/report/site-build.ts', () => ({

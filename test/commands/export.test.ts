@@ -8,7 +8,7 @@ import { openStore } from '../../runner/store/open.ts';
 import { manifestKey, trialKey } from '../../runner/store/keys.ts';
 import { getTrialResult } from '../../runner/store/results.ts';
 import { openTable } from '../../runner/report/table-files.ts';
-import type { Manifest } from '../../runner/records/config.ts';
+import type { Manifest } from '../../runner/records/manifest.ts';
 import type { TrialResult } from '../../runner/records/result.ts';
 import { cli } from '../helpers/cli.ts';
 

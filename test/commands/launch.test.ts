@@ -5,7 +5,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { launch, type LaunchOptions } from '../../runner/commands/launch.ts';
 import { UserError } from '../../runner/errors.ts';
-import type { Manifest } from '../../runner/records/config.ts';
+import type { Manifest } from '../../runner/records/manifest.ts';
 import { MemoryStore } from '../helpers/memory-store.ts';
 
 

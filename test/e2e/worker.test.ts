@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareSweep } from '../../runner/exec/prepare.ts';
 import { openStore } from '../../runner/store/open.ts';
-import type { Manifest } from '../../runner/records/config.ts';
+import type { Manifest } from '../../runner/records/manifest.ts';
 import { cli, trialFiles } from '../helpers/cli.ts';
 
 let store: string;

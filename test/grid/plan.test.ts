@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { expandGrid } from '../../runner/grid/expand.ts';
 import { loadGrid } from '../../runner/grid/load.ts';
 import { buildManifest, DEFAULT_PACK_SIZE, defaultPackSize, packKey, planPacks, replayKey, trialEpochs } from '../../runner/grid/plan.ts';
-import type { Pack, Trial } from '../../runner/records/config.ts';
+import type { Trial } from '../../runner/records/config.ts';
+import type { Pack } from '../../runner/records/manifest.ts';
 import { RESULT_FORMAT } from '../../runner/records/result.ts';
 import { fitgridVersion } from '../../runner/version.ts';
 

@@ -1,4 +1,5 @@
-import type { Manifest, Trial } from '../../runner/records/config.ts';
+import type { Trial } from '../../runner/records/config.ts';
+import type { Manifest } from '../../runner/records/manifest.ts';
 import type { TrainPack } from '../../runner/train/engine.ts';
 import { RESULT_FORMAT, type TrialResult, type TrialStatus } from '../../runner/records/result.ts';
 

@@ -33,7 +33,7 @@ test('copyMissing copies only the keys the destination lacks and never rewrites 
 test('pull copies the manifest, logs and the missing trials of that sweep only', async () => {
   const from = await openStore(`${s3().url}pull`);
   const dir = path.join(tmp, 'pull');
-  const manifest = JSON.stringify({ sweep: 'sw', trials: [{ trialId: 't1' }, { trialId: 't2' }, { trialId: 't3' }, { trialId: 't4' }] });
+  const manifest = JSON.stringify({ sweep: 'sw', trials: [{ trialId: 't1' }, { trialId: 't2' }, { trialId: 't3' }, { trialId: 't4' }], packs: [] });
   await from.put(manifestKey('sw'), manifest);
   await from.put(packLogKey('sw', 0), '{"event":"done"}\n');
   for (const id of ['t1', 't2', 't3', 'other-sweep']) await from.put(trialKey(id), `{"id":"${id}"}`);

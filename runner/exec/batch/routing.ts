@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { Dataset } from '../../data/types.ts';
-import type { Grid, Pack, Trial } from '../../records/config.ts';
+import type { Grid, Trial } from '../../records/config.ts';
+import type { Pack } from '../../records/manifest.ts';
 import { canonicalJson } from '../../grid/canonical.ts';
 import { packKey, planPacks, runsOf } from '../../grid/plan.ts';
-import { epochFlops } from '../../bench/engines.ts';
+import { epochFlops } from '../../train/flops.ts';
 import { chooseEngine, placementFor, type Placement } from '../../train/train-pack.ts';
 import type { Calibration } from './costs.ts';
 import { sizeGroup, type GroupSizing, type SizingOptions } from './sizing.ts';

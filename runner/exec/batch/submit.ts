@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BatchClient, KeyValuePair, RetryStrategy, SubmitJobCommandInput } from '@aws-sdk/client-batch';
-import type { Manifest } from '../../records/config.ts';
+import type { Manifest } from '../../records/manifest.ts';
 import { UserError } from '../../errors.ts';
 import { EXIT_INFRA } from '../../records/events.ts';
 

@@ -1,4 +1,4 @@
-import type { AxisAnalysis } from '../../../runner/analysis/axis-effects.ts';
+import type { AxisAnalysis } from '../../../runner/records/summary.ts';
 import type { CellSummary, SweepSummary } from '../lib/summary.ts';
 import { axes as frame, linear, open, ticks } from './svg.ts';
 import { okabeIto } from './plot.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ASSUMED, calibrationFromBench, cpuSecondsPerGflop } from '../../../runner/exec/batch/calibration.ts';
+import { ASSUMED, calibrationFromBench, cpuSecondsPerGflop } from '../../../runner/bench/calibration.ts';
 import { loadCalibration, loadPrices, queueCost, withPriceOverrides, type Calibration } from '../../../runner/exec/batch/costs.ts';
 import { UserError } from '../../../runner/errors.ts';
 import type { BenchReport, WayFigures } from '../../../runner/bench/engines.ts';

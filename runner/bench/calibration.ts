@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { rename, writeFile } from 'node:fs/promises';
-import type { BenchReport, WayFigures } from '../../bench/engines.ts';
-import { fitgridVersion } from '../../version.ts';
-import { userCalibration, type Calibration, type EngineCalibration } from './costs.ts';
+import type { BenchReport, WayFigures } from './engines.ts';
+import { fitgridVersion } from '../version.ts';
+import { userCalibration, type Calibration, type EngineCalibration } from '../exec/batch/costs.ts';
 
 /** Runs of the bench a calibration takes: the machine may be shared, so the spread is kept beside the median. */
 export const CALIBRATION_RUNS = 3;
