@@ -31,7 +31,7 @@ export class NonRetriableError extends Error {
   override readonly name = 'NonRetriableError';
 }
 
-export function formatPlace(p: Place): string {
+function formatPlace(p: Place): string {
   const where: string[] = [];
   if (p.file) where.push(p.line ? `${p.file}:${p.line}` : p.file);
   if (p.row !== undefined) where.push(`row ${p.row}`);

@@ -15,7 +15,7 @@ export interface CellGroup {
 }
 
 /** The metrics whose difference to the no-remedy cell each cell reports. */
-export const EFFECT_METRICS = ['val_loss', 'val_acc', 'best_val_loss', 'gap_loss', 'gap_acc'] as const;
+const EFFECT_METRICS = ['val_loss', 'val_acc', 'best_val_loss', 'gap_loss', 'gap_acc'] as const;
 
 /**
  * What the sweep-wide part of the analysis needs of one cell once its trial results are gone:

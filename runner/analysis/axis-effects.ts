@@ -1,4 +1,4 @@
-import { AXES, type AxisAnalysis, type AxisImportance, type AxisName, type AxisValueEffect, type CellAxes, type Stat } from '../records/summary.ts';
+import { AXES, type AxisAnalysis, type AxisImportance, type AxisName, type CellAxes } from '../records/summary.ts';
 import { ciOf, mean } from './stats.ts';
 
 export interface AxisCell {

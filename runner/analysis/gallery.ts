@@ -10,7 +10,7 @@ import type { TrialResult } from '../records/result.ts';
 import type { CellSummary, Mistake } from '../records/summary.ts';
 
 /** Images per cell: enough to see a pattern, few enough for a thousand cells. */
-export const GALLERY_SIZE = 12;
+const GALLERY_SIZE = 12;
 
 export function confidentMistakes(results: readonly Pick<TrialResult, 'valProba' | 'valLabels'>[], limit = GALLERY_SIZE): Mistake[] {
   const withProba = results.filter((r) => r.valProba?.length);

@@ -20,7 +20,7 @@ export interface ImageSampleOptions {
   budget?: number;
 }
 
-export const SAMPLE_DEFAULTS: Readonly<Required<ImageSampleOptions>> = Object.freeze({ samples: 10, draws: 4, budget: 60_000 });
+const SAMPLE_DEFAULTS: Readonly<Required<ImageSampleOptions>> = Object.freeze({ samples: 10, draws: 4, budget: 60_000 });
 
 export const isImageData = (d: DataSpec) => d.kind === 'digits' || d.kind === 'images' || d.kind === 'idx';
 

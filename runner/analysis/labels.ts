@@ -6,14 +6,14 @@ export const augmentationLabel = (a: Augmentation | null): string =>
     ? 'none'
     : Object.entries(a).map(([k, v]) => (v === true ? k : `${k} ${v}`)).join(', ');
 
-export const dropoutLabel = (d: DropoutValue): string => (Array.isArray(d) ? `[${d.join(', ')}]` : String(d));
+const dropoutLabel = (d: DropoutValue): string => (Array.isArray(d) ? `[${d.join(', ')}]` : String(d));
 
-export const patienceLabel = (p: number | null): string => (p === null ? 'no early stopping' : `patience ${p}`);
+const patienceLabel = (p: number | null): string => (p === null ? 'no early stopping' : `patience ${p}`);
 
 export const cellLabel = (c: Pick<TrialConfig, 'l2' | 'dropout' | 'augmentation' | 'patience'>): string =>
   `l2 ${c.l2} · dropout ${dropoutLabel(c.dropout)} · ${augmentationLabel(c.augmentation)} · ${patienceLabel(c.patience)}`;
 
-export const isZeroDropout = (d: DropoutValue) => (Array.isArray(d) ? d.every((x) => x === 0) : d === 0);
+const isZeroDropout = (d: DropoutValue) => (Array.isArray(d) ? d.every((x) => x === 0) : d === 0);
 
 export const isNoRemedy = (c: Pick<TrialConfig, 'l2' | 'dropout' | 'augmentation' | 'patience'>) =>
   c.l2 === 0 && isZeroDropout(c.dropout) && augmentationLabel(c.augmentation) === 'none' && c.patience === null;

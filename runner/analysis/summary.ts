@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { DataSpec, Grid, Trial } from '../records/config.ts';
+import type { DataSpec, Trial } from '../records/config.ts';
 import type { Manifest } from '../records/manifest.ts';
 import type { History, TrialResult } from '../records/result.ts';
 import type { Store } from '../store/store.ts';
@@ -8,7 +8,6 @@ import { readManifest } from '../store/manifest.ts';
 import { cellCacheKey, summaryKey, trialIdFromKey, trialKey, trialsPrefix } from '../store/keys.ts';
 import { readTrialResult, ResultFormatError } from '../records/result-codec.ts';
 import { encodeArray, quantizedArray } from '../records/typed-array.ts';
-import { UserError } from '../errors.ts';
 import { fitgridVersion } from '../version.ts';
 import type { CellSummary, CurveSeries, ImagesSummary, Stat, SweepSummary, TrialSummary } from '../records/summary.ts';
 import path from 'node:path';
@@ -16,8 +15,8 @@ import type { Dataset } from '../data/types.ts';
 import { loadDataset } from '../data/load.ts';
 import { imageSamples, isImageData } from './image-samples.ts';
 import { confidentMistakes, galleryPixels } from './gallery.ts';
-import { ciOf, mean } from './stats.ts';
-import { analyze, analyzeCell, finishAnalysis, type CellFacts, type CellGroup } from './analyze.ts';
+import { ciOf } from './stats.ts';
+import { analyzeCell, finishAnalysis, type CellFacts } from './analyze.ts';
 import { argmin, downsampleIndices } from './downsample.ts';
 import { axisEffects } from './axis-effects.ts';
 import {

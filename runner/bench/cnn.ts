@@ -25,7 +25,7 @@ const REMEDIES: { dropout: number; augmentation: Augmentation } = { dropout: 0.3
  * PyTorch 1.13.1 (Debian python3-torch), one thread, CPU ms per epoch (mean of 4), measured with
  * `fitgrid bench --cnn --epochs 4` on the project's 2-core machine while other jobs shared it.
  */
-export const PYTORCH_QUOTED = { date: '2026-12-03', digits: { plain: 39.9, augmented: 44.3 }, fashion: { plain: 833.4, augmented: 1114.1 } };
+const PYTORCH_QUOTED = { date: '2026-12-03', digits: { plain: 39.9, augmented: 44.3 }, fashion: { plain: 833.4, augmented: 1114.1 } };
 
 export interface CnnWorkload {
   name: 'digits' | 'fashion';
@@ -35,7 +35,7 @@ export interface CnnWorkload {
   dense: number;
 }
 
-export interface CnnBenchRow {
+interface CnnBenchRow {
   workload: string;
   variant: 'plain' | 'augmented';
   fitgridMs: number;
@@ -68,7 +68,7 @@ function fashionShaped(train: number, val: number): Dataset {
 }
 
 /** The two workloads: 300 of the 8×8 digits (449 validate), and 1,000/1,000 Fashion-MNIST images (or images shaped like them). */
-export async function cnnWorkloads(): Promise<CnnWorkload[]> {
+async function cnnWorkloads(): Promise<CnnWorkload[]> {
   const digits = await loadDigits({ trainSize: 300, classes: null, split: { kind: 'fraction', trainFraction: 0.75, stratify: true, seed: 0 } });
   let fashion: Dataset;
   let what: string;

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Trial } from '../records/config.ts';
-import type { Dataset } from '../data/types.ts';
 import type { TrainPack } from '../train/engine.ts';
 import { loadGrid } from '../grid/load.ts';
 import { expandGrid } from '../grid/expand.ts';

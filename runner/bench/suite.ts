@@ -11,7 +11,7 @@ import { suiteWorkloads, type SuiteWorkload, type Timing } from './workloads.ts'
  * in PyTorch, so a busy moment on a shared machine falls on both). The figures are CPU
  * milliseconds per epoch of the fastest repetition; wall times are kept in the JSON.
  */
-export interface SuiteRow {
+interface SuiteRow {
   workload: string;
   shape: string;
   dropout: number;

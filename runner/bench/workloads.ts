@@ -32,13 +32,13 @@ export interface SuiteWorkload {
   measured: { plain: number; dropout: number; date: string; torch: string };
 }
 
-export interface SuiteRun { dropout: number; epochs: number; reps: number }
+interface SuiteRun { dropout: number; epochs: number; reps: number }
 
 /** Milliseconds per epoch of the fastest repetition: CPU time of the process (one busy thread) and wall time. */
 export interface Timing { cpuMs: number; wallMs: number }
 
 /** Times `once` (a full repetition of `epochs` epochs) `reps` times: the least disturbed repetition counts. */
-export function fastest(once: () => void, epochs: number, reps: number): Timing {
+function fastest(once: () => void, epochs: number, reps: number): Timing {
   let cpuMs = Infinity;
   let wallMs = Infinity;
   for (let r = 0; r < reps; r++) {
@@ -58,7 +58,7 @@ export function fastest(once: () => void, epochs: number, reps: number): Timing 
  * replaces hot functions with optimised code on a background thread, whose time would otherwise
  * land in the first timed repetition.
  */
-export function warmUp(once: () => void, ms = 1000): void {
+function warmUp(once: () => void, ms = 1000): void {
   const started = performance.now();
   do once(); while (performance.now() - started < ms);
 }

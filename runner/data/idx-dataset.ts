@@ -14,7 +14,7 @@ import { stratifiedSample } from './split.ts';
 import { streamFor } from './random/streams.ts';
 import type { Dataset } from './types.ts';
 
-export interface IdxImages { count: number; height: number; width: number; channels: number; pixels: Uint8Array }
+interface IdxImages { count: number; height: number; width: number; channels: number; pixels: Uint8Array }
 
 /** The bytes of an idx section's files, in the section's field order. */
 export interface IdxBytes {
@@ -37,7 +37,7 @@ const parse = (raw: Uint8Array, place: Place) => {
 };
 
 /** An images file: uint8 values, dimensions (count, height, width) or (count, height, width, channels 1 or 3). */
-export function idxImages(raw: Uint8Array, place: Place): IdxImages {
+function idxImages(raw: Uint8Array, place: Place): IdxImages {
   const a = parse(raw, place);
   const [count, height, width, channels = 1] = a.dims as [number, number, number, number?];
   if (a.dims.length !== 3 && a.dims.length !== 4) {
@@ -50,7 +50,7 @@ export function idxImages(raw: Uint8Array, place: Place): IdxImages {
 }
 
 /** A labels file: one integer per item, ≥ 0. */
-export function idxLabels(raw: Uint8Array, place: Place): number[] {
+function idxLabels(raw: Uint8Array, place: Place): number[] {
   const a = parse(raw, place);
   if (a.dims.length !== 1) throw new UserError(`Expected labels, one dimension (count); this IDX file has ${a.dims.length} (${a.dims.join('×')})`, place);
   if (a.type === 0x0d || a.type === 0x0e) throw new UserError(`Expected integer labels, got ${a.typeName}`, place);

@@ -74,7 +74,7 @@ const mul = (a: Mat3, b: Mat3): Mat3 => {
 };
 
 /** The 3×3 map from output (row, col) to input (row, col), about the image centre. */
-export function transformMatrix(t: ImageTransform, height: number, width: number): Mat3 {
+function transformMatrix(t: ImageTransform, height: number, width: number): Mat3 {
   const rad = Math.PI / 180;
   const [cos, sin] = [Math.cos(t.theta * rad), Math.sin(t.theta * rad)];
   const rotation: Mat3 = [cos, -sin, 0, sin, cos, 0, 0, 0, 1];

@@ -17,4 +17,4 @@ export function datasetToCsv(data: Dataset): string {
 }
 
 /** RFC 4180 quoting, only where a cell needs it. */
-export const csvCell = (s: string): string => (/[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+const csvCell = (s: string): string => (/[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);

@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import type { EngineChoice } from '../records/config.ts';
 import { parseEvent, type WorkerEvent } from '../records/events.ts';
 
-export const binPath = fileURLToPath(new URL('../../bin/fitgrid.js', import.meta.url));
+const binPath = fileURLToPath(new URL('../../bin/fitgrid.js', import.meta.url));
 
 export interface PackOutcome {
   pack: number;

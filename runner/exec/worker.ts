@@ -13,7 +13,7 @@ import { fitgridVersion } from '../version.ts';
 import type { WorkerEvent } from '../records/events.ts';
 import { readManifest } from '../store/manifest.ts';
 
-export type LoadDataset = (spec: DataSpec, options: {
+type LoadDataset = (spec: DataSpec, options: {
   baseDir: string; dataFiles: Record<string, string>; storedData?: (sha256: string) => Promise<Uint8Array | undefined>;
 }) => Promise<Dataset>;
 
@@ -52,7 +52,7 @@ const envInt = (env: Record<string, string | undefined>, name: string): number |
  * looked up in the launch's pack list when FITGRID_PACK_LIST names one (a re-launch of only the
  * missing packs), else taken as the pack index itself.
  */
-export async function resolvePack(store: Store, sweep: string, manifest: Manifest, pack: number | undefined, env: Record<string, string | undefined>): Promise<number> {
+async function resolvePack(store: Store, sweep: string, manifest: Manifest, pack: number | undefined, env: Record<string, string | undefined>): Promise<number> {
   if (!Array.isArray(manifest.packs) || !Array.isArray(manifest.trials)) throw brokenManifest(sweep, 'no `packs` or `trials` list');
   const count = manifest.packs.length;
   let index = pack;
@@ -91,7 +91,7 @@ function packTrials(manifest: Manifest, sweep: string, pack: number): Trial[] {
 }
 
 /** A result for a trial whose training threw a NonRetriableError: stored so it is not retried. */
-export function failedResult(trial: Trial, sweep: string, error: string): TrialResult {
+function failedResult(trial: Trial, sweep: string, error: string): TrialResult {
   return {
     formatVersion: RESULT_FORMAT,
     fitgridVersion,

@@ -23,9 +23,6 @@ export function canonicalJson(value: unknown): string {
   throw new TypeError(`canonicalJson: a ${typeof value} has no JSON form`);
 }
 
-/** Deep equality of plain data, by canonical form. */
-export const sameValue = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
-
 const hash16 = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 
 /** A file's place on disk is not part of what is trained on: its content hash is. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { dataRoots, resolveDataFile } from './data-roots.ts';
-import type { DataSpec, Grid, Trial } from '../records/config.ts';
+import type { Grid, Trial } from '../records/config.ts';
 
 /** Where a data file is (a csv/images spec, or one file of an idx spec): its `path` is relative to the grid file. */
 export const dataFilePath = (grid: Pick<Grid, 'file'>, data: { path: string }) =>

@@ -9,7 +9,7 @@ import path from 'node:path';
  * `--data-root DIR` or in FITGRID_DATA_ROOTS (separated like PATH). Real paths are compared,
  * so a symlink cannot lead out.
  */
-export const SYSTEM_DATA_ROOTS = ['/usr/share/datasets'];
+const SYSTEM_DATA_ROOTS = ['/usr/share/datasets'];
 
 /** The folders a grid file's data may lie under, as the user gave them (not yet resolved). */
 export function dataRoots(gridFile: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): string[] {

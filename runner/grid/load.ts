@@ -8,14 +8,14 @@ import { canonicalJson } from './canonical.ts';
 import { dataRoots, resolveDataFile } from './data-roots.ts';
 import { DEFAULT_LIMITS, estimateTrialMiB, overLimit, widestLayer, type DataFileShape, type Limits } from './limits.ts';
 import {
-  cnnShrinks, dataSchema, defaultSplit, gridFileSchema, hiddenLayers, IMAGE_ONLY_AUGMENTATIONS, modelSchema, partialSchema, trainSchema, type GridFile,
+  cnnShrinks, dataSchema, defaultSplit, gridFileSchema, hiddenLayers, IMAGE_ONLY_AUGMENTATIONS, modelSchema, trainSchema, type GridFile,
 } from './schema.ts';
 import type { Augmentation, DataSpec, DropoutValue, Grid, ModelSpec, PartialConfig, TrainSpec } from '../records/config.ts';
 
 type Path = (string | number)[];
 
 /** `grid.dropout[1]`, `include[0].model.hidden`: the field as a user finds it in the file. */
-export const fieldName = (p: Path) =>
+const fieldName = (p: Path) =>
   p.reduce<string>((s, seg) => (typeof seg === 'number' ? `${s}[${seg}]` : s ? `${s}.${seg}` : seg), '');
 
 /** Where things are in one grid file, so every error can name its line. */
@@ -195,7 +195,7 @@ const ATOMIC = new Set(['split']);
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** A partial section over the file's own section: objects merge, lists and values replace, a new `kind` replaces all. */
-export function mergeSection(base: unknown, over: unknown): unknown {
+function mergeSection(base: unknown, over: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(over)) return over;
   if (over.kind !== undefined && over.kind !== base.kind) return over;
   const out: Record<string, unknown> = { ...base };

@@ -213,24 +213,24 @@ const augmentationOptions = strict({
 export const IMAGE_ONLY_AUGMENTATIONS = ['shift', 'zoom', 'shear', 'flip'] as const;
 
 /** Off options (0, false) are dropped, and nothing left means no augmentation: one spelling per meaning. */
-export function canonicalAugmentation(a: Augmentation | null | undefined): Augmentation | null {
+function canonicalAugmentation(a: Augmentation | null | undefined): Augmentation | null {
   if (!a) return null;
   const out: Augmentation = {};
   for (const [k, v] of Object.entries(a)) if (v !== undefined && v !== 0 && v !== false) (out as Record<string, unknown>)[k] = v;
   return Object.keys(out).length ? out : null;
 }
 
-export const augmentationValue = z
+const augmentationValue = z
   .union([z.literal('none'), z.null(), augmentationOptions], expecting(AUGMENTATION_PHRASE))
   .transform((a) => canonicalAugmentation(a === 'none' ? null : a));
 
-export const l2Value = nonNegative('a number ≥ 0 (an L2 coefficient)');
+const l2Value = nonNegative('a number ≥ 0 (an L2 coefficient)');
 const rate = fraction('a dropout rate from 0 up to (not including) 1');
-export const dropoutValue: z.ZodType<DropoutValue, z.ZodTypeDef, unknown> = z.union(
+const dropoutValue: z.ZodType<DropoutValue, z.ZodTypeDef, unknown> = z.union(
   [rate, z.array(rate).min(1)],
   expecting('a dropout rate from 0 up to (not including) 1, or a list of rates, one per hidden layer'),
 );
-export const patienceValue = int(0, 'an integer ≥ 0 (epochs without improvement) or null').nullable();
+const patienceValue = int(0, 'an integer ≥ 0 (epochs without improvement) or null').nullable();
 
 const axis = <T extends z.ZodTypeAny>(value: T, phrase: string) =>
   z.array(value, expecting(phrase)).min(1);

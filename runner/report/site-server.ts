@@ -9,7 +9,7 @@ import type { Store } from '../store/store.ts';
 import { contentSecurityPolicy } from './site-csp.ts';
 
 /** One file of a site: its bytes, or a stream of them (closed by the server when not read). */
-export interface SiteFile {
+interface SiteFile {
   /** The name the content type comes from (`…/index.html` for a folder). */
   name: string;
   size: number;

@@ -7,7 +7,7 @@ export const trialKey = (trialId: string) => `${trialsPrefix}${trialId}.json`;
  * A sweep name as a grid file's `name` allows it. Every sweep key is built from one, so a name
  * such as `../..` typed after any command (or set in FITGRID_SWEEP) stops here, before any I/O.
  */
-export function checkSweepName(sweep: string): string {
+function checkSweepName(sweep: string): string {
   if (typeof sweep !== 'string' || !/^[a-z0-9-]+$/.test(sweep)) {
     throw new UserError(`Expected the sweep name to be lowercase letters, digits and dashes (a grid file's \`name\`), got ${JSON.stringify(sweep)}`);
   }

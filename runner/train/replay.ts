@@ -22,7 +22,7 @@ export const stopRule = (trial: Trial): StopRule => ({
 });
 
 /** Identity of a trial apart from its patience: trials with equal keys share one training (the planner's own key, so packs and trainings agree). */
-export const trainingKey = (trial: Trial): string => replayKey(trial);
+const trainingKey = (trial: Trial): string => replayKey(trial);
 
 export interface Training {
   /** Indices into the pack's trials that this one training serves, in pack order. */

@@ -5,8 +5,6 @@ import { fitgridVersion } from '../version.ts';
 import { RESULT_FORMAT, type FinalMetrics, type History, type Surface, type TrialResult } from '../records/result.ts';
 import { accuracy, argmax, crossEntropy } from './metrics.ts';
 
-export { accuracy, argmax, crossEntropy, toClassProba } from './metrics.ts';
-
 export interface SurfaceGrid {
   x0: number; x1: number; y0: number; y1: number;
   n: number;
@@ -45,7 +43,7 @@ function surfaceBounds(data: Dataset): Pick<SurfaceGrid, 'x0' | 'x1' | 'y0' | 'y
 }
 
 /** Two features: the data has points and a decision surface to plot. */
-export function isPlanar(data: Dataset): boolean {
+function isPlanar(data: Dataset): boolean {
   return data.inputShape.length === 1 && data.inputShape[0] === 2;
 }
 
@@ -89,7 +87,7 @@ export function trainingSet(trial: Trial, data: Dataset): Split {
 }
 
 /** The first 1-based epoch whose training or validation loss is not finite, or 0. */
-export function divergedEpoch(history: History): number {
+function divergedEpoch(history: History): number {
   for (let e = 0; e < history.loss.length; e++) {
     if (!Number.isFinite(history.loss[e]!) || !Number.isFinite(history.val_loss[e]!)) return e + 1;
   }
@@ -191,7 +189,7 @@ export function failedResult(input: Omit<ResultInput, 'history' | 'stoppedEpoch'
   });
 }
 
-export function truncateHistory(h: History, epochs: number): History {
+function truncateHistory(h: History, epochs: number): History {
   return { loss: h.loss.slice(0, epochs), val_loss: h.val_loss.slice(0, epochs), acc: h.acc.slice(0, epochs), val_acc: h.val_acc.slice(0, epochs) };
 }
 

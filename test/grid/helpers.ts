@@ -6,7 +6,7 @@ import { UserError } from '../../runner/errors.ts';
 import { loadGrid } from '../../runner/grid/load.ts';
 
 /** A small valid grid; tests swap one of its lines for a mistake, so line numbers are known. */
-export const BASE = [
+const BASE = [
   'name: t', //                                                                       1
   'data: { kind: moons, samples: 40, noise: 0.1, randomState: 3, split: { train: 20 } }', // 2
   'model: { kind: mlp, hidden: [8] }', //                                             3

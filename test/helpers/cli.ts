@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const bin = path.join(root, 'bin/fitgrid.js');
+const bin = path.join(root, 'bin/fitgrid.js');
 
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 

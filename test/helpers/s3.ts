@@ -88,7 +88,7 @@ export async function startS3(options: { bucket?: string; prefix?: string } = {}
 }
 
 /** Points this process's S3 clients at the server; returns a function that restores the env. */
-export function useS3Env(server: S3Server): () => void {
+function useS3Env(server: S3Server): () => void {
   const saved = Object.fromEntries(Object.keys(server.env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, server.env);
   return () => {

@@ -48,8 +48,8 @@ export interface Prices {
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 /** The calibration shipped with fitgrid (measured on the machine it names). */
-export const bundledCalibration = here('./calibration.json');
-export const bundledPrices = here('./prices.json');
+const bundledCalibration = here('./calibration.json');
+const bundledPrices = here('./prices.json');
 /** Where `fitgrid bench --calibrate` writes, and where launch and plan look first. */
 export const userCalibration = 'fitgrid-calibration.json';
 

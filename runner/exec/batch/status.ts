@@ -3,9 +3,9 @@ import type { LaunchRecord } from './submit.ts';
 import { batchError } from './submit.ts';
 
 export const JOB_STATES = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
-export type JobState = (typeof JOB_STATES)[number];
+type JobState = (typeof JOB_STATES)[number];
 
-export interface FailedChild {
+interface FailedChild {
   jobId: string;
   index?: number;
   reason: string;

@@ -53,7 +53,7 @@ const sha = (value: unknown) => createHash('sha256').update(JSON.stringify(value
  * (exit 2) or a bug fails at once. First match wins; a job matching no rule would be retried,
  * hence the final catch-all EXIT.
  */
-export const retryStrategy = (attempts: number, fargate = false): RetryStrategy => ({
+const retryStrategy = (attempts: number, fargate = false): RetryStrategy => ({
   attempts,
   evaluateOnExit: [
     { onStatusReason: fargate ? FARGATE_SPOT_RECLAIMED : 'Host EC2*', action: 'RETRY' },
@@ -65,10 +65,10 @@ export const retryStrategy = (attempts: number, fargate = false): RetryStrategy 
 });
 
 /** The reason ECS gives a Fargate Spot task it reclaims (as infra/stack.ts's job definitions). */
-export const FARGATE_SPOT_RECLAIMED = 'Your Spot Task was interrupted*';
+const FARGATE_SPOT_RECLAIMED = 'Your Spot Task was interrupted*';
 
 /** Batch job names: letters, digits, hyphens and underscores, at most 128. */
-export const jobName = (...parts: string[]) => parts.join('-').replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 128);
+const jobName = (...parts: string[]) => parts.join('-').replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 128);
 
 const env = (values: Record<string, string | undefined>): KeyValuePair[] =>
   Object.entries(values).filter(([, v]) => v !== undefined).map(([name, value]) => ({ name, value: value! }));

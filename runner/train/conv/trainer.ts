@@ -43,7 +43,7 @@ interface Exports {
 
 let compiled: WebAssembly.Module | undefined;
 /** The kernel's module, compiled once per thread. */
-export function convModule(): WebAssembly.Module {
+function convModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(readFileSync(new URL('./kernel.wasm', import.meta.url)));
   return compiled;
 }
@@ -52,7 +52,7 @@ let instance: Exports | undefined;
 const kernel = () => (instance ??= new WebAssembly.Instance(convModule(), {}).exports as unknown as Exports);
 
 /** The kernel's integer configuration: input shape, blocks, dense layers, output, optimizer, batch. */
-export function convConfig(job: Pick<ConvJob, 'trial' | 'inputShape' | 'classes'>): { cfg: Int32Array; fcfg: Float64Array; rates: number[] } {
+function convConfig(job: Pick<ConvJob, 'trial' | 'inputShape' | 'classes'>): { cfg: Int32Array; fcfg: Float64Array; rates: number[] } {
   const { model, train: spec, dropout, l2 } = job.trial.config;
   if (model.kind !== 'cnn') throw new Error('the conv kernel trains CNNs only');
   const [h, w, c] = job.inputShape as [number, number, number];

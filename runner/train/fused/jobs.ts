@@ -7,7 +7,7 @@ import type { KernelJob } from './kernel.d.mts';
 
 const ACTIVATIONS = { relu: 0, tanh: 1, sigmoid: 2 } as const;
 /** kernel.c's row_loss keeps per-class probabilities in a fixed buffer. */
-export const MAX_CLASSES = 64;
+const MAX_CLASSES = 64;
 
 /** Why the kernel cannot train this trial (train-pack then hands it to layers), or null when it can. */
 export function unsupported(trial: Trial, data: Dataset): string | null {
@@ -65,7 +65,7 @@ export function kernelJob(trial: Trial, training: Training, data: Dataset, train
   };
 }
 
-export function flat(rows: number[][], width: number): Float32Array {
+function flat(rows: number[][], width: number): Float32Array {
   const out = new Float32Array(rows.length * width);
   rows.forEach((r, i) => out.set(r, i * width));
   return out;

@@ -10,7 +10,8 @@ import { createStopWatcher, type StopRule } from '../early-stopping.ts';
 import { createSnapshotTracker, keptWeights, planTrainings, stopRule, truncateHistory, type Training } from '../replay.ts';
 import { MaskStream } from '../../data/random/masks.ts';
 import { buildModel, glorotWeights, makeOptimizer, outputUnits, weightShapes, type ModelPlan } from './model.ts';
-import { accuracy, buildResult, crossEntropy, failedResult, surfaceGrid, toClassProba, trainingSet, type SurfaceGrid } from '../result.ts';
+import { buildResult, failedResult, surfaceGrid, trainingSet, type SurfaceGrid } from '../result.ts';
+import { accuracy, crossEntropy, toClassProba } from '../metrics.ts';
 
 type Tf = BackendInfo['tf'];
 
@@ -52,7 +53,7 @@ export interface TrialOptions {
 }
 
 /** The plan of the trial's model on this data. */
-export function modelPlan(trial: Trial, data: Dataset): ModelPlan {
+function modelPlan(trial: Trial, data: Dataset): ModelPlan {
   return { model: trial.config.model, inputShape: data.inputShape, classes: data.classNames.length, l2: trial.config.l2, dropout: trial.config.dropout };
 }
 

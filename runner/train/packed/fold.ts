@@ -71,7 +71,7 @@ export function foldedSums(tf: Tf, cache: TensorCache, folded: FoldedLayer, xT: 
 }
 
 /** The logits [K, N] on points xT: each trial's two partial sums' difference, plus its bias. */
-export function foldedLogits(tf: Tf, cache: TensorCache, folded: FoldedLayer, xT: TF.Tensor2D): TF.Tensor2D {
+function foldedLogits(tf: Tf, cache: TensorCache, folded: FoldedLayer, xT: TF.Tensor2D): TF.Tensor2D {
   const k = folded.bias.shape[0];
   const n = xT.shape[1];
   let { sums } = foldedSums(tf, cache, folded, xT);

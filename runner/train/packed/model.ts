@@ -139,7 +139,7 @@ export function accuracy(tf: Tf, proba: TF.Tensor3D, target: TF.Tensor3D): TF.Te
 }
 
 /** Keras' l2(c) on every kernel: c · Σw², no ½. l2 is [K]. */
-export function l2Penalty(tf: Tf, params: PackedParams, l2: TF.Tensor1D): TF.Tensor1D {
+function l2Penalty(tf: Tf, params: PackedParams, l2: TF.Tensor1D): TF.Tensor1D {
   const inputKernel = tf.mul(params.input, kernelEntries(tf, params.input.shape[2]));
   let sumSquares = tf.sum(tf.square(inputKernel), [1, 2]) as TF.Tensor1D;
   for (const k of params.kernels) sumSquares = tf.add(sumSquares, tf.sum(tf.square(k), [1, 2]));
@@ -282,7 +282,7 @@ interface Gradients {
  * Forward and backward for all K trials, points-first. Each trial's loss is its data loss plus
  * c·Σw²; the gradients are each trial's own, returned in flatParams order.
  */
-export function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs): Gradients {
+function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: StepInputs): Gradients {
   const layers = params.kernels.length + 1;
   const [k, , width] = params.input.shape;
   const oneHiddenRelu = layers === 2 && shape.outputs === 1 && shape.activation === 'relu' && width - 1 <= fewFeatures;

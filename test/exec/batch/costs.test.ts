@@ -35,7 +35,7 @@ describe('calibrationFromBench', () => {
 describe('loadCalibration', () => {
   it('reads the bundled calibration, which names its machine, date and command', async () => {
     const { calibration: c, file } = await loadCalibration(undefined, {});
-    expect(file).toMatch(/runner\/exec\/calibration\.json$/);
+    expect(file).toMatch(/runner\/exec\/batch\/calibration\.json$/);
     expect(c.engines.fused!.cpuSecondsPerGflop).toBeGreaterThan(0);
     expect(c.engines.fused!.spread[0]).toBeLessThanOrEqual(c.engines.fused!.spread[1]);
     expect(c.date).toMatch(/^\d{4}-\d\d-\d\d$/);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { trainTrialLayers } from '../../../runner/train/layers/train.ts';
 import { trainPackFused } from '../../../runner/train/fused/index.ts';
 import { createKernel, kernelVariant } from '../../../runner/train/fused/kernel.mjs';
 import { kernelJob } from '../../../runner/train/fused/jobs.ts';
@@ -7,7 +6,7 @@ import { planTrainings } from '../../../runner/train/replay.ts';
 import { trainingSet } from '../../../runner/train/result.ts';
 import { earlyStop } from '../../../runner/train/early-stopping.ts';
 import type { TrialResult } from '../../../runner/records/result.ts';
-import { adam, blobsData, expectAgreement, expectSameDistribution, fusedAgainstLayers, freshSeed, makeTrial, maxRelDiff, mean, std } from './fixtures.ts';
+import { adam, blobsData, expectSameDistribution, fusedAgainstLayers, freshSeed, makeTrial, maxRelDiff, mean } from './fixtures.ts';
 
 // Deeper and wider nets than in → H → 1 train through the kernel's register-blocked matrix
 // tiles: widths here leave every remainder (rows of a partial batch, inputs not a multiple of the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trainTrialLayers, initialWeights } from '../../../runner/train/layers/train.ts';
+import { initialWeights } from '../../../runner/train/layers/train.ts';
 import { trainPackFused } from '../../../runner/train/fused/index.ts';
 import { createKernel } from '../../../runner/train/fused/kernel.mjs';
 import { kernelJob, concat, initialWeights as fusedInitialWeights } from '../../../runner/train/fused/jobs.ts';
@@ -7,9 +7,7 @@ import { planTrainings, liveTrainings } from '../../../runner/train/replay.ts';
 import { earlyStop } from '../../../runner/train/early-stopping.ts';
 import { surfaceGrid, trainingSet } from '../../../runner/train/result.ts';
 import type { TrialResult } from '../../../runner/records/result.ts';
-import type { Trial } from '../../../runner/records/config.ts';
-import type { Dataset } from '../../../runner/data/types.ts';
-import { adam, blobsData, expectAgreement, expectSameDistribution, fusedAgainstLayers, freshSeed, makeTrial, maxRelDiff, mean, moonsData, std } from './fixtures.ts';
+import { adam, blobsData, expectSameDistribution, fusedAgainstLayers, freshSeed, makeTrial, maxRelDiff, mean, moonsData } from './fixtures.ts';
 
 const opts = { sweep: 'fused-test' };
 
