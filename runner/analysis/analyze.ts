@@ -34,17 +34,6 @@ export interface CellFacts {
   surfaceVariance?: number[];
 }
 
-/**
- * Adds the analysis to a summary's cells: bias-variance decomposition of the validation
- * predictions, the variance map of the decision surface, seed-paired effects against the
- * no-remedy cell, and a verdict with its reason; and the thresholds to the summary.
- */
-export function analyze(summary: SweepSummary, grid: Grid, groups: readonly CellGroup[]): SweepSummary {
-  const classes = groups.flatMap(okOf).find((r) => r.valProba[0]?.length)?.valProba[0].length ?? 2;
-  const facts = groups.map((g, i) => analyzeCell(summary.cells[i]!, g, grid, classes));
-  return finishAnalysis(summary, grid, facts);
-}
-
 const okOf = (g: CellGroup) => g.results.filter((r) => r.status === 'ok' && r.valProba?.length === r.valLabels?.length && r.valLabels.length > 0);
 
 /**

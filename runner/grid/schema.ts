@@ -243,7 +243,7 @@ const axes = strict({
 });
 
 /** The fields a partial config (include/exclude) may name; sections are checked by merging them over the base. */
-export const partialSchema = strict({
+const partialSchema = strict({
   data: z.record(z.unknown(), expecting('a mapping')).optional(),
   model: z.record(z.unknown(), expecting('a mapping')).optional(),
   train: z.record(z.unknown(), expecting('a mapping')).optional(),

@@ -7,7 +7,7 @@ import { trainPackConv } from '../../../runner/train/conv/index.ts';
 import { chooseEngine, placementFor, trainPack } from '../../../runner/train/train-pack.ts';
 import type { TrialResult } from '../../../runner/records/result.ts';
 import { stripes, trial, type TrialOptions } from '../fixtures.ts';
-import { maxRelDiff } from '../fused/fixtures.ts';
+import { expectAgreement, maxRelDiff } from '../fused/fixtures.ts';
 
 const DIGITS_CNN: ModelSpec = { kind: 'cnn', blocks: [{ filters: 16, kernel: 3, pool: 2 }, { filters: 32, kernel: 3, pool: 2 }], dense: [64], activation: 'relu' };
 const adam = (learningRate: number) => ({ kind: 'adam' as const, learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
@@ -23,16 +23,8 @@ beforeAll(async () => {
 async function both(o: TrialOptions, data: Dataset): Promise<[TrialResult, TrialResult]> {
   const t = trial(o);
   const [conv] = await trainPackConv([t], data, { sweep: 'conv-test' });
+  expect(conv!.engine).toBe('conv');
   return [conv!, await trainTrialLayers(t, data)];
-}
-
-function expectAgreement(conv: TrialResult, layers: TrialResult, tolerance: number) {
-  expect(conv.status).toBe('ok');
-  expect(conv.engine).toBe('conv');
-  expect(conv.history.loss).toHaveLength(layers.history.loss.length);
-  expect(maxRelDiff(conv.history.loss, layers.history.loss)).toBeLessThanOrEqual(tolerance);
-  expect(maxRelDiff(conv.history.val_loss, layers.history.val_loss)).toBeLessThanOrEqual(tolerance);
-  expect(maxRelDiff([conv.final.loss, conv.final.val_loss], [layers.final.loss, layers.final.val_loss])).toBeLessThanOrEqual(tolerance);
 }
 
 describe('conv engine against the layers engine', () => {

@@ -80,7 +80,7 @@ export function maxRelDiff(a: readonly number[], b: readonly number[], floor = 1
 }
 
 export const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-export const std = (v: readonly number[]) => {
+const std = (v: readonly number[]) => {
   const m = mean(v);
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 };
