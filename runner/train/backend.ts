@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { createRequire } from 'node:module';
-import type * as tfjs from '@tensorflow/tfjs';
+import type * as tfjs from './tfjs.ts';
 import { UserError } from '../errors.ts';
 import { registerWasmConvGrad } from './layers/wasm-kernels.ts';
 
@@ -64,7 +64,7 @@ function requestedBackend(requested: string | undefined): BackendName | 'auto' {
 
 async function choose(requested: string | undefined): Promise<BackendInfo> {
   const wanted = requestedBackend(requested);
-  const tfjs = await import('@tensorflow/tfjs');
+  const tfjs = await import('./tfjs.ts');
   quietTfjs(tfjs);
   if (wanted !== 'auto') {
     const info = await load(tfjs, wanted);

@@ -1,4 +1,4 @@
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../tfjs.ts';
 import type { DropoutValue, ModelSpec, OptimizerSpec } from '../../records/config.ts';
 import type { MaskStream } from '../../data/random/masks.ts';
 

@@ -1,4 +1,4 @@
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../tfjs.ts';
 import type { Trial } from '../../records/config.ts';
 import type { Dataset, Split } from '../../data/types.ts';
 import { streamFor, streamSeed, type Stream } from '../../data/random/streams.ts';

@@ -1,4 +1,4 @@
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../tfjs.ts';
 
 /**
  * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, so a CNN cannot train on it. A 2-D

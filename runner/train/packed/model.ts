@@ -1,4 +1,4 @@
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../tfjs.ts';
 import type { Activation } from '../../records/config.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../tfjs.ts';
 import type { MlpModel, Trial } from '../../records/config.ts';
 import type { Dataset, Split } from '../../data/types.ts';
 import type { TrainOptions, TrainPack } from '../engine.ts';

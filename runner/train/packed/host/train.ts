@@ -1,4 +1,4 @@
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../../tfjs.ts';
 import type { OptimizerSpec } from '../../../records/config.ts';
 import { sharedPointSums, type HostParams, type TensorCache, type Tf } from '../model.ts';
 import { disposeFolded, foldedSums, peek, signedRows, uploadFold, type FoldBuffers, type FoldedLayer } from '../fold.ts';
