@@ -6,7 +6,7 @@ import { biasVarianceDecomp, pointVariance, varianceSplit, type Decomposition } 
 import { pairedEffect, type PairedTrial } from './effects.ts';
 import { coefficientOfVariation, mean } from './stats.ts';
 import { verdict } from './verdict.ts';
-import { isNoRemedy } from './labels.ts';
+import { isNoRemedy } from '../grid/labels.ts';
 
 /** A cell's trials and whatever results are stored for them, in the order of summary.cells. */
 export interface CellGroup {

@@ -9,7 +9,7 @@ import { augmenter } from '../data/augment.ts';
 import { streamFor } from '../data/random/streams.ts';
 import type { Dataset } from '../data/types.ts';
 import type { ImagesSummary } from '../records/summary.ts';
-import { augmentationLabel } from './labels.ts';
+import { augmentationLabel } from '../grid/labels.ts';
 
 export interface ImageSampleOptions {
   /** Most sample images (one per class, lowest class indices first). */

@@ -21,7 +21,7 @@ import { argmin, downsampleIndices } from './downsample.ts';
 import { axisEffects } from './axis-effects.ts';
 import {
   augmentationLabel, cellLabel, setupDifferences, dataDescription, isNoRemedy, modelDescription, optimizerLabel, remedyWords,
-} from './labels.ts';
+} from '../grid/labels.ts';
 
 export const SUMMARY_FORMAT = 2;
 /** Most points per curve in summary.json; the full histories stay in the store. */

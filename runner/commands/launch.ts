@@ -48,7 +48,6 @@ export interface LaunchOptions {
 }
 
 // The AWS SDK warns on every command that future versions need Node 22; fitgrid pins it (NOTES.md).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** The outputs the infra stack declares (infra/), by their exact names. */
 export interface StackOutputs {

@@ -1,4 +1,5 @@
-import { formatAugmentation, formatDropout, formatPatience, planCells, planTotals, type CellPlan, type PlanTotals } from '../grid/cells.ts';
+import { augmentationLabel, dropoutLabel } from '../grid/labels.ts';
+import { planCells, planTotals, type CellPlan, type PlanTotals } from '../grid/cells.ts';
 import { expandGrid } from '../grid/expand.ts';
 import { loadGrid } from '../grid/load.ts';
 import { defaultPackSize, planPacks } from '../grid/plan.ts';
@@ -57,9 +58,9 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   const rows = cells.map((c) => [
     c.cellId,
     String(c.config.l2),
-    formatDropout(c.config.dropout),
-    formatAugmentation(c.config.augmentation),
-    formatPatience(c.config.patience),
+    dropoutLabel(c.config.dropout),
+    augmentationLabel(c.config.augmentation),
+    String(c.config.patience ?? '-'),
     ...(showChanges ? [c.changes.join(' ') || '-'] : []),
     String(c.trials),
     String(c.stored),

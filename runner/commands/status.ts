@@ -6,7 +6,6 @@ import { readManifest } from '../store/manifest.ts';
 import { storeStatus, type StoreCounts } from '../exec/store-status.ts';
 
 // The AWS SDK warns on every command that future versions need Node 22; fitgrid pins it (NOTES.md).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export interface StatusOptions {
   sweep: string;

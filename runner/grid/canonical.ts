@@ -23,6 +23,9 @@ export function canonicalJson(value: unknown): string {
   throw new TypeError(`canonicalJson: a ${typeof value} has no JSON form`);
 }
 
+/** A JSON object (not an array, not null): what YAML mappings and partial configs are. */
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 const hash16 = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 
 /** A file's place on disk is not part of what is trained on: its content hash is. */

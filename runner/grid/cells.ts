@@ -1,5 +1,5 @@
-import type { Augmentation, DropoutValue, Grid, Trial, TrialConfig } from '../records/config.ts';
-import { canonicalJson } from './canonical.ts';
+import type { Grid, Trial, TrialConfig } from '../records/config.ts';
+import { canonicalJson, isPlainObject } from './canonical.ts';
 import { runsOf, trialEpochs } from './plan.ts';
 
 /** One row of `fitgrid plan`: a cell, how much of it is stored and what is left to train. */
@@ -23,8 +23,6 @@ export interface PlanTotals {
   /** Epochs actually trained for them: patience values of one run share its training. */
   epochsToTrain: number;
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Leaf paths where `value` differs from `base`, e.g. `train.epochs=2000`. */
 function differences(base: unknown, value: unknown, at: string): string[] {
@@ -63,8 +61,3 @@ export function planTotals(trials: Trial[], packs: number, stored: ReadonlySet<s
     epochsToTrain: runsOf(missing).reduce((sum, run) => sum + trialEpochs(run[0]!), 0),
   };
 }
-
-export const formatDropout = (d: DropoutValue) => (typeof d === 'number' ? String(d) : `[${d.join(', ')}]`);
-export const formatAugmentation = (a: Augmentation | null) =>
-  a ? Object.entries(a).map(([k, v]) => (v === true ? k : `${k} ${v}`)).join(', ') : 'none';
-export const formatPatience = (p: number | null) => (p === null ? '-' : String(p));

@@ -1,7 +1,6 @@
-import { canonicalJson, cellId, trialId } from './canonical.ts';
+import { canonicalJson, cellId, isPlainObject, trialId } from './canonical.ts';
 import type { Grid, PartialConfig, Trial, TrialConfig } from '../records/config.ts';
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Whether `value` has everything `partial` names: mappings match by subset at any depth,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { UserError } from '../errors.ts';
-import { canonicalJson } from './canonical.ts';
+import { canonicalJson, isPlainObject } from './canonical.ts';
 import { dataRoots, resolveDataFile } from './data-roots.ts';
 import { DEFAULT_LIMITS, estimateTrialMiB, overLimit, widestLayer, type DataFileShape, type Limits } from './limits.ts';
 import {
@@ -192,7 +192,6 @@ const SECTIONS = ['data', 'model', 'train'] as const;
 /** Values replaced whole by a partial config, never merged into: a split's two forms do not mix. */
 const ATOMIC = new Set(['split']);
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** A partial section over the file's own section: objects merge, lists and values replace, a new `kind` replaces all. */
 function mergeSection(base: unknown, over: unknown): unknown {

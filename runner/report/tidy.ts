@@ -6,7 +6,7 @@
 import type { Augmentation, Trial } from '../records/config.ts';
 import type { Manifest } from '../records/manifest.ts';
 import type { TrialResult } from '../records/result.ts';
-import { augmentationLabel, modelDescription } from '../analysis/labels.ts';
+import { augmentationLabel, modelDescription } from '../grid/labels.ts';
 
 export type ColumnType = 'string' | 'double' | 'int32' | 'int64';
 export interface Column { name: string; type: ColumnType }

@@ -6,7 +6,7 @@ export const augmentationLabel = (a: Augmentation | null): string =>
     ? 'none'
     : Object.entries(a).map(([k, v]) => (v === true ? k : `${k} ${v}`)).join(', ');
 
-const dropoutLabel = (d: DropoutValue): string => (Array.isArray(d) ? `[${d.join(', ')}]` : String(d));
+export const dropoutLabel = (d: DropoutValue): string => (Array.isArray(d) ? `[${d.join(', ')}]` : String(d));
 
 const patienceLabel = (p: number | null): string => (p === null ? 'no early stopping' : `patience ${p}`);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadGrid } from '../../runner/grid/load.ts';
 import { expandGrid } from '../../runner/grid/expand.ts';
-import { setupDifferences } from '../../runner/analysis/labels.ts';
+import { setupDifferences } from '../../runner/grid/labels.ts';
 
 describe('setupDifferences', () => {
   it('names the model and epochs of the seed article\'s include cells, which the remedy axes alone do not tell apart', async () => {
