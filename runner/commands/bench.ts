@@ -2,8 +2,11 @@ import { formatBench, runBench, type BenchReport } from '../bench/engines.ts';
 import type { SuiteReport } from '../bench/suite.ts';
 import type { CnnBenchReport } from '../bench/cnn.ts';
 import type { ReportBench } from '../bench/report.ts';
+import { terminal, type Output } from './output.ts';
 
 export interface BenchCommandOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   quick?: boolean;
   json?: boolean;
   epochs?: number;
@@ -22,33 +25,34 @@ export interface BenchCommandOptions {
 
 /** `fitgrid bench`: prints the engines' per trial-epoch times and speedups (or one JSON object with --json). */
 export async function bench(options: BenchCommandOptions): Promise<BenchReport | SuiteReport | CnnBenchReport | ReportBench> {
+  const output = options.output ?? terminal;
   if (options.report !== undefined) {
     const { benchReport, formatReportBench } = await import('../bench/report.ts');
     const figures = await benchReport({
       trials: options.report, grid: options.grid, s3: options.s3 ?? 10_000, summaryOnly: options.summaryOnly, store: options.store,
-      log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+      log: options.json ? undefined : (line) => output.note(`${line}\n`),
     });
-    process.stdout.write(options.json ? `${JSON.stringify(figures)}\n` : formatReportBench(figures));
+    output.print(options.json ? `${JSON.stringify(figures)}\n` : formatReportBench(figures));
     return figures;
   }
   if (options.calibrate) return (await import('../bench/calibrate.ts')).calibrate(options);
   if (options.cnn) {
     const { runCnnBench, formatCnnBench } = await import('../bench/cnn.ts');
-    const report = await runCnnBench({ epochs: options.epochs, log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`) });
-    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatCnnBench(report));
+    const report = await runCnnBench({ epochs: options.epochs, log: options.json ? undefined : (line) => output.note(`${line}\n`) });
+    output.print(options.json ? `${JSON.stringify(report)}\n` : formatCnnBench(report));
     return report;
   }
   if (options.suite) {
     const { formatSuite, runSuite } = await import('../bench/suite.ts');
-    const report = await runSuite({ quick: options.quick, log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`) });
-    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatSuite(report));
+    const report = await runSuite({ quick: options.quick, log: options.json ? undefined : (line) => output.note(`${line}\n`) });
+    output.print(options.json ? `${JSON.stringify(report)}\n` : formatSuite(report));
     return report;
   }
   const report = await runBench({
     quick: options.quick,
     epochs: options.epochs,
-    log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+    log: options.json ? undefined : (line) => output.note(`${line}\n`),
   });
-  process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatBench(report));
+  output.print(options.json ? `${JSON.stringify(report)}\n` : formatBench(report));
   return report;
 }

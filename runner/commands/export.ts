@@ -5,8 +5,11 @@ import { DEFAULT_STORE } from '../store/open.ts';
 import { UserError } from '../errors.ts';
 import type { Outcome } from '../report/tidy.ts';
 import type { TableFile, TableFormat } from '../report/table-files.ts';
+import { terminal, type Output } from './output.ts';
 
 export interface ExportOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   sweep: string;
   store?: string;
   out: string;
@@ -32,6 +35,7 @@ const step = 256;
  * row saying so. Both files appear only once complete.
  */
 export async function exportSweep(options: ExportOptions): Promise<ExportSummary> {
+  const output = options.output ?? terminal;
   const format = options.format ?? 'parquet';
   const [{ openStore }, { readManifest }, { getTrialResult }, { ResultFormatError }, tidy, { openTable }, { fitgridVersion }] = await Promise.all([
     import('../store/open.ts'), import('../store/manifest.ts'), import('../store/results.ts'), import('../records/result-codec.ts'),
@@ -100,6 +104,6 @@ export async function exportSweep(options: ExportOptions): Promise<ExportSummary
     throw error;
   }
   const counts = Object.entries(summary.statuses).map(([s, n]) => `${n} ${s}`).join(', ');
-  process.stdout.write(`${summary.trials} trials (${counts}) and ${summary.epochs} epochs of sweep "${manifest.sweep}" exported\n${files.trials}\n${files.epochs}\n`);
+  output.print(`${summary.trials} trials (${counts}) and ${summary.epochs} epochs of sweep "${manifest.sweep}" exported\n${files.trials}\n${files.epochs}\n`);
   return summary;
 }

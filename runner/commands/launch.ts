@@ -10,8 +10,11 @@ import { prepareSweep } from '../exec/prepare.ts';
 import { writeManifest } from '../store/manifest.ts';
 import { loadCalibration, loadPrices, queueCost, withPriceOverrides, type Calibration, type Prices } from '../exec/batch/costs.ts';
 import { packSeconds, planCloud, type CloudPlan } from '../exec/batch/routing.ts';
+import { terminal, type Output } from './output.ts';
 
 export interface LaunchOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   grid: string;
   store?: string;
   /** One queue and job definition for every pack (no routing), as before the CPU queue. */
@@ -44,10 +47,8 @@ export interface LaunchOptions {
   batch?: BatchClient;
   cloudformation?: CloudFormationClient;
   openStore?: (url: string) => Promise<Store>;
-  print?: (line: string) => void;
 }
 
-// The AWS SDK warns on every command that future versions need Node 22; fitgrid pins it (NOTES.md).
 
 /** The outputs the infra stack declares (infra/), by their exact names. */
 export interface StackOutputs {
@@ -112,7 +113,8 @@ const minutes = (seconds: number) => (seconds < 90 ? `${Math.round(seconds)} s` 
  * writes nor submits anything.
  */
 export async function launch(options: LaunchOptions): Promise<void> {
-  const print = options.print ?? ((line: string) => void process.stdout.write(line + '\n'));
+  const output = options.output ?? terminal;
+  const print = (line: string) => output.print(line);
   const outputs = options.stack ? await readStackOutputs(options.stack, options.cloudformation) : {};
   const from = options.stack ? ` (not in stack "${options.stack}"'s outputs either)` : '';
   const storeUrl = options.store ?? outputs.StoreUrl;

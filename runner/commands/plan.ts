@@ -9,8 +9,11 @@ import { UserError } from '../errors.ts';
 import { loadCalibration } from '../exec/batch/costs.ts';
 import { planCloud, summarizeCloud, type QueueSummary } from '../exec/batch/routing.ts';
 import { DEFAULT_CPU_VCPUS, DEFAULT_TARGET_MINUTES, GPU_PACK_BYTES } from './launch.ts';
+import { terminal, type Output } from './output.ts';
 
 export interface PlanOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   grid: string;
   store: string;
   packSize?: number;
@@ -43,6 +46,7 @@ const n = (x: number) => x.toLocaleString('en-US');
  * Reads the store's trial list once (one listing, not a request per trial).
  */
 export async function plan(options: PlanOptions): Promise<PlanResult> {
+  const output = options.output ?? terminal;
   const grid = await loadGrid(options.grid, { dataRoots: options.dataRoot ?? [] });
   const trials = expandGrid(grid);
   // The packs `fitgrid run` would make with its default of one worker per core.
@@ -67,7 +71,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     n(c.epochsLeft),
   ]);
   const numeric = header.map((h) => ['trials', 'stored', 'trial-epochs left'].includes(h));
-  process.stdout.write(
+  output.print(
     `${[grid.name, grid.description.trim()].filter(Boolean).join(': ')}\nstore: ${store.url}\n\n` +
       formatTable(header, rows, numeric) +
       `\ntotal: ${n(totals.trials)} trials in ${n(totals.cells)} cells, ${n(totals.packs)} packs; ` +
@@ -98,7 +102,7 @@ async function cloudSection(grid: Awaited<ReturnType<typeof loadGrid>>, trials: 
     q.children > 0 ? `~${duration(q.longestSeconds)}` : '-',
     q.figures.includes('assumed') ? 'assumed' : 'measured',
   ]);
-  process.stdout.write(
+  (options.output ?? terminal).print(
     `\non AWS Batch (\`fitgrid launch\`: packs sized for children of ~${targetMinutes} min; speeds from ${file}):\n` +
       formatTable(['queue', 'engine', 'trials', 'packs', 'children', 'longest child', 'speed'], rows, [false, false, true, true, true, true, false]) +
       'estimates: training time only; container start and queueing come on top\n',

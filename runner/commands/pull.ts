@@ -4,13 +4,14 @@ import { openStore } from '../store/open.ts';
 import { checkKey } from '../store/key-check.ts';
 import { copyChanged, copyKeys } from '../store/sync.ts';
 import { parseStoredManifest } from '../store/manifest.ts';
+import { terminal, type Output } from './output.ts';
 
 export interface PullOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   sweep: string;
   store: string;
   to: string;
-  /** Where the summary line goes (tests pass their own). */
-  log?: (line: string) => void;
 }
 
 export interface PullResult {
@@ -26,7 +27,7 @@ export interface PullResult {
  * and never rewritten, so a copy already present is never downloaded again.
  */
 export async function pull(options: PullOptions): Promise<PullResult> {
-  const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
+  const output = options.output ?? terminal;
   const [from, to] = await Promise.all([openStore(options.store), openStore(options.to)]);
   const manifestBytes = await from.get(manifestKey(options.sweep));
   if (!manifestBytes) {
@@ -53,7 +54,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   const others = sweepFiles.filter((k) => !k.startsWith(`${sweepPrefix(options.sweep)}site/`));
   const otherFilesCopied = await copyChanged(from, to, others);
 
-  log(
+  output.print(
     `pulled ${options.sweep} from ${from.url} to ${to.url}: ${copied} trials copied, ${trialsPresent} already here, ` +
       `${trialsPending} not in the store yet; ${otherFilesCopied} of ${others.length} sweep files updated`,
   );

@@ -4,8 +4,11 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_STORE } from '../store/open.ts';
 import { siteKey } from '../store/keys.ts';
 import type { SweepSummary } from '../records/summary.ts';
+import { terminal, type Output } from './output.ts';
 
 export interface ReportOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   sweep: string;
   store?: string;
   out?: string;
@@ -28,6 +31,7 @@ const MAX_NAMED = 10;
  * its index.html (or, when published, its URL) as the last line.
  */
 export async function report(options: ReportOptions): Promise<ReportResult> {
+  const output = options.output ?? terminal;
   const { openStore, localRoot } = await import('../store/open.ts');
   const { writeSummary } = await import('../analysis/summary.ts');
   const { buildSite } = await import('../report/site-build.ts');
@@ -36,10 +40,10 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   const summary = await writeSummary(store, options.sweep, {
     onUnreadable: (key, reason) => {
       // one line each for the first few; the overview names up to fifty and counts them all
-      if (named++ < MAX_NAMED) process.stderr.write(`skipped ${key}: ${reason}\n`);
+      if (named++ < MAX_NAMED) output.note(`skipped ${key}: ${reason}\n`);
     },
   });
-  if (named > MAX_NAMED) process.stderr.write(`skipped ${named - MAX_NAMED} more unreadable results\n`);
+  if (named > MAX_NAMED) output.note(`skipped ${named - MAX_NAMED} more unreadable results\n`);
   const root = localRoot(store);
   // An S3 store has no folder to build next to: a temporary one holds the site until it is uploaded.
   const temporary = !options.out && !root;
@@ -58,7 +62,7 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   const { ok, trials, cells, missing } = summary.counts;
   const unreadable = summary.unreadable?.count ?? 0;
   const gaps = missing ? ` (${missing} missing${unreadable ? `, ${unreadable} of them unreadable` : ''}: still training? report again later)` : '';
-  process.stdout.write(`${ok} of ${trials} trials in ${cells} cells reported${gaps}\n`);
-  process.stdout.write(`${result.url ?? index}\n`);
+  output.print(`${ok} of ${trials} trials in ${cells} cells reported${gaps}\n`);
+  output.print(`${result.url ?? index}\n`);
   return result;
 }

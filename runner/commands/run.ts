@@ -1,8 +1,11 @@
 import type { EngineChoice } from '../records/config.ts';
 import { ExitError } from '../errors.ts';
 import { formatSummary, runLocal } from '../exec/local.ts';
+import { terminal, type Output } from './output.ts';
 
 export interface RunOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   grid: string;
   store: string;
   concurrency?: number;
@@ -20,6 +23,7 @@ export interface RunOptions {
  * else ran, the report included), 0 otherwise.
  */
 export async function run(options: RunOptions): Promise<void> {
+  const output = options.output ?? terminal;
   const { openStore } = await import('../store/open.ts');
   const store = await openStore(options.store);
   const summary = await runLocal({
@@ -31,7 +35,7 @@ export async function run(options: RunOptions): Promise<void> {
     ...(options.engine ? { engine: options.engine } : {}),
     ...(options.dataRoot ? { dataRoots: options.dataRoot } : {}),
   });
-  process.stdout.write(formatSummary(summary, store.url));
+  output.print(formatSummary(summary, store.url));
   if (summary.interrupted) throw new ExitError(130);
   if (options.report) {
     const { report } = await import('./report.ts');

@@ -4,8 +4,11 @@ import { DEFAULT_STORE } from '../store/open.ts';
 import { UserError } from '../errors.ts';
 import { siteKey } from '../store/keys.ts';
 import { folderSource, serveSite, storeSource, type RunningSite, type SiteSource } from '../report/site-server.ts';
+import { terminal, type Output } from './output.ts';
 
 export interface ServeOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   sweep: string;
   store?: string;
   dir?: string;
@@ -20,9 +23,10 @@ export interface ServeOptions {
  * each file read from the bucket with the user's own AWS credentials as the browser asks for it.
  */
 export async function serve(options: ServeOptions): Promise<void> {
+  const output = options.output ?? terminal;
   const { source, where } = await siteSource(options);
   const site = await serveSite(source, options.port ?? 0);
-  process.stdout.write(`Serving ${where}\n${site.url}\n`);
+  output.print(`Serving ${where}\n${site.url}\n`);
   await (options.until ?? new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);

@@ -4,10 +4,13 @@ import { batchStatus, JOB_STATES, type BatchStatus } from '../exec/batch/status.
 import { readJobs } from '../exec/batch/jobs.ts';
 import { readManifest } from '../store/manifest.ts';
 import { storeStatus, type StoreCounts } from '../exec/store-status.ts';
+import { terminal, type Output } from './output.ts';
 
 // The AWS SDK warns on every command that future versions need Node 22; fitgrid pins it (NOTES.md).
 
 export interface StatusOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   sweep: string;
   store: string;
   watch?: boolean;
@@ -15,7 +18,6 @@ export interface StatusOptions {
   /** For tests. */
   batch?: BatchClient;
   openStore?: (url: string) => Promise<Store>;
-  print?: (text: string) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export function formatStatus(sweep: string, counts: StoreCounts, batch?: BatchSt
 
 /** `fitgrid status`: AWS Batch job states of the latest launch next to the trials in the store. */
 export async function status(options: StatusOptions): Promise<void> {
-  const print = options.print ?? ((text: string) => void process.stdout.write(text + '\n'));
+  const output = options.output ?? terminal;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const store = await (options.openStore ?? (await import('../store/open.ts')).openStore)(options.store);
   const manifest = await readManifest(store, options.sweep);
@@ -51,7 +53,7 @@ export async function status(options: StatusOptions): Promise<void> {
   for (;;) {
     const batch = launch ? await batchStatus(client!, launch) : undefined;
     const counts = await storeStatus(store, manifest);
-    print(`${options.watch ? `[${new Date().toISOString().slice(11, 19)}] ` : ''}${formatStatus(options.sweep, counts, batch, jobs?.launches.length ?? 0)}`);
+    output.print(`${options.watch ? `[${new Date().toISOString().slice(11, 19)}] ` : ''}${formatStatus(options.sweep, counts, batch, jobs?.launches.length ?? 0)}`);
     if (!options.watch || !batch || batch.ended) return;
     await sleep((options.interval ?? 30) * 1000);
   }

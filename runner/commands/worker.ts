@@ -2,8 +2,11 @@ import type { EngineChoice } from '../records/config.ts';
 import { ExitError, UserError } from '../errors.ts';
 import { EXIT_INFRA } from '../records/events.ts';
 import { oneLine, runWorker } from '../exec/worker.ts';
+import { terminal, type Output } from './output.ts';
 
 export interface WorkerCommandOptions {
+  /** Where the command's lines go (default: stdout and stderr). */
+  output?: Output;
   store: string;
   sweep?: string;
   pack?: number;
@@ -18,6 +21,7 @@ export interface WorkerCommandOptions {
  * call, memory): AWS Batch retries it, as it does 137 and 134 (killed or aborted for memory).
  */
 export async function worker(options: WorkerCommandOptions): Promise<void> {
+  const output = options.output ?? terminal;
   if (!options.sweep) throw new UserError('Expected `--sweep` (or FITGRID_SWEEP) to name the sweep', { field: 'sweep' });
   const { openStore } = await import('../store/open.ts');
   try {
@@ -27,17 +31,17 @@ export async function worker(options: WorkerCommandOptions): Promise<void> {
       sweep: options.sweep,
       ...(options.pack !== undefined ? { pack: options.pack } : {}),
       ...(options.engine ? { engine: options.engine } : {}),
-      emit: (event) => process.stdout.write(JSON.stringify(event) + '\n'),
+      emit: (event) => output.print(JSON.stringify(event) + '\n'),
     });
   } catch (error) {
     if (error instanceof UserError && error.exitCode === 2) throw error;
     if (isInfrastructure(error)) {
-      process.stderr.write(`fitgrid worker: infrastructure failure (exit ${EXIT_INFRA}, worth a retry): ${oneLine(error)}\n`);
+      output.note(`fitgrid worker: infrastructure failure (exit ${EXIT_INFRA}, worth a retry): ${oneLine(error)}\n`);
       throw new ExitError(EXIT_INFRA);
     }
     // Anything else is a fault in the manifest or in fitgrid that the same input reproduces:
     // retrying it only burns compute. The stack goes to the log, for a bug report.
-    process.stderr.write(`${(error as Error)?.stack ?? String(error)}\nfitgrid worker: not worth a retry (exit 2): ${oneLine(error)}\n`);
+    output.note(`${(error as Error)?.stack ?? String(error)}\nfitgrid worker: not worth a retry (exit 2): ${oneLine(error)}\n`);
     throw new ExitError(2);
   }
 }

@@ -7,6 +7,7 @@ import { launch, type LaunchOptions } from '../../runner/commands/launch.ts';
 import { UserError } from '../../runner/errors.ts';
 import type { Manifest } from '../../runner/records/manifest.ts';
 import { MemoryStore } from '../helpers/memory-store.ts';
+import { collect } from '../helpers/output.ts';
 
 
 const batch = mockClient(BatchClient);
@@ -24,7 +25,7 @@ beforeEach(() => {
 const options = (extra: Partial<LaunchOptions> = {}): LaunchOptions => ({
   grid: 'grids/smoke.yaml', store: 's3://bucket/runs', queue: 'gpu', jobDefinition: 'worker', packSize: 2, price: 1,
   batch: batch as unknown as BatchClient, cloudformation: cloudformation as unknown as CloudFormationClient,
-  openStore: async () => store, print: (l) => lines.push(l), ...extra,
+  openStore: async () => store, output: collect(lines), ...extra,
 });
 const manifestIn = (s: MemoryStore) => JSON.parse(new TextDecoder().decode(s.objects.get('sweeps/smoke/manifest.json'))) as Manifest;
 

@@ -5,6 +5,7 @@ import { status } from '../../runner/commands/status.ts';
 import { writeManifest } from '../../runner/store/manifest.ts';
 import { MemoryStore } from '../helpers/memory-store.ts';
 import { fakeManifest, fakeResult } from '../helpers/fake-sweep.ts';
+import { collect } from '../helpers/output.ts';
 
 const batch = mockClient(BatchClient);
 let store: MemoryStore;
@@ -18,7 +19,7 @@ beforeEach(async () => {
   store.putJson('trials/t0-0.json', fakeResult(manifest.trials[0]!, 'fake'));
   store.putJson('trials/t0-1.json', fakeResult(manifest.trials[1]!, 'fake', 'diverged'));
 });
-const run = (extra = {}) => status({ sweep: 'fake', store: 'memory', batch: batch as unknown as BatchClient, openStore: async () => store, print: (t) => out.push(t), sleep: async () => {}, ...extra });
+const run = (extra = {}) => status({ sweep: 'fake', store: 'memory', batch: batch as unknown as BatchClient, openStore: async () => store, output: collect(out), sleep: async () => {}, ...extra });
 const launchRecord = { launchedAt: '', planHash: 'h', queue: 'q', workers: [{ jobId: 'arr', jobName: 'fitgrid-fake-h', size: 2 }], report: { jobId: 'rep', jobName: 'fitgrid-fake-h-report' } };
 
 describe('fitgrid status', () => {

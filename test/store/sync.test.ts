@@ -8,6 +8,7 @@ import { manifestKey, packLogKey, trialKey } from '../../runner/store/keys.ts';
 import { openStore } from '../../runner/store/open.ts';
 import { copyMissing, publishDir } from '../../runner/store/sync.ts';
 import { s3ForThisFile } from '../helpers/s3.ts';
+import { collect, silent } from '../helpers/output.ts';
 
 const s3 = s3ForThisFile();
 let tmp: string;
@@ -41,7 +42,7 @@ test('pull copies the manifest, logs and the missing trials of that sweep only',
   await to.put(trialKey('t1'), '{"id":"t1","local":true}');
 
   const lines: string[] = [];
-  const result = await pull({ sweep: 'sw', store: from.url, to: dir, log: (l) => lines.push(l) });
+  const result = await pull({ sweep: 'sw', store: from.url, to: dir, output: collect(lines) });
 
   expect(result).toEqual({ trialsCopied: 2, trialsPresent: 1, trialsPending: 1, otherFilesCopied: 2 });
   expect(lines).toEqual([expect.stringMatching(/^pulled sw from s3:\/\/fitgrid-test\/runs\/pull\/ to file:\/\/.*: 2 trials copied, 1 already here, 1 not in the store yet; 2 of 2 sweep files updated$/)]);
@@ -52,11 +53,11 @@ test('pull copies the manifest, logs and the missing trials of that sweep only',
 
   // A second pull finds nothing new; a trial that arrived since is the only one copied.
   await from.put(trialKey('t4'), '{"id":"t4"}');
-  expect(await pull({ sweep: 'sw', store: from.url, to: dir, log: () => {} })).toEqual({ trialsCopied: 1, trialsPresent: 3, trialsPending: 0, otherFilesCopied: 0 });
+  expect(await pull({ sweep: 'sw', store: from.url, to: dir, output: silent })).toEqual({ trialsCopied: 1, trialsPresent: 3, trialsPending: 0, otherFilesCopied: 0 });
 });
 
 test('pull of a sweep the store does not have is a UserError naming the manifest key', async () => {
-  const error = await pull({ sweep: 'nope', store: `${s3().url}pull`, to: path.join(tmp, 'none'), log: () => {} }).catch((e: unknown) => e);
+  const error = await pull({ sweep: 'nope', store: `${s3().url}pull`, to: path.join(tmp, 'none'), output: silent }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(UserError);
   expect((error as Error).message).toMatch(/no sweep `nope` in s3:\/\/fitgrid-test\/runs\/pull\/ \(sweeps\/nope\/manifest\.json is missing\)/);
 });
