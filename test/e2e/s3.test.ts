@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { S3Store } from '../../runner/store/s3.ts';
 import { makeS3Client } from '../../runner/store/s3.ts';
 import { cli, finish, start, trialFiles } from '../helpers/cli.ts';
-import { freePort, s3Env, startS3Child } from './s3-server.ts';
+import { freePort, s3Env, startS3Child } from '../helpers/s3.ts';
 
 const dirs: string[] = [];
 let server: ChildProcess | undefined;

@@ -1,12 +1,14 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 // @ts-expect-error s3rver ships no types
 import S3rver from 's3rver';
 import { afterAll, beforeAll } from 'vitest';
+import { root } from './cli.ts';
 
 export interface S3Server {
   /** `s3://<bucket>/<prefix>/`: pass it as `--store`. */
@@ -59,13 +61,7 @@ export async function startS3(options: { bucket?: string; prefix?: string } = {}
     url: `s3://${bucket}/${prefix}${prefix ? '/' : ''}`,
     bucket,
     endpoint,
-    env: {
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
+    env: s3Env(port),
     stop,
     restart: async () => {
       await stop();
@@ -116,3 +112,41 @@ export function s3ForThisFile(options: Parameters<typeof startS3>[0] = {}): () =
   });
   return () => server!;
 }
+
+/** A free port on 127.0.0.1 (the server is restarted on the same one in the fault test). */
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    }).on('error', reject);
+  });
+
+/**
+ * s3rver as a child process, so that stopping it drops every connection at once, as a lost
+ * network does, and a restart on the same port and folder serves the same objects.
+ */
+export async function startS3Child(port: number, directory: string, bucket: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules/s3rver/bin/s3rver.js'), '-a', '127.0.0.1', '-p', String(port), '-d', directory, '--configure-bucket', bucket, '--silent'], {
+    env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (let i = 0; i < 200; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+    if (up) return child;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`s3rver did not start on port ${port}`);
+}
+
+/** What a process needs to reach a server on this port through the standard AWS configuration. */
+export const s3Env = (port: number): Record<string, string> => ({
+  AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_REGION: 'us-east-1',
+  // s3rver's paginated listing needs it in every process that runs one or talks to one
+  NODE_OPTIONS: '--openssl-legacy-provider',
+});
