@@ -157,7 +157,7 @@ export class FitgridStack extends Stack {
       new iam.PolicyStatement({
         sid: 'WriteResults',
         actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],
-        resources: objects('trials/*', 'sweeps/*/logs/*', 'sweeps/*/summary.json', 'sweeps/*/site/*'),
+        resources: objects('trials/*', 'sweeps/*/logs/*', 'sweeps/*/summary.json', 'sweeps/*/cache/*', 'sweeps/*/site/*'),
       }),
     );
     jobRole.addToPolicy(

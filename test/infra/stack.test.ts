@@ -144,9 +144,11 @@ describe('the fitgrid stack', () => {
       expect(JSON.stringify(s.Resource)).not.toBe('"*"');
     }
     const objectResources = statements.filter((s) => s.Sid !== 'ListStore').flatMap((s) => [s.Resource].flat());
-    for (const r of objectResources) expect(JSON.stringify(r)).toMatch(/\/fitgrid\/(\*|trials\/\*|sweeps\/\*\/(logs\/\*|summary\.json|site\/\*))"/);
+    for (const r of objectResources) expect(JSON.stringify(r)).toMatch(/\/fitgrid\/(\*|trials\/\*|sweeps\/\*\/(logs\/\*|summary\.json|cache\/\*|site\/\*))"/);
     const writes = statements.find((s) => actions(s).includes('s3:PutObject'));
     expect(JSON.stringify(writes?.Resource)).not.toContain('manifest');
+    // the report job keeps its per-cell aggregates beside the summary, so a later report reads only new trials
+    expect(JSON.stringify(writes?.Resource)).toContain('sweeps/*/cache/*');
     const list = statements.find((s) => actions(s).includes('s3:ListBucket'));
     expect(list?.Condition).toEqual({ StringLikeIfExists: { 's3:prefix': ['fitgrid/trials/*', 'fitgrid/sweeps/*'] } });
   });
