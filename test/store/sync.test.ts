@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { pull } from '../../runner/commands/pull.ts';
 import { UserError } from '../../runner/errors.ts';
-import { manifestKey, packLogKey, trialKey } from '../../runner/store/keys.ts';
+import { dataKey, manifestKey, packLogKey, trialKey } from '../../runner/store/keys.ts';
 import { openStore } from '../../runner/store/open.ts';
 import { copyMissing, publishDir } from '../../runner/store/sync.ts';
 import { s3ForThisFile } from '../helpers/s3.ts';
@@ -34,8 +34,9 @@ test('copyMissing copies only the keys the destination lacks and never rewrites 
 test('pull copies the manifest, logs and the missing trials of that sweep only', async () => {
   const from = await openStore(`${s3().url}pull`);
   const dir = path.join(tmp, 'pull');
-  const manifest = JSON.stringify({ sweep: 'sw', trials: [{ trialId: 't1' }, { trialId: 't2' }, { trialId: 't3' }, { trialId: 't4' }], packs: [] });
+  const manifest = JSON.stringify({ sweep: 'sw', trials: [{ trialId: 't1' }, { trialId: 't2' }, { trialId: 't3' }, { trialId: 't4' }], packs: [], dataKeys: { abc: dataKey('abc') } });
   await from.put(manifestKey('sw'), manifest);
+  await from.put(dataKey('abc'), 'idx bytes');
   await from.put(packLogKey('sw', 0), '{"event":"done"}\n');
   for (const id of ['t1', 't2', 't3', 'other-sweep']) await from.put(trialKey(id), `{"id":"${id}"}`);
   const to = await openStore(dir);
@@ -44,8 +45,9 @@ test('pull copies the manifest, logs and the missing trials of that sweep only',
   const lines: string[] = [];
   const result = await pull({ sweep: 'sw', store: from.url, to: dir, output: collect(lines) });
 
-  expect(result).toEqual({ trialsCopied: 2, trialsPresent: 1, trialsPending: 1, otherFilesCopied: 2 });
-  expect(lines).toEqual([expect.stringMatching(/^pulled sw from s3:\/\/fitgrid-test\/runs\/pull\/ to file:\/\/.*: 2 trials copied, 1 already here, 1 not in the store yet; 2 of 2 sweep files updated$/)]);
+  expect(result).toEqual({ trialsCopied: 2, trialsPresent: 1, trialsPending: 1, otherFilesCopied: 2, dataFilesCopied: 1 });
+  expect(lines).toEqual([expect.stringMatching(/^pulled sw from s3:\/\/fitgrid-test\/runs\/pull\/ to file:\/\/.*: 2 trials copied, 1 already here, 1 not in the store yet; 2 of 2 sweep files updated; 1 of 1 data files copied$/)]);
+  expect(await readFile(path.join(dir, 'data/abc'), 'utf8')).toBe('idx bytes');
   expect(await readFile(path.join(dir, 'sweeps/sw/manifest.json'), 'utf8')).toBe(manifest);
   expect(await readFile(path.join(dir, 'sweeps/sw/logs/pack-0.jsonl'), 'utf8')).toBe('{"event":"done"}\n');
   expect(await to.list('trials/')).toEqual(['trials/t1.json', 'trials/t2.json', 'trials/t3.json']);
@@ -53,7 +55,7 @@ test('pull copies the manifest, logs and the missing trials of that sweep only',
 
   // A second pull finds nothing new; a trial that arrived since is the only one copied.
   await from.put(trialKey('t4'), '{"id":"t4"}');
-  expect(await pull({ sweep: 'sw', store: from.url, to: dir, output: silent })).toEqual({ trialsCopied: 1, trialsPresent: 3, trialsPending: 0, otherFilesCopied: 0 });
+  expect(await pull({ sweep: 'sw', store: from.url, to: dir, output: silent })).toEqual({ trialsCopied: 1, trialsPresent: 3, trialsPending: 0, otherFilesCopied: 0, dataFilesCopied: 0 });
 });
 
 test('pull of a sweep the store does not have is a UserError naming the manifest key', async () => {
