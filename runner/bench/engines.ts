@@ -11,11 +11,11 @@ import { planTrainings } from '../train/replay.ts';
 import { epochFlops } from '../train/flops.ts';
 
 /**
- * `fitgrid bench`: workload W (the seed article's Dense(500) on 30 make_moons points: no
+ * `fitgrid bench`: the seed workload (the seed article's Dense(500) on 30 make_moons points: no
  * penalty, dropout, augmentation or early stopping) for a fixed number of epochs, trained
  * several ways in one process, each through its TrainPack: one trial at a time by the layers
- * engine, K seeds of W as one packed computation, and the packed engine with patience replay
- * over grid G's shape (grids/moons-sweep.yaml: L2, dropout, jitter and patience, 216 trials).
+ * engine, K seeds of it as one packed computation, and the packed engine with patience replay
+ * over the moons-sweep grid's shape (grids/moons-sweep.yaml: L2, dropout, jitter and patience, 216 trials).
  */
 export interface WayFigures {
   trials: number;
@@ -37,7 +37,7 @@ export interface BenchReport {
   device: string;
   epochs: number;
   K: number;
-  /** Floating-point work of one training-epoch of W (one step over the training set, one validation pass). */
+  /** Floating-point work of one training-epoch of the seed workload (one step over the training set, one validation pass). */
   mflopPerEpoch: number;
   ways: { layers: WayFigures; packed: WayFigures; replay: WayFigures; fused?: WayFigures };
   speedups: { packedVsLayers: number; replayVsLayers: number; fusedVsLayers?: number };
@@ -66,11 +66,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const grid = await loadGrid(gridFile);
   const data = await loadDataset(grid.data, { baseDir: path.dirname(gridFile) });
   const all = expandGrid(grid).map((t) => withEpochs(t, epochs));
-  // W itself, once per seed: every trial trains the same number of epochs, so per trial-epoch times compare.
-  const w = workloadW(all);
+  // The seed workload itself, once per seed: every trial trains the same number of epochs, so per trial-epoch times compare.
+  const w = seedWorkload(all);
   const packedTrials = Array.from({ length: k }, (_, seed) => ({ ...w, seed, trialId: `${w.trialId}-${seed}` }));
   const layersTrials = packedTrials.slice(0, options.layersTrials ?? (quick ? 1 : 6));
-  // G's shape: the first k/3 runs with all their patience values, as the planner packs them.
+  // The moons-sweep grid's shape: the first k/3 runs with all their patience values, as the planner packs them.
   const groups = planTrainings(all).slice(0, Math.max(1, Math.round(k / 3)));
   const replayTrials = groups.flatMap((g) => g.members.map((m) => all[m]!));
 
@@ -121,10 +121,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
 }
 
 
-/** G's no-remedy trial, i.e. W: no penalty, dropout, augmentation or early stopping. */
-function workloadW(trials: Trial[]): Trial {
+/** The moons-sweep grid's no-remedy trial, i.e. the seed workload: no penalty, dropout, augmentation or early stopping. */
+function seedWorkload(trials: Trial[]): Trial {
   const w = trials.find((t) => t.config.l2 === 0 && t.config.dropout === 0 && !t.config.augmentation);
-  if (!w) throw new Error('grid G lost its no-remedy cell');
+  if (!w) throw new Error('grids/moons-sweep.yaml lost its no-remedy cell');
   return { ...w, config: { ...w.config, patience: null } };
 }
 
@@ -137,8 +137,8 @@ export function formatBench(r: BenchReport): string {
     `  wall ${w.msPerTrialEpoch.toFixed(3).padStart(8)} ms/trial-epoch ${w.trialsPerSecond.toFixed(2).padStart(8)} trials/s` +
     `  cpu ${w.cpuMsPerTrialEpoch.toFixed(3).padStart(8)} ms/trial-epoch ${w.gflops.toFixed(2).padStart(7)} GFLOP/s`;
   const lines = [
-    `fitgrid bench: workload W (2→500→1, 30 points, Adam), ${r.epochs} epochs, backend ${r.backend} (${r.device})`,
-    `  layers and packed train W (packed: ${r.K} seeds at once); replay and fused train grid G's shape (L2, dropout, jitter, patience)`,
+    `fitgrid bench: the seed workload (2→500→1, 30 points, Adam), ${r.epochs} epochs, backend ${r.backend} (${r.device})`,
+    `  layers and packed train it (packed: ${r.K} seeds at once); replay and fused train the moons-sweep grid's shape (L2, dropout, jitter, patience)`,
     row('layers', r.ways.layers),
     row('packed', r.ways.packed),
     row('replay', r.ways.replay),

@@ -153,7 +153,7 @@ function moonsData(): Dataset {
 
 export const suiteWorkloads: SuiteWorkload[] = [
   mlpWorkload({
-    name: 'W', shape: '2→500→1 ReLU, 30 train + 70 val rows, full batch, Adam', hidden: [500], batchSize: 32, dropout: 0.5,
+    name: 'seed', shape: '2→500→1 ReLU, 30 train + 70 val rows, full batch, Adam', hidden: [500], batchSize: 32, dropout: 0.5,
     epochs: { full: 2000, quick: 200 }, data: moonsData,
     measured: { plain: 0.601, dropout: 0.969, date: '2026-12-03', torch: '1.13' },
   }),

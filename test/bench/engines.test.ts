@@ -17,7 +17,7 @@ describe('fitgrid bench', () => {
     expect(report.backend).toMatch(/^(wasm|cpu|tensorflow)$/);
     expect(report.epochs).toBe(2);
     expect(report.K).toBeGreaterThan(1);
-    // W: 2→500→1 on 30 training and 70 validation points: 30·3·2·1500 + 70·2·1500 + 14·2001 flops.
+    // The seed workload: 2→500→1 on 30 training and 70 validation points: 30·3·2·1500 + 70·2·1500 + 14·2001 flops.
     expect(report.mflopPerEpoch).toBeCloseTo(0.508014, 9);
     for (const way of ['layers', 'packed', 'replay']) {
       expect(report.ways[way].msPerTrialEpoch).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { suiteWorkloads } from '../../runner/bench/workloads.ts';
 
 // Timing figures are never asserted (speed belongs to `fitgrid bench`): these tests hold the
 // suite's plumbing: both variants of each workload, PyTorch's side from a child or quoted, ratios.
-const seedOnly = suiteWorkloads.filter((w) => w.name === 'W');
+const seedOnly = suiteWorkloads.filter((w) => w.name === 'seed');
 let dir: string;
 let fakePython: string;
 
@@ -26,7 +26,7 @@ afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 describe('runSuite', () => {
   it('lists the seed, tabular and wide workloads, each with a PyTorch loop and a figure to quote', () => {
-    expect(suiteWorkloads.map((w) => w.name)).toEqual(['W', 'tabular', 'wide']);
+    expect(suiteWorkloads.map((w) => w.name)).toEqual(['seed', 'tabular', 'wide']);
     for (const w of suiteWorkloads) {
       expect(w.pytorch.kind).toBe('mlp');
       expect(w.measured.plain).toBeGreaterThan(0);
@@ -61,6 +61,6 @@ describe('runSuite', () => {
     expect(plain!.ratio).toBeCloseTo(measured.plain / plain!.fitgrid.cpuMs, 9);
     const text = formatSuite(report);
     expect(text).toContain(`(${measured.date})`);
-    expect(text).toMatch(/^ {2}W +0 +[\d.]+ +[\d.]+ +[\d.]+ \(\d{4}-\d{2}-\d{2}\) +[\d.]+ +[\d.]+×$/m);
+    expect(text).toMatch(/^ {2}seed +0 +[\d.]+ +[\d.]+ +[\d.]+ \(\d{4}-\d{2}-\d{2}\) +[\d.]+ +[\d.]+×$/m);
   });
 });

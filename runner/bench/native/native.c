@@ -1,5 +1,5 @@
 /*
- * Workload W with the same kernel compiled natively, for the "within 4× of native" comparison.
+ * The seed workload with the same kernel compiled natively, for the "within 4× of native" comparison.
  * Build and run on demand: bash runner/bench/native/native.sh [epochs]
  */
 #include <stdio.h>
