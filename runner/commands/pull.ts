@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import { manifestKey, sweepPrefix, trialKey, trialsPrefix } from '../store/keys.ts';
+import { manifestKey, siteKey, sweepPrefix, trialKey, trialsPrefix } from '../store/keys.ts';
 import { openStore } from '../store/open.ts';
 import { checkKey } from '../store/key-check.ts';
 import { copyChanged, copyKeys } from '../store/sync.ts';
@@ -59,7 +59,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   const { copied: dataFilesCopied } = await copyKeys(from, to, dataMissing);
   // The manifest, summary and logs may change as a sweep goes on: refresh them when they differ.
   // The published site stays in the cloud; `fitgrid report` rebuilds it locally.
-  const others = sweepFiles.filter((k) => !k.startsWith(`${sweepPrefix(options.sweep)}site/`));
+  const others = sweepFiles.filter((k) => !k.startsWith(siteKey(options.sweep)));
   const otherFilesCopied = await copyChanged(from, to, others);
 
   output.print(

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Manifest } from '../records/manifest.ts';
 import type { Store } from '../store/store.ts';
-import { sweepPrefix, trialIdFromKey, trialKey, trialsPrefix } from '../store/keys.ts';
+import { packLogsPrefix, trialIdFromKey, trialKey, trialsPrefix } from '../store/keys.ts';
 import { parseEvent } from '../records/events.ts';
 import type { TrialStatus } from '../records/result.ts';
 
@@ -10,7 +10,7 @@ export type StoreCounts = Record<TrialStatus | 'missing', number> & { total: num
 /** Trial statuses as the pack logs recorded them (small files, one per pack). */
 async function loggedStatuses(store: Store, sweep: string): Promise<Map<string, TrialStatus>> {
   const statuses = new Map<string, TrialStatus>();
-  for (const key of await store.list(`${sweepPrefix(sweep)}logs/`)) {
+  for (const key of await store.list(packLogsPrefix(sweep))) {
     for (const line of new TextDecoder().decode(await store.get(key)).split('\n')) {
       const event = parseEvent(line);
       if (event?.event === 'trial') statuses.set(event.trialId, event.status);

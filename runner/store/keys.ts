@@ -15,7 +15,8 @@ function checkSweepName(sweep: string): string {
 }
 export const sweepPrefix = (sweep: string) => `sweeps/${checkSweepName(sweep)}/`;
 export const manifestKey = (sweep: string) => `${sweepPrefix(sweep)}manifest.json`;
-export const packLogKey = (sweep: string, pack: number) => `${sweepPrefix(sweep)}logs/pack-${pack}.jsonl`;
+export const packLogsPrefix = (sweep: string) => `${sweepPrefix(sweep)}logs/`;
+export const packLogKey = (sweep: string, pack: number) => `${packLogsPrefix(sweep)}pack-${pack}.jsonl`;
 /** An earlier manifest of a sweep whose grid changed, by the hash of its bytes. */
 export const manifestVersionKey = (sweep: string, hash: string) => `${sweepPrefix(sweep)}manifests/${hash}.json`;
 /** The AWS Batch jobs of every launch of a sweep, for `fitgrid status`. */
