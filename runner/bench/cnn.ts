@@ -15,7 +15,7 @@ import { loadIdx } from '../data/idx-dataset.ts';
 import type { Dataset } from '../data/types.ts';
 import type { Augmentation, ModelSpec, Trial } from '../records/config.ts';
 import { planTrainings } from '../train/replay.ts';
-import { initialWeights } from '../train/fused/jobs.ts';
+import { initialWeights } from '../train/init.ts';
 import { trainConv, type ConvJob } from '../train/conv/trainer.ts';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';

@@ -113,6 +113,22 @@ export function truncateHistory(history: History, point: StopPoint): History {
 }
 
 /**
+ * What a member's stop rule makes of a training that broke off after `observed` epochs (its rules
+ * all stopped, or a loss went non-finite): where it stops, which epoch it keeps.
+ */
+export function replayMember(history: History, observed: number, rule: StopRule) {
+  // Exactly as a live watcher: it sees each epoch until it stops, never a non-finite epoch's
+  // loss (training breaks first), and a live run records up to its stop or to the break.
+  const watcher = createStopWatcher(rule);
+  let stopped = 0;
+  for (let e = 0; e < observed && !stopped; e++) {
+    if (watcher.observe(history.val_loss[e]!) === 'stop') stopped = e + 1;
+  }
+  const length = stopped || history.loss.length;
+  return { length, point: watcher.point(length) };
+}
+
+/**
  * Where a stop point's weights come from: the training's last weights when it keeps the last
  * trained epoch, else the snapshot its rule's slot took (at its best epoch, or at its stop
  * without restoreBest).

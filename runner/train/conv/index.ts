@@ -3,7 +3,7 @@ import type { TrainPack } from '../engine.ts';
 import type { TrialResult } from '../../records/result.ts';
 import { planTrainings } from '../replay.ts';
 import { trainingSet } from '../result.ts';
-import { initialWeights } from '../fused/jobs.ts';
+import { initialWeights } from '../init.ts';
 import { trainingResults } from '../fused/index.ts';
 import { runJobs, threadCount } from '../fused/pool.ts';
 import type { ConvJob } from './trainer.ts';

@@ -10,10 +10,9 @@ import type { Trial } from '../../records/config.ts';
 import type { Split } from '../../data/types.ts';
 import { augmenter } from '../../data/augment.ts';
 import type { KernelResult } from '../fused/kernel.d.mts';
-import { epochOrder, replayMember, trialStreams } from '../layers/train.ts';
-import { outputUnits, rateAt } from '../layers/model.ts';
+import { epochOrder, outputUnits, rateAt, trialStreams } from '../init.ts';
 import { EPS, accuracy, crossEntropy, toClassProba } from '../metrics.ts';
-import { createSnapshotTracker, keptWeights, type Training } from '../replay.ts';
+import { createSnapshotTracker, keptWeights, replayMember, type Training } from '../replay.ts';
 import type { History } from '../../records/result.ts';
 
 /** What a worker thread needs to run one training. */
@@ -147,7 +146,7 @@ export function trainConv(job: ConvJob, onEpoch?: (epoch: number) => void): Kern
   upload(train.x);
   for (let epoch = 1; epoch <= spec.epochs; epoch++) {
     if (augment) upload(augment(train.x, streams.augment));
-    const order = spec.shuffle ? epochOrder(n, streams.shuffle) : Array.from({ length: n }, (_, i) => i);
+    const order = epochOrder(n, spec.shuffle ? streams.shuffle : null);
     let lossSum = 0;
     let accSum = 0;
     for (let from = 0; from < n; from += B) {

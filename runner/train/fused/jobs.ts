@@ -1,7 +1,7 @@
 import type { Trial } from '../../records/config.ts';
 import type { Dataset, Split } from '../../data/types.ts';
-import { streamFor, streamSeed } from '../../data/random/streams.ts';
-import { glorotWeights, outputUnits, rateAt, weightShapes } from '../layers/model.ts';
+import { streamSeed } from '../../data/random/streams.ts';
+import { initialWeights, outputUnits, rateAt } from '../init.ts';
 import type { Training } from '../replay.ts';
 import type { KernelJob } from './kernel.d.mts';
 
@@ -21,17 +21,6 @@ export function unsupported(trial: Trial, data: Dataset): string | null {
   if (augmentation?.rotation && features !== 2) return 'rotation needs 2-D points';
   if ((augmentation?.rotation || augmentation?.scale) && features > 256) return 'the fused kernel scales and rotates at most 256 features';
   return null;
-}
-
-/**
- * The layers engine's initial weights for the trial (layers.ts' initialWeights: glorot from the
- * seed's `init` stream), drawn here without importing layers.ts, which loads tfjs (~100 MB of
- * RSS the kernel never needs). A test holds the two equal.
- */
-export function initialWeights(trial: Trial, data: Dataset): Float32Array[] {
-  const init = streamFor(trial.seed, 'init');
-  const plan = { model: trial.config.model, inputShape: data.inputShape, classes: data.classNames.length, l2: trial.config.l2, dropout: trial.config.dropout };
-  return glorotWeights(weightShapes(plan), () => init.uniform());
 }
 
 /** One training (a trial, or trials differing only in patience) as the kernel's job. */

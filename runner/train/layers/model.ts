@@ -1,76 +1,9 @@
 import type * as TF from '../tfjs.ts';
-import type { DropoutValue, ModelSpec, OptimizerSpec } from '../../records/config.ts';
+import type { OptimizerSpec } from '../../records/config.ts';
 import type { MaskStream } from '../../data/random/masks.ts';
+import { outputUnits, rateAt, type ModelPlan } from '../init.ts';
 
 type Tf = typeof TF;
-
-/** What a model is built for: the trial's architecture and remedies, and the data's shape. */
-export interface ModelPlan {
-  model: ModelSpec;
-  inputShape: number[];
-  classes: number;
-  l2: number;
-  dropout: DropoutValue;
-}
-
-/** Sigmoid and one output for two classes (binary cross-entropy), softmax over C otherwise. */
-export const outputUnits = (classes: number) => (classes === 2 ? 1 : classes);
-
-/** The dropout rate after hidden layer `i` (CNN: blocks first, then dense layers). */
-export function rateAt(dropout: DropoutValue, i: number): number {
-  return typeof dropout === 'number' ? dropout : dropout[i] ?? 0;
-}
-
-/**
- * The shapes of the model's weights in tfjs' getWeights() order: [kernel, bias] per Dense or
- * Conv2D layer, input to output. Dense kernels are [in, out]; conv kernels [k, k, in, filters]
- * with 'same' padding, and pooling 'valid' with stride = pool size (Keras' MaxPooling2D).
- */
-export function weightShapes(plan: ModelPlan): number[][] {
-  const shapes: number[][] = [];
-  const out = outputUnits(plan.classes);
-  let width: number;
-  let dense: number[];
-  if (plan.model.kind === 'mlp') {
-    width = plan.inputShape.reduce((a, b) => a * b, 1);
-    dense = plan.model.hidden;
-  } else {
-    let [h, w, c] = plan.inputShape as [number, number, number];
-    for (const b of plan.model.blocks) {
-      shapes.push([b.kernel, b.kernel, c, b.filters], [b.filters]);
-      h = Math.floor(h / b.pool);
-      w = Math.floor(w / b.pool);
-      c = b.filters;
-    }
-    width = h * w * c;
-    dense = plan.model.dense;
-  }
-  for (const units of [...dense, out]) {
-    shapes.push([width, units], [units]);
-    width = units;
-  }
-  return shapes;
-}
-
-/**
- * Glorot-uniform kernels and zero biases, as Keras initialises Dense and Conv2D layers:
- * U(−l, l) with l = √(6 / (fanIn + fanOut)), fans scaled by a conv kernel's receptive field.
- * Drawn from `uniform` (the trial's init stream) in weight order, so any engine that calls
- * this starts from the same numbers.
- */
-export function glorotWeights(shapes: number[][], uniform: () => number): Float32Array[] {
-  return shapes.map((shape) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(size);
-    if (shape.length === 1) return values;
-    const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
-    const fanIn = shape.at(-2)! * receptive;
-    const fanOut = shape.at(-1)! * receptive;
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
-    for (let i = 0; i < size; i++) values[i] = limit * (2 * uniform() - 1);
-    return values;
-  });
-}
 
 /**
  * The trial's model with Keras semantics: L2 (c·Σw², no ½) on every kernel, dropout after

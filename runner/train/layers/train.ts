@@ -1,15 +1,13 @@
 import type * as TF from '../tfjs.ts';
 import type { Trial } from '../../records/config.ts';
 import type { Dataset, Split } from '../../data/types.ts';
-import { streamFor, streamSeed, type Stream } from '../../data/random/streams.ts';
 import { augmenter } from '../../data/augment.ts';
 import type { TrainPack } from '../engine.ts';
 import type { History, TrialResult } from '../../records/result.ts';
 import { initBackend, type BackendInfo } from '../backend.ts';
-import { createStopWatcher, type StopRule } from '../early-stopping.ts';
-import { createSnapshotTracker, keptWeights, planTrainings, stopRule, truncateHistory, type Training } from '../replay.ts';
-import { MaskStream } from '../../data/random/masks.ts';
-import { buildModel, glorotWeights, makeOptimizer, outputUnits, weightShapes, type ModelPlan } from './model.ts';
+import { createSnapshotTracker, keptWeights, planTrainings, replayMember, stopRule, truncateHistory, type Training } from '../replay.ts';
+import { epochOrder, initialWeights, modelPlan, outputUnits, trialStreams, type ModelPlan, type TrialStreams } from '../init.ts';
+import { buildModel, makeOptimizer } from './model.ts';
 import { buildResult, failedResult, surfaceGrid, trainingSet, type SurfaceGrid } from '../result.ts';
 import { accuracy, crossEntropy, toClassProba } from '../metrics.ts';
 
@@ -52,41 +50,6 @@ export interface TrialOptions {
   onEpoch?: (epoch: number, epochs: number) => void;
 }
 
-/** The plan of the trial's model on this data. */
-function modelPlan(trial: Trial, data: Dataset): ModelPlan {
-  return { model: trial.config.model, inputShape: data.inputShape, classes: data.classNames.length, l2: trial.config.l2, dropout: trial.config.dropout };
-}
-
-/**
- * The weights the layers engine starts this trial from, in getWeights() order ([kernel, bias]
- * per layer; Dense kernels [in, out] row-major): glorot-uniform from the trial's `init` stream,
- * which depends on the seed alone, so cells of one seed start alike and compare paired.
- */
-export function initialWeights(trial: Trial, data: Dataset): Float32Array[] {
-  const init = streamFor(trial.seed, 'init');
-  return glorotWeights(weightShapes(modelPlan(trial, data)), () => init.uniform());
-}
-
-/** Keras' per-epoch shuffle: a Fisher–Yates permutation of 0..n−1 from the trial's shuffle stream. */
-export function epochOrder(n: number, stream: Stream): number[] {
-  return stream.permutation(n);
-}
-
-/**
- * The trial's random streams, independent of each other and of the pack it trains in. The
- * packed engine uses these too, so both see the same augmentation, order and dropout masks:
- * per epoch, augmentation of the whole split in its stored order, then the shuffle; per
- * batch, each dropout layer's mask in forward order, drawn row-major.
- */
-export function trialStreams(trial: Trial) {
-  const extra = trial.replicate ?? undefined;
-  return {
-    shuffle: streamFor(trial.seed, 'shuffle', extra),
-    augment: streamFor(trial.seed, 'augment', extra),
-    dropout: new MaskStream(streamSeed(trial.seed, 'dropout-masks', extra)),
-  };
-}
-
 /** One trial, start to finish, stopping live. Errors in the trial become a failed result; an abort throws. */
 export async function trainTrialLayers(trial: Trial, data: Dataset, options: TrialOptions = {}): Promise<TrialResult> {
   const [result] = await trainLayers([trial], { members: [0], rules: [stopRule(trial)], slotOf: [0] }, data, options);
@@ -114,17 +77,15 @@ async function trainLayers(trials: Trial[], training: Training, data: Dataset, o
   }
 }
 
-/** What the stop rule of a member makes of the training: where it stops, which epoch it keeps. */
-export function replayMember(history: History, observed: number, rule: StopRule) {
-  // Exactly as a live watcher: it sees each epoch until it stops, never a non-finite epoch's
-  // loss (training breaks first), and a live run records up to its stop or to the break.
-  const watcher = createStopWatcher(rule);
-  let stopped = 0;
-  for (let e = 0; e < observed && !stopped; e++) {
-    if (watcher.observe(history.val_loss[e]!) === 'stop') stopped = e + 1;
-  }
-  const length = stopped || history.loss.length;
-  return { length, point: watcher.point(length) };
+/** A trial's model, ready to train: its plan, training split, streams and the tensors fit() disposes. */
+interface Fitting {
+  tf: Tf;
+  model: TF.LayersModel;
+  plan: ModelPlan;
+  train: Split;
+  streams: TrialStreams;
+  augment: ReturnType<typeof augmenter>;
+  valX: TF.Tensor;
 }
 
 async function fit(tf: Tf, trial: Trial, training: Training, data: Dataset, options: TrialOptions) {
@@ -133,40 +94,25 @@ async function fit(tf: Tf, trial: Trial, training: Training, data: Dataset, opti
   const plan = modelPlan(trial, data);
   const train = trainingSet(trial, data);
   const streams = trialStreams(trial);
-  const grid = surfaceGrid(data);
   const augment = augmenter({ inputShape: data.inputShape, train }, config.augmentation);
   const model = buildModel(tf, plan, streams.dropout);
   const optimizer = makeOptimizer(tf, spec.optimizer);
   const valX = inputTensor(tf, data.val.x, data.inputShape);
+  const fitting: Fitting = { tf, model, plan, train, streams, augment, valX };
   try {
-    const start = options.initialWeights ?? initialWeights(trial, data);
-    setWeights(tf, model, start);
+    setWeights(tf, model, options.initialWeights ?? initialWeights(trial, data));
+    // the loss Keras differentiates: cross-entropy plus each kernel's L2 term (buildModel's regularizers)
     model.compile({ optimizer, loss: plan.classes === 2 ? 'binaryCrossentropy' : 'categoricalCrossentropy', metrics: ['accuracy'] });
 
     const history: History = { loss: [], val_loss: [], acc: [], val_acc: [] };
     const tracker = createSnapshotTracker(training.rules);
     const snapshots: (Float32Array[] | undefined)[] = training.rules.map(() => undefined);
-    const n = train.x.length;
     for (let epoch = 1; epoch <= spec.epochs; epoch++) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-      // forward, backward and update, batch by batch in the epoch's order
-      const x = augment ? augment(train.x, streams.augment) : train.x;
-      const order = spec.shuffle ? epochOrder(n, streams.shuffle) : Array.from({ length: n }, (_, i) => i);
-      let lossSum = 0;
-      let accSum = 0;
-      for (let from = 0; from < n; from += spec.batchSize) {
-        const rows = order.slice(from, from + spec.batchSize);
-        const xb = inputTensor(tf, rows.map((r) => x[r]!), data.inputShape);
-        const yb = targetTensor(tf, rows.map((r) => train.y[r]!), plan.classes);
-        const [loss, acc] = (await model.trainOnBatch(xb, yb)) as number[];
-        tf.dispose([xb, yb]);
-        lossSum += loss! * rows.length;
-        accSum += acc! * rows.length;
-      }
-      // validation: inference mode, no penalty
+      const figures = await trainEpoch(fitting, spec);
       const proba = await predictProba(tf, model, valX, plan.classes);
-      history.loss.push(lossSum / n);
-      history.acc.push(accSum / n);
+      history.loss.push(figures.loss);
+      history.acc.push(figures.acc);
       history.val_loss.push(crossEntropy(proba, data.val.y));
       history.val_acc.push(accuracy(proba, data.val.y));
       options.onEpoch?.(epoch, spec.epochs);
@@ -178,34 +124,66 @@ async function fit(tf: Tf, trial: Trial, training: Training, data: Dataset, opti
       }
       if (tracker.done) break;
     }
-    const trained = history.loss.length;
-
-    // Predictions at each kept set of weights, once per set: the last trained epoch's first,
-    // then each snapshot that some member keeps.
-    const members = training.slotOf.map((slot) => {
-      const { length, point } = replayMember(history, tracker.epochs, training.rules[slot]!);
-      const source = keptWeights(point, trained) === 'snapshot' ? snapshots[slot] : undefined;
-      return { slot, length, point, source };
-    });
-    const predictions = new Map<Float32Array[] | undefined, Awaited<ReturnType<typeof predictAll>>>();
-    const sources = [undefined, ...new Set(members.map((m) => m.source).filter((s) => s !== undefined))];
-    for (const source of sources) {
-      if (!members.some((m) => m.source === source)) continue;
-      if (source) setWeights(tf, model, source);
-      predictions.set(source, await predictAll(tf, model, { train, valX, grid, data, classes: plan.classes }));
-    }
-    return members.map((m) => ({
-      train,
-      history: truncateHistory(history, { ...m.point, stoppedEpoch: m.length }),
-      stoppedEpoch: m.point.stoppedEpoch,
-      bestEpoch: m.point.bestEpoch,
-      ...predictions.get(m.source)!,
-    }));
+    return await memberRuns(fitting, training, data, history, tracker.epochs, snapshots);
   } finally {
     valX.dispose();
     model.dispose();
     optimizer.dispose();
   }
+}
+
+/**
+ * One epoch, batch by batch: augment the split (augmentation), shuffle it, then per batch
+ * trainOnBatch's forward with dropout masks from the trial's stream, the loss with the L2
+ * penalty, backward and update. Returns the epoch's training loss and accuracy as Keras
+ * reports them: the batches' figures weighted by batch size.
+ */
+async function trainEpoch(f: Fitting, spec: Trial['config']['train']): Promise<{ loss: number; acc: number }> {
+  const { tf, train } = f;
+  const n = train.x.length;
+  const x = f.augment ? f.augment(train.x, f.streams.augment) : train.x;
+  const order = epochOrder(n, spec.shuffle ? f.streams.shuffle : null);
+  let lossSum = 0;
+  let accSum = 0;
+  for (let from = 0; from < n; from += spec.batchSize) {
+    const rows = order.slice(from, from + spec.batchSize);
+    const xb = inputTensor(tf, rows.map((r) => x[r]!), f.plan.inputShape);
+    const yb = targetTensor(tf, rows.map((r) => train.y[r]!), f.plan.classes);
+    const [loss, acc] = (await f.model.trainOnBatch(xb, yb)) as number[];
+    tf.dispose([xb, yb]);
+    lossSum += loss! * rows.length;
+    accSum += acc! * rows.length;
+  }
+  return { loss: lossSum / n, acc: accSum / n };
+}
+
+/**
+ * Each member's history, stop and predictions at its kept weights, predicting once per set of
+ * weights: the last trained epoch's first, then each snapshot that some member keeps.
+ */
+async function memberRuns(f: Fitting, training: Training, data: Dataset, history: History, observed: number, snapshots: (Float32Array[] | undefined)[]) {
+  const { tf, model, train } = f;
+  const trained = history.loss.length;
+  const grid = surfaceGrid(data);
+  const members = training.slotOf.map((slot) => {
+    const { length, point } = replayMember(history, observed, training.rules[slot]!);
+    const source = keptWeights(point, trained) === 'snapshot' ? snapshots[slot] : undefined;
+    return { slot, length, point, source };
+  });
+  const predictions = new Map<Float32Array[] | undefined, Awaited<ReturnType<typeof predictAll>>>();
+  const sources = [undefined, ...new Set(members.map((m) => m.source).filter((s) => s !== undefined))];
+  for (const source of sources) {
+    if (!members.some((m) => m.source === source)) continue;
+    if (source) setWeights(tf, model, source);
+    predictions.set(source, await predictAll(tf, model, { train, valX: f.valX, grid, data, classes: f.plan.classes }));
+  }
+  return members.map((m) => ({
+    train,
+    history: truncateHistory(history, { ...m.point, stoppedEpoch: m.length }),
+    stoppedEpoch: m.point.stoppedEpoch,
+    bestEpoch: m.point.bestEpoch,
+    ...predictions.get(m.source)!,
+  }));
 }
 
 async function predictAll(tf: Tf, model: TF.LayersModel, at: { train: Split; valX: TF.Tensor; grid: SurfaceGrid | undefined; data: Dataset; classes: number }) {

@@ -1,21 +1,20 @@
 import type { MlpModel, Trial } from '../../records/config.ts';
 import type { Split } from '../../data/types.ts';
 import { augmentBatch } from '../../data/augment.ts';
-import { epochOrder, trialStreams } from '../layers/train.ts';
+import { epochOrder, rateAt, trialStreams, type TrialStreams } from '../init.ts';
 
 /**
  * A packed epoch's inputs, built in JS and uploaded once per batch: each training's own
  * augmentation, shuffle order and dropout masks, from the same streams the layers engine draws
  * them from (its `trialStreams`), laid out as packed-model.ts reads them: points first, trials next.
  */
-export type UnitStreams = ReturnType<typeof trialStreams> & {
+export type UnitStreams = TrialStreams & {
   /** Dropout rate after each hidden layer. */
   rates: number[];
 };
 
 export function unitStreams(trial: Trial, model: MlpModel): UnitStreams {
-  const d = trial.config.dropout;
-  return { ...trialStreams(trial), rates: model.hidden.map((_, l) => (typeof d === 'number' ? d : d[l] ?? 0)) };
+  return { ...trialStreams(trial), rates: model.hidden.map((_, l) => rateAt(trial.config.dropout, l)) };
 }
 
 export interface EpochUnit {
@@ -41,10 +40,10 @@ export function epochInputs(units: EpochUnit[], o: { batchSize: number; shuffle:
   const n = units[0]!.train.x.length;
   if (units.some((u) => u.train.x.length !== n)) throw new Error('a pack needs the same number of training points in every trial');
   const prepared = units.map((u) => {
-    if (!u.active) return { x: u.train.x, y: u.train.y, order: identity(n) };
+    if (!u.active) return { x: u.train.x, y: u.train.y, order: epochOrder(n, null) };
     const aug = u.trial.config.augmentation;
     const x = aug ? augmentBatch(u.train.x, aug, u.streams.augment) : u.train.x;
-    const order = o.shuffle ? epochOrder(n, u.streams.shuffle) : identity(n);
+    const order = epochOrder(n, o.shuffle ? u.streams.shuffle : null);
     return { x, y: u.train.y, order };
   });
   const dropping = o.model.hidden.map((_, l) => units.some((u) => u.active && u.streams.rates[l]! > 0));
@@ -79,5 +78,3 @@ export function epochInputs(units: EpochUnit[], o: { batchSize: number; shuffle:
   }
   return batches;
 }
-
-const identity = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -6,7 +6,7 @@ import type { History, TrialResult } from '../../records/result.ts';
 import { initBackend } from '../backend.ts';
 import { buildResult, surfaceGrid, trainingSet, type OutputRows } from '../result.ts';
 import { toClassProba } from '../metrics.ts';
-import { initialWeights } from '../layers/train.ts';
+import { initialWeights } from '../init.ts';
 import { earlyStop } from '../early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from '../replay.ts';
 import { adamInit, adamStep, accuracy, crossEntropy, flatParams, hostParams, pickTrials, predictAll, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './model.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { initialWeights } from '../../../runner/train/layers/train.ts';
 import { trainPackFused } from '../../../runner/train/fused/index.ts';
 import { createKernel } from '../../../runner/train/fused/kernel.mjs';
-import { kernelJob, concat, initialWeights as fusedInitialWeights } from '../../../runner/train/fused/jobs.ts';
+import { kernelJob, concat } from '../../../runner/train/fused/jobs.ts';
+import { initialWeights } from '../../../runner/train/init.ts';
 import { planTrainings, liveTrainings } from '../../../runner/train/replay.ts';
 import { earlyStop } from '../../../runner/train/early-stopping.ts';
 import { surfaceGrid, trainingSet } from '../../../runner/train/result.ts';
@@ -98,16 +98,6 @@ describe('fused engine early stopping', () => {
 });
 
 describe('fused kernel', () => {
-  it('starts from the layers engine\'s initial weights', () => {
-    const data = blobsData(3, 5, 10);
-    for (const seed of [freshSeed() % 1000, 17]) {
-      const trial = makeTrial({ hidden: [7, 6], seed });
-      const mine = fusedInitialWeights(trial, data);
-      expect(mine.map((w) => Array.from(w))).toEqual(initialWeights(trial, data).map((w) => Array.from(w)));
-      expect(mine.flatMap((w) => Array.from(w)).some((v) => v !== 0)).toBe(true);
-    }
-  });
-
   it('writes every output it promises (outputs poisoned with NaN beforehand)', () => {
     const kernel = createKernel({ poison: true });
     const data = moonsData(60, 25);
@@ -127,7 +117,7 @@ describe('fused kernel', () => {
     const data = moonsData(80, 30);
     const trial = makeTrial({ hidden: [32], seed: freshSeed() % 1000 });
     const job = kernelJob(trial, liveTrainings([trial])[0]!, data, data.train, undefined);
-    const w = concat(fusedInitialWeights(trial, data));
+    const w = concat(initialWeights(trial, data));
     // forward by hand in float64: relu hidden layer, sigmoid output
     const x = data.val.x[3]!;
     const hidden = Array.from({ length: 32 }, (_, j) => Math.max(0, x[0]! * w[j]! + x[1]! * w[32 + j]! + w[64 + j]!));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { trainPackPacked, trainPacked } from '../../../runner/train/packed/train.ts';
-import { initialWeights, trainTrialLayers } from '../../../runner/train/layers/train.ts';
+import { trainTrialLayers } from '../../../runner/train/layers/train.ts';
+import { initialWeights } from '../../../runner/train/init.ts';
 import { blobs, maxRelativeError, mean, moons, std, trial } from './fixtures.ts';
 
 const data = moons();
