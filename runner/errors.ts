@@ -39,3 +39,8 @@ function formatPlace(p: Place): string {
   if (p.field) where.push(`field \`${p.field}\``);
   return where.length ? where.join(': ') + ': ' : '';
 }
+
+/** The first line of an error's message (or of what was thrown): enough for a log line or a stored result. */
+export function firstLine(error: unknown): string {
+  return String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
+}

@@ -1,7 +1,7 @@
 import type { EngineChoice } from '../records/config.ts';
-import { ExitError, UserError } from '../errors.ts';
+import { ExitError, firstLine, UserError } from '../errors.ts';
 import { EXIT_INFRA } from '../records/events.ts';
-import { oneLine, runWorker } from '../exec/worker.ts';
+import { runWorker } from '../exec/worker.ts';
 import { terminal, type Output } from './output.ts';
 
 export interface WorkerCommandOptions {
@@ -36,12 +36,12 @@ export async function worker(options: WorkerCommandOptions): Promise<void> {
   } catch (error) {
     if (error instanceof UserError && error.exitCode === 2) throw error;
     if (isInfrastructure(error)) {
-      output.note(`fitgrid worker: infrastructure failure (exit ${EXIT_INFRA}, worth a retry): ${oneLine(error)}\n`);
+      output.note(`fitgrid worker: infrastructure failure (exit ${EXIT_INFRA}, worth a retry): ${firstLine(error)}\n`);
       throw new ExitError(EXIT_INFRA);
     }
     // Anything else is a fault in the manifest or in fitgrid that the same input reproduces:
     // retrying it only burns compute. The stack goes to the log, for a bug report.
-    output.note(`${(error as Error)?.stack ?? String(error)}\nfitgrid worker: not worth a retry (exit 2): ${oneLine(error)}\n`);
+    output.note(`${(error as Error)?.stack ?? String(error)}\nfitgrid worker: not worth a retry (exit 2): ${firstLine(error)}\n`);
     throw new ExitError(2);
   }
 }

@@ -3,13 +3,15 @@ import type { EngineChoice, Trial } from '../records/config.ts';
 import type { Manifest } from '../records/manifest.ts';
 import type { DataSpec } from '../records/config.ts';
 import type { Dataset } from '../data/types.ts';
-import type { TrainPack } from '../train/engine.ts';
+import type { TrainOptions, TrainPack } from '../train/engine.ts';
 import { RESULT_FORMAT, type TrialResult } from '../records/result.ts';
+import { failedResult } from '../train/result.ts';
+import { chooseEngine } from '../train/train-pack.ts';
+import { backendNameHint } from '../train/backend.ts';
 import type { Store } from '../store/store.ts';
 import { packListKey, packLogKey, trialKey } from '../store/keys.ts';
 import { encodeTrialResult } from '../records/result-codec.ts';
-import { NonRetriableError, UserError } from '../errors.ts';
-import { fitgridVersion } from '../version.ts';
+import { firstLine, NonRetriableError, UserError } from '../errors.ts';
 import type { WorkerEvent } from '../records/events.ts';
 import { readManifest } from '../store/manifest.ts';
 
@@ -90,33 +92,6 @@ function packTrials(manifest: Manifest, sweep: string, pack: number): Trial[] {
   });
 }
 
-/** A result for a trial whose training threw a NonRetriableError: stored so it is not retried. */
-function failedResult(trial: Trial, sweep: string, error: string): TrialResult {
-  return {
-    formatVersion: RESULT_FORMAT,
-    fitgridVersion,
-    trialId: trial.trialId,
-    cellId: trial.cellId,
-    sweep,
-    config: trial.config,
-    seed: trial.seed,
-    replicate: trial.replicate,
-    status: 'failed',
-    error,
-    engine: trial.config.train.engine === 'auto' ? 'layers' : trial.config.train.engine,
-    backend: 'none',
-    device: 'none',
-    seconds: 0,
-    finishedAt: new Date().toISOString(),
-    history: { loss: [], val_loss: [], acc: [], val_acc: [] },
-    stoppedEpoch: 0,
-    bestEpoch: 0,
-    final: { loss: Number.NaN, acc: Number.NaN, val_loss: Number.NaN, val_acc: Number.NaN },
-    valProba: [],
-    valLabels: [],
-  };
-}
-
 /** Lines of earlier attempts kept in a pack log, so retries do not grow it without bound. */
 const MAX_LOG_LINES = 2000;
 
@@ -163,75 +138,28 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     log.add(event);
     emit(event);
   };
-  // Engines report every epoch; a few progress lines a second are enough for a bar.
-  let lastProgress = 0;
-  const progress = (p: { epoch: number; epochs: number; trialsDone: number; trials: number }) => {
-    const now = Date.now();
-    if (now - lastProgress < 250 && p.epoch < p.epochs) return;
-    lastProgress = now;
-    report({ event: 'progress', pack, ...p });
-  };
   const started = Date.now();
   const trials = packTrials(manifest, sweep, pack);
   const stored = await Promise.all(trials.map((t) => store.exists(trialKey(t.trialId))));
   const todo = trials.filter((_, i) => !stored[i]);
   const summary: WorkerSummary = { pack, trained: 0, skipped: trials.length - todo.length, failed: 0 };
   report({ event: 'start', pack, trials: trials.length, todo: todo.length, skipped: summary.skipped });
-
-  const written = new Set<string>();
-  // The trainer may catch what onResult throws and carry on (handing trials to another
-  // engine); a failed store write must still fail the worker, so it is remembered here.
-  let storeFailure: unknown;
-  const save = async (result: TrialResult) => {
-    if (written.has(result.trialId)) return;
-    try {
-      await store.put(trialKey(result.trialId), encodeTrialResult(result), { ifAbsent: true, contentType: 'application/json' });
-    } catch (error) {
-      storeFailure ??= error;
-      throw error;
-    }
-    if (written.has(result.trialId)) return;
-    written.add(result.trialId);
-    summary.trained += 1;
-    if (result.status !== 'ok') summary.failed += 1;
-    report({
-      event: 'trial', pack, trialId: result.trialId, status: result.status, seconds: result.seconds,
-      ...(result.error ? { error: result.error } : {}),
-    });
-  };
+  const sink = trialSink(store, summary, report);
 
   let timer: NodeJS.Timeout | undefined;
   try {
     if (todo.length > 0) {
-      const loadDataset = options.loadDataset ?? (await import('../data/load.ts')).loadDataset;
-      const trainPack = options.trainPack ?? (await import('../train/train-pack.ts')).trainPack;
-      // A pack shares its data (planPacks groups by it); include: entries may differ from the grid's.
-      const dataKeys = manifest.dataKeys ?? {};
-      const data = await loadDataset(todo[0]!.config.data, {
-        baseDir: dirname(manifest.grid.file), dataFiles: manifest.dataFiles ?? {},
-        storedData: async (sha) => (dataKeys[sha] ? store.get(dataKeys[sha]) : undefined),
-      });
+      const data = await loadPackData(options, manifest, todo[0]!);
       // A failed log write surfaces at the final flush; the periodic ones must not crash the process.
       timer = setInterval(() => log.flush().catch(() => {}), (options.logInterval ?? 10) * 1000);
       timer.unref();
-      let results: TrialResult[];
-      try {
-        results = await trainPack(todo, data, {
-          sweep,
-          ...(options.engine ? { engine: options.engine } : {}),
-          onResult: save,
-          onProgress: progress,
-        });
-      } catch (error) {
-        if (!(error instanceof NonRetriableError)) throw error;
-        results = todo.map((t) => failedResult(t, sweep, error.message));
-      }
-      if (storeFailure) throw storeFailure;
-      for (const result of results) await save(result);
+      const results = await trainOrFail(options, todo, data, sink.save, throttledProgress(pack, report));
+      sink.rethrowStoreFailure();
+      for (const result of results) await sink.save(result);
     }
     report({ event: 'end', ...summary, seconds: (Date.now() - started) / 1000 });
   } catch (error) {
-    report({ event: 'error', pack, message: oneLine(error) });
+    report({ event: 'error', pack, message: firstLine(error) });
     await log.flush().catch(() => {});
     throw error;
   } finally {
@@ -241,4 +169,72 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   return summary;
 }
 
-export const oneLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!;
+/** The pack's data: a pack shares it (planPacks groups by it); include: entries may differ from the grid's. */
+async function loadPackData(options: WorkerOptions, manifest: Manifest, first: Trial): Promise<Dataset> {
+  const loadDataset = options.loadDataset ?? (await import('../data/load.ts')).loadDataset;
+  const dataKeys = manifest.dataKeys ?? {};
+  return loadDataset(first.config.data, {
+    baseDir: dirname(manifest.grid.file), dataFiles: manifest.dataFiles ?? {},
+    storedData: async (sha) => (dataKeys[sha] ? options.store.get(dataKeys[sha]) : undefined),
+  });
+}
+
+/**
+ * The pack's results from the trainer; a NonRetriableError makes every trial a failed result,
+ * stored so it is never retried, under the engine the pack was meant for.
+ */
+async function trainOrFail(options: WorkerOptions, todo: Trial[], data: Dataset, onResult: TrainOptions['onResult'], onProgress: TrainOptions['onProgress']): Promise<TrialResult[]> {
+  const trainPack = options.trainPack ?? (await import('../train/train-pack.ts')).trainPack;
+  try {
+    return await trainPack(todo, data, { sweep: options.sweep, ...(options.engine ? { engine: options.engine } : {}), onResult, onProgress });
+  } catch (error) {
+    if (!(error instanceof NonRetriableError)) throw error;
+    const engine = chooseEngine(options.engine ?? todo[0]!.config.train.engine, todo[0]!.config.model, backendNameHint());
+    const none = { name: 'none', device: 'none' };
+    return todo.map((trial) => failedResult({ trial, data, sweep: options.sweep, engine, backend: none, seconds: 0, error: error.message }));
+  }
+}
+
+/** Engines report every epoch; a few progress lines a second are enough for a bar. */
+function throttledProgress(pack: number, report: (event: WorkerEvent) => void): NonNullable<TrainOptions['onProgress']> {
+  let lastProgress = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - lastProgress < 250 && p.epoch < p.epochs) return;
+    lastProgress = now;
+    report({ event: 'progress', pack, ...p });
+  };
+}
+
+/**
+ * Stores each result once and counts it. The trainer may catch what `save` throws and carry on
+ * (handing trials to another engine); a failed store write must still fail the worker, so it is
+ * remembered and rethrown once training is over.
+ */
+function trialSink(store: Store, summary: WorkerSummary, report: (event: WorkerEvent) => void) {
+  const written = new Set<string>();
+  let storeFailure: { error: unknown } | undefined;
+  const save = async (result: TrialResult) => {
+    if (written.has(result.trialId)) return;
+    try {
+      await store.put(trialKey(result.trialId), encodeTrialResult(result), { ifAbsent: true, contentType: 'application/json' });
+    } catch (error) {
+      storeFailure ??= { error };
+      throw error;
+    }
+    if (written.has(result.trialId)) return;
+    written.add(result.trialId);
+    summary.trained += 1;
+    if (result.status !== 'ok') summary.failed += 1;
+    report({
+      event: 'trial', pack: summary.pack, trialId: result.trialId, status: result.status, seconds: result.seconds,
+      ...(result.error ? { error: result.error } : {}),
+    });
+  };
+  return {
+    save,
+    rethrowStoreFailure: () => {
+      if (storeFailure) throw storeFailure.error;
+    },
+  };
+}

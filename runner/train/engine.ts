@@ -1,4 +1,4 @@
-import type { EngineChoice, Trial } from '../records/config.ts';
+import type { EngineChoice, EngineName, Trial } from '../records/config.ts';
 import type { Dataset } from '../data/types.ts';
 import type { TrialResult } from '../records/result.ts';
 
@@ -20,3 +20,23 @@ export interface TrainOptions {
  * failures (out of memory, a killed process) throw.
  */
 export type TrainPack = (trials: Trial[], data: Dataset, options: TrainOptions) => Promise<TrialResult[]>;
+
+/**
+ * An engine: what it trains and how. `supports` answers before any training, without loading
+ * tfjs: null when the engine trains the trial on this data, else why not, in words a user reads.
+ * train-pack gives an engine only the trials it supports and the rest to layers, which trains
+ * everything.
+ */
+export interface Engine {
+  name: EngineName;
+  supports(trial: Trial, data: Dataset): string | null;
+  trainPack: TrainPack;
+}
+
+/** For an engine's own trainPack: refuses a pack holding a trial the engine does not support, before training any. */
+export function requireSupport(engine: Pick<Engine, 'supports'>, trials: readonly Trial[], data: Dataset): void {
+  for (const trial of trials) {
+    const why = engine.supports(trial, data);
+    if (why !== null) throw new Error(why);
+  }
+}

@@ -101,17 +101,6 @@ export function createSnapshotTracker(rules: readonly StopRule[]): SnapshotTrack
 export const replayPoints = (valLoss: readonly number[], rules: readonly StopRule[]): StopPoint[] =>
   rules.map((rule) => earlyStop(valLoss, rule));
 
-/** The history a live run with this stop point would have recorded. */
-export function truncateHistory(history: History, point: StopPoint): History {
-  const end = point.stoppedEpoch;
-  return {
-    loss: history.loss.slice(0, end),
-    val_loss: history.val_loss.slice(0, end),
-    acc: history.acc.slice(0, end),
-    val_acc: history.val_acc.slice(0, end),
-  };
-}
-
 /**
  * What a member's stop rule makes of a training that broke off after `observed` epochs (its rules
  * all stopped, or a loss went non-finite): where it stops, which epoch it keeps.

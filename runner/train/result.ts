@@ -2,6 +2,7 @@ import type { EngineName, Trial } from '../records/config.ts';
 import type { Dataset, Split } from '../data/types.ts';
 import { bootstrapIndices } from '../data/split.ts';
 import { fitgridVersion } from '../version.ts';
+import { firstLine } from '../errors.ts';
 import { RESULT_FORMAT, type FinalMetrics, type History, type Surface, type TrialResult } from '../records/result.ts';
 import { accuracy, argmax, crossEntropy } from './metrics.ts';
 
@@ -150,7 +151,7 @@ export function buildResult(input: ResultInput): TrialResult {
     seed: trial.seed,
     replicate: trial.replicate,
     status,
-    ...(error !== undefined ? { error: oneLine(error) } : {}),
+    ...(error !== undefined ? { error: firstLine(error).slice(0, 500) } : {}),
     engine: input.engine,
     backend: input.backend.name,
     device: input.backend.device,
@@ -189,7 +190,8 @@ export function failedResult(input: Omit<ResultInput, 'history' | 'stoppedEpoch'
   });
 }
 
-function truncateHistory(h: History, epochs: number): History {
+/** The history's first `epochs` epochs: what a run that stopped there (or broke off) recorded. */
+export function truncateHistory(h: History, epochs: number): History {
   return { loss: h.loss.slice(0, epochs), val_loss: h.val_loss.slice(0, epochs), acc: h.acc.slice(0, epochs), val_acc: h.val_acc.slice(0, epochs) };
 }
 
@@ -208,8 +210,4 @@ export function round6(v: number): number {
   const p = 5 - Math.floor(Math.log10(a));
   const r = p >= 0 ? Math.round(a * POWERS[p]!) / POWERS[p]! : Math.round(a / POWERS[-p]!) * POWERS[-p]!;
   return v < 0 ? -r : r;
-}
-
-function oneLine(s: string): string {
-  return s.split('\n')[0]!.slice(0, 500);
 }

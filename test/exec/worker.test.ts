@@ -77,11 +77,14 @@ describe('runWorker', () => {
     expect(JSON.parse(text(store.objects.get('trials/t0-1.json'))).status).toBe('diverged');
   });
 
-  it('stores every trial as failed when the trainer throws a NonRetriableError', async () => {
-    const { store } = await setup();
-    const summary = await runWorker({ store, sweep: 'fake', env: {}, trainPack: async () => { throw new NonRetriableError('bad config'); }, loadDataset: fakeData });
+  it('stores every trial as failed, under the engine meant for it, when the trainer throws a NonRetriableError', async () => {
+    const store = new MemoryStore();
+    const manifest = fakeManifest(3, 2);
+    for (const t of manifest.trials) t.config.model = { kind: 'mlp', hidden: [4], activation: 'relu' };
+    await writeManifest(store, manifest);
+    const summary = await runWorker({ store, sweep: 'fake', env: {}, engine: 'packed', trainPack: async () => { throw new NonRetriableError('bad config'); }, loadDataset: fakeData });
     expect(summary).toEqual({ pack: 0, trained: 2, skipped: 0, failed: 2 });
-    expect(JSON.parse(text(store.objects.get('trials/t0-0.json')))).toMatchObject({ status: 'failed', error: 'bad config' });
+    expect(JSON.parse(text(store.objects.get('trials/t0-0.json')))).toMatchObject({ status: 'failed', error: 'bad config', engine: 'packed', backend: 'none', stoppedEpoch: 0 });
   });
 
   it('writes the pack log as JSON lines with the start, each trial and the end', async () => {

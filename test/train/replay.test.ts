@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSnapshotTracker, keptWeights, planTrainings, replayPoints, truncateHistory } from '../../runner/train/replay.ts';
+import { createSnapshotTracker, keptWeights, planTrainings, replayPoints } from '../../runner/train/replay.ts';
+import { truncateHistory } from '../../runner/train/result.ts';
 import { createStopWatcher, earlyStop, type StopRule } from '../../runner/train/early-stopping.ts';
 import { trainPacked } from '../../runner/train/packed/train.ts';
 import { moons, trial } from './packed/fixtures.ts';
@@ -60,7 +61,7 @@ describe('createSnapshotTracker', () => {
 describe('truncateHistory and keptWeights', () => {
   it('cuts every series at the stop and takes the final weights only when the stop is the last trained epoch', () => {
     const h = { loss: [1, 2, 3], val_loss: [4, 5, 6], acc: [0, 0, 1], val_acc: [1, 1, 0] };
-    expect(truncateHistory(h, { stoppedEpoch: 2, bestEpoch: 1 })).toEqual({ loss: [1, 2], val_loss: [4, 5], acc: [0, 0], val_acc: [1, 1] });
+    expect(truncateHistory(h, 2)).toEqual({ loss: [1, 2], val_loss: [4, 5], acc: [0, 0], val_acc: [1, 1] });
     expect(keptWeights({ stoppedEpoch: 3, bestEpoch: 3 }, 3)).toBe('final');
     expect(keptWeights({ stoppedEpoch: 3, bestEpoch: 1 }, 3)).toBe('snapshot');
   });

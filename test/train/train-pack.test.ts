@@ -9,10 +9,14 @@ import { moons, stripes, trial } from './fixtures.ts';
 
 // A packed engine that finishes the pack's first trial, then breaks; a fused module without its export.
 vi.mock('../../runner/train/packed/train.ts', () => ({
-  trainPackPacked: async (trials: Trial[], data: Dataset, options: TrainOptions) => {
-    const first = await trainTrialLayers(trials[0]!, data, { sweep: options.sweep });
-    await options.onResult?.({ ...first, engine: 'packed' });
-    throw new Error('out of packed memory');
+  packedEngine: {
+    name: 'packed',
+    supports: () => null,
+    trainPack: async (trials: Trial[], data: Dataset, options: TrainOptions) => {
+      const first = await trainTrialLayers(trials[0]!, data, { sweep: options.sweep });
+      await options.onResult?.({ ...first, engine: 'packed' });
+      throw new Error('out of packed memory');
+    },
   },
 }));
 vi.mock('../../runner/train/fused/index.ts', () => ({}));

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { TrainPack } from '../engine.ts';
+import { requireSupport, type Engine, type TrainPack } from '../engine.ts';
 import type { TrialResult } from '../../records/result.ts';
 import { planTrainings } from '../replay.ts';
 import { trainingSet } from '../result.ts';
@@ -7,17 +7,16 @@ import { initialWeights } from '../init.ts';
 import { trainingResults } from '../fused/index.ts';
 import { runJobs, threadCount } from '../fused/pool.ts';
 import type { ConvJob } from './trainer.ts';
-import { convUnsupported } from './support.ts';
+import { convSupports } from './support.ts';
 
 /**
  * The conv engine: CNN trainings on the WebAssembly kernel of kernel.c, one worker thread per
  * core (FITGRID_THREADS), each training start to finish on one thread; patience values of a
- * training share it and are replayed (replay.ts). train-pack gives it only trials that
- * `convUnsupported` accepts.
+ * training share it and are replayed (replay.ts). train-pack gives it only the trials
+ * `convSupports` accepts.
  */
 export const trainPackConv: TrainPack = async (trials, data, options) => {
-  const why = trials.map((t) => convUnsupported(t, data)).find((w) => w !== null);
-  if (why) throw new Error(why);
+  requireSupport(convEngine, trials, data);
   const threads = threadCount();
   const backend = { name: 'wasm', device: `${os.cpus()[0]?.model?.trim() || 'CPU'} (conv wasm simd128, ${threads} threads)` };
   const valX = new Float32Array(data.val.x.length * data.inputShape.reduce((a, b) => a * b, 1));
@@ -44,3 +43,5 @@ export const trainPackConv: TrainPack = async (trials, data, options) => {
   }, options.signal, new URL('./worker.mjs', import.meta.url));
   return trials.map((t) => results.get(t.trialId)!);
 };
+
+export const convEngine: Engine = { name: 'conv', supports: convSupports, trainPack: trainPackConv };

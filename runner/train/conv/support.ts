@@ -19,8 +19,8 @@ export function convUnsupportedModel(model: ModelSpec): string | null {
   return null;
 }
 
-/** The same for one trial on its data. */
-export function convUnsupported(trial: Trial, data: Pick<Dataset, 'inputShape'>): string | null {
+/** The conv engine's `supports`: convUnsupportedModel for one trial, on image data only. */
+export function convSupports(trial: Trial, data: Pick<Dataset, 'inputShape'>): string | null {
   if (data.inputShape.length !== 3) return 'the conv kernel trains on images';
   return convUnsupportedModel(trial.config.model);
 }

@@ -1,50 +1,46 @@
 import os from 'node:os';
 import type { Trial } from '../../records/config.ts';
 import type { Dataset, Split } from '../../data/types.ts';
-import type { TrainPack } from '../engine.ts';
+import { requireSupport, type Engine, type TrainPack } from '../engine.ts';
 import type { History, TrialResult } from '../../records/result.ts';
-import { planTrainings, truncateHistory, type Training } from '../replay.ts';
-import { buildResult, surfaceGrid, trainingSet } from '../result.ts';
+import { planTrainings, type Training } from '../replay.ts';
+import { buildResult, surfaceGrid, trainingSet, truncateHistory } from '../result.ts';
 import { toClassProba } from '../metrics.ts';
-import { kernelJob, unsupported } from './jobs.ts';
+import { fusedSupports, kernelJob } from './jobs.ts';
 import { runJobs, threadCount } from './pool.ts';
 import type { KernelResult } from './kernel.d.mts';
 
 /**
  * The fused engine: each training (a trial, or the trials of a patience group, which share one
  * run and keep snapshots at their best epochs) runs start to finish inside the WebAssembly
- * kernel, on one worker thread per core. Trials it cannot train (image augmentations, more
- * than 64 classes) are left out and the pack throws after the rest, so train-pack hands them
- * to layers.
+ * kernel, on one worker thread per core. It trains MLPs with the augmentations the kernel draws
+ * and up to 64 classes (fusedSupports); train-pack gives the other trials to layers.
  */
 export const trainPackFused: TrainPack = async (trials, data, options) => {
+  requireSupport(fusedEngine, trials, data);
   const threads = threadCount();
   const backend = { name: 'wasm', device: `${os.cpus()[0]?.model?.trim() || 'CPU'} (fused wasm simd128, ${threads} threads)` };
   const grid = surfaceGrid(data);
   const results = new Map<string, TrialResult>();
-  const skipped = trials.map((t) => unsupported(t, data)).filter((why): why is string => why !== null);
-  const trainable = trials.filter((t) => unsupported(t, data) === null);
-  const trainings = planTrainings(trainable);
-
-  const jobs = trainings.map((training) => {
-    const first = trainable[training.members[0]!]!;
+  const jobs = planTrainings(trials).map((training) => {
+    const first = trials[training.members[0]!]!;
     const train = trainingSet(first, data);
     return { tag: { training, train }, job: kernelJob(first, training, data, train, grid?.points) };
   });
   let done = 0;
   await runJobs(jobs, threads, async ({ tag, result, seconds }) => {
-    for (const r of trainingResults(trainable, tag.training, tag.train, result, data, options.sweep, backend, seconds)) {
+    for (const r of trainingResults(trials, tag.training, tag.train, result, data, options.sweep, backend, seconds)) {
       results.set(r.trialId, r);
       await options.onResult?.(r);
     }
     done += tag.training.members.length;
-    const epochs = trainable[0]!.config.train.epochs;
+    const epochs = trials[0]!.config.train.epochs;
     options.onProgress?.({ epoch: epochs, epochs, trialsDone: done, trials: trials.length });
   }, options.signal);
-
-  if (skipped.length) throw new Error(`${skipped[0]} (${skipped.length} trials)`);
   return trials.map((t) => results.get(t.trialId)!);
 };
+
+export const fusedEngine: Engine = { name: 'fused', supports: fusedSupports, trainPack: trainPackFused };
 
 /** Each member's result from its training's run: history up to its stop, metrics at its kept weights. */
 export function trainingResults(trials: readonly Trial[], training: Training, train: Split, run: KernelResult, data: Dataset,
@@ -65,7 +61,7 @@ export function trainingResults(trials: readonly Trial[], training: Training, tr
     return buildResult({
       trial: trials[index]!, sweep, engine: 'fused', backend, data, train,
       seconds: seconds / training.members.length,
-      history: truncateHistory(full, point),
+      history: truncateHistory(full, point.stoppedEpoch),
       ...point,
       probaTrain: toClassProba(proba.train, train.x.length, classes),
       probaVal: toClassProba(proba.val, data.val.x.length, classes),

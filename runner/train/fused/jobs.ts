@@ -9,8 +9,8 @@ const ACTIVATIONS = { relu: 0, tanh: 1, sigmoid: 2 } as const;
 /** kernel.c's row_loss keeps per-class probabilities in a fixed buffer. */
 const MAX_CLASSES = 64;
 
-/** Why the kernel cannot train this trial (train-pack then hands it to layers), or null when it can. */
-export function unsupported(trial: Trial, data: Dataset): string | null {
+/** The fused engine's `supports`: null when the kernel trains this trial, else why not (train-pack then gives it to layers). */
+export function fusedSupports(trial: Trial, data: Dataset): string | null {
   const { model, augmentation } = trial.config;
   if (model.kind !== 'mlp') return 'the fused kernel trains MLPs only';
   if (model.hidden.length > 15) return 'the fused kernel takes at most 15 hidden layers';

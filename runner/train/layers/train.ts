@@ -2,13 +2,13 @@ import type * as TF from '../tfjs.ts';
 import type { Trial } from '../../records/config.ts';
 import type { Dataset, Split } from '../../data/types.ts';
 import { augmenter } from '../../data/augment.ts';
-import type { TrainPack } from '../engine.ts';
+import type { Engine, TrainPack } from '../engine.ts';
 import type { History, TrialResult } from '../../records/result.ts';
 import { initBackend, type BackendInfo } from '../backend.ts';
-import { createSnapshotTracker, keptWeights, planTrainings, replayMember, stopRule, truncateHistory, type Training } from '../replay.ts';
+import { createSnapshotTracker, keptWeights, planTrainings, replayMember, stopRule, type Training } from '../replay.ts';
 import { epochOrder, initialWeights, modelPlan, outputUnits, trialStreams, type ModelPlan, type TrialStreams } from '../init.ts';
 import { buildModel, makeOptimizer } from './model.ts';
-import { buildResult, failedResult, surfaceGrid, trainingSet, type SurfaceGrid } from '../result.ts';
+import { buildResult, failedResult, surfaceGrid, trainingSet, truncateHistory, type SurfaceGrid } from '../result.ts';
 import { accuracy, crossEntropy, toClassProba } from '../metrics.ts';
 
 type Tf = BackendInfo['tf'];
@@ -40,6 +40,9 @@ export const trainPackLayers: TrainPack = async (trials, data, options) => {
   }
   return results;
 };
+
+/** The reference trains every trial. */
+export const layersEngine: Engine = { name: 'layers', supports: () => null, trainPack: trainPackLayers };
 
 export interface TrialOptions {
   /** Start from these weights (getWeights() order) instead of the trial's own glorot draw. */
@@ -179,7 +182,7 @@ async function memberRuns(f: Fitting, training: Training, data: Dataset, history
   }
   return members.map((m) => ({
     train,
-    history: truncateHistory(history, { ...m.point, stoppedEpoch: m.length }),
+    history: truncateHistory(history, m.length),
     stoppedEpoch: m.point.stoppedEpoch,
     bestEpoch: m.point.bestEpoch,
     ...predictions.get(m.source)!,

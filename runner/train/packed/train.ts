@@ -1,14 +1,14 @@
 import type * as TF from '../tfjs.ts';
 import type { MlpModel, Trial } from '../../records/config.ts';
 import type { Dataset, Split } from '../../data/types.ts';
-import type { TrainOptions, TrainPack } from '../engine.ts';
+import { requireSupport, type Engine, type TrainOptions, type TrainPack } from '../engine.ts';
 import type { History, TrialResult } from '../../records/result.ts';
 import { initBackend } from '../backend.ts';
-import { buildResult, surfaceGrid, trainingSet, type OutputRows } from '../result.ts';
+import { buildResult, surfaceGrid, trainingSet, truncateHistory, type OutputRows } from '../result.ts';
 import { toClassProba } from '../metrics.ts';
 import { initialWeights } from '../init.ts';
 import { earlyStop } from '../early-stopping.ts';
-import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, truncateHistory, type SnapshotTracker, type Training } from '../replay.ts';
+import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, type SnapshotTracker, type Training } from '../replay.ts';
 import { adamInit, adamStep, accuracy, crossEntropy, flatParams, hostParams, pickTrials, predictAll, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './model.ts';
 import { foldLayer, foldsOutputKernel, predictFolded } from './fold.ts';
 import { copyTrials, FoldedTraining } from './host/train.ts';
@@ -24,6 +24,12 @@ import { reluSurfaceProba } from './relu-surface.ts';
  */
 export const trainPackPacked: TrainPack = (trials, data, options) => trainPacked(trials, data, options);
 
+export const packedEngine: Engine = {
+  name: 'packed',
+  supports: (trial) => (trial.config.model.kind === 'mlp' ? null : 'the packed engine trains MLPs only'),
+  trainPack: trainPackPacked,
+};
+
 export interface PackedOptions {
   /** Share one training among trials that differ only in patience (default); false stops each trial live. */
   replay?: boolean;
@@ -31,16 +37,17 @@ export interface PackedOptions {
   initialWeights?: Float32Array[][];
 }
 
-/** Trials that can share tensors: the same model, optimizer, epochs and batch size. */
-const packKey = (t: Trial) => JSON.stringify([t.config.model, t.config.train.optimizer, t.config.train.epochs, t.config.train.batchSize, t.config.train.shuffle]);
+/** Trials whose steps run as one computation (trainHomogeneous): the same model, optimizer, epochs, batch size and shuffle. */
+const homogeneousKey = (t: Trial) => JSON.stringify([t.config.model, t.config.train.optimizer, t.config.train.epochs, t.config.train.batchSize, t.config.train.shuffle]);
 
 export async function trainPacked(trials: Trial[], data: Dataset, options: TrainOptions, packed: PackedOptions = {}): Promise<TrialResult[]> {
-  const keys = [...new Set(trials.map(packKey))];
+  requireSupport(packedEngine, trials, data);
+  const keys = [...new Set(trials.map(homogeneousKey))];
   if (keys.length <= 1) return trainHomogeneous(trials, data, options, packed);
   // A pack mixing optimizers (e.g. from `include`) trains as several packs, results in input order.
   const results: TrialResult[] = new Array(trials.length);
   for (const key of keys) {
-    const indices = trials.flatMap((t, i) => (packKey(t) === key ? [i] : []));
+    const indices = trials.flatMap((t, i) => (homogeneousKey(t) === key ? [i] : []));
     const part = await trainHomogeneous(indices.map((i) => trials[i]!), data, options, {
       ...packed,
       initialWeights: packed.initialWeights && indices.map((i) => packed.initialWeights![i]!),
@@ -259,7 +266,7 @@ async function finish(
         return;
       }
       const source = keptWeights(point, u.epochs);
-      plans[member] = { unit: i, slot: source === 'final' ? -1 : u.training.slotOf[j]!, history: truncateHistory(u.history, point), stopped: point.stoppedEpoch, best: point.bestEpoch };
+      plans[member] = { unit: i, slot: source === 'final' ? -1 : u.training.slotOf[j]!, history: truncateHistory(u.history, point.stoppedEpoch), stopped: point.stoppedEpoch, best: point.bestEpoch };
     });
   });
 

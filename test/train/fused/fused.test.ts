@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trainPackFused } from '../../../runner/train/fused/index.ts';
+import { fusedEngine, trainPackFused } from '../../../runner/train/fused/index.ts';
 import { createKernel } from '../../../runner/train/fused/kernel.mjs';
 import { kernelJob, concat } from '../../../runner/train/fused/jobs.ts';
 import { initialWeights } from '../../../runner/train/init.ts';
@@ -134,12 +134,14 @@ describe('fused kernel', () => {
     expect(r!.history.loss.length).toBeLessThan(200);
   });
 
-  it('hands back trials it cannot train, after training the others', async () => {
+  it('refuses a pack holding a trial it does not support, before training any', async () => {
     const data = moonsData(60, 30);
     const ok = makeTrial({ epochs: 5 });
     const shifted = makeTrial({ epochs: 5, augmentation: { shift: 0.1 } });
+    expect(fusedEngine.supports(ok, data)).toBeNull();
+    expect(fusedEngine.supports(shifted, data)).toMatch(/not shift/);
     const got: string[] = [];
     await expect(trainPackFused([ok, shifted], data, { ...opts, onResult: (r) => { got.push(r.trialId); } })).rejects.toThrow(/not shift/);
-    expect(got).toEqual([ok.trialId]);
+    expect(got).toEqual([]);
   });
 });
