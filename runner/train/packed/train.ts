@@ -1,6 +1,6 @@
 import type * as TF from '../tfjs.ts';
 import type { MlpModel, Trial } from '../../records/config.ts';
-import type { Dataset, Split } from '../../data/types.ts';
+import type { Dataset } from '../../data/types.ts';
 import { requireSupport, type Engine, type TrainOptions, type TrainPack } from '../engine.ts';
 import type { History, TrialResult } from '../../records/result.ts';
 import { initBackend } from '../backend.ts';
@@ -9,12 +9,11 @@ import { toClassProba } from '../metrics.ts';
 import { initialWeights } from '../init.ts';
 import { earlyStop } from '../early-stopping.ts';
 import { createSnapshotTracker, keptWeights, liveTrainings, planTrainings, type SnapshotTracker, type Training } from '../replay.ts';
-import { adamInit, adamStep, accuracy, crossEntropy, flatParams, hostParams, pickTrials, predictAll, sgdStep, TensorCache, unflatParams, uploadParams, validationInputs, type AdamState, type HostParams, type PackedParams, type PackedShape, type Tf } from './model.ts';
+import { hostParams, predictAll, TensorCache, uploadParams, validationInputs, type HostParams, type PackedShape, type Tf } from './model.ts';
 import { foldLayer, foldsOutputKernel, predictFolded } from './fold.ts';
-import { copyTrials, FoldedTraining } from './host/train.ts';
-import { epochInputs, unitStreams, type UnitStreams } from './inputs.ts';
-import { keepScale } from '../../data/random/masks.ts';
+import { epochInputs, unitStreams } from './inputs.ts';
 import { reluSurfaceProba } from './relu-surface.ts';
+import { disposeParams, HostTraining, TensorTraining, type PackTensors, type PackTraining, type SharedBatch, type TrainingInputs } from './trainings.ts';
 
 /**
  * The packed engine: the trainings of a pack as one tfjs computation, weights [K, in, out].
@@ -57,11 +56,9 @@ export async function trainPacked(trials: Trial[], data: Dataset, options: Train
   return results;
 }
 
-interface Unit {
+/** One training of the pack: its inputs, its stop-rule tracker and what it has recorded so far. */
+interface Unit extends TrainingInputs {
   training: Training;
-  trial: Trial;
-  train: Split;
-  streams: UnitStreams;
   tracker: SnapshotTracker;
   history: History;
   /** Epochs trained; frozen once it stops changing (all rules stopped, or a non-finite loss). */
@@ -74,188 +71,169 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   const started = performance.now();
   const backend = await initBackend();
   const tf = backend.tf;
-  const first = trials[0]!;
-  const model = first.config.model;
-  if (model.kind !== 'mlp') throw new Error('the packed engine trains MLPs only');
-  const spec = first.config.train;
-  const epochs = spec.epochs;
+  const model = trials[0]!.config.model as MlpModel;
+  const spec = trials[0]!.config.train;
   const classes = data.classNames.length;
   const shape: PackedShape = { activation: model.activation, outputs: classes === 2 ? 1 : classes };
   const features = data.train.x[0]!.length;
-
-  const trainings = packed.replay === false ? liveTrainings(trials) : planTrainings(trials);
-  const units: Unit[] = trainings.map((training) => {
-    const trial = trials[training.members[0]!]!;
-    return {
-      training,
-      trial,
-      train: trainingSet(trial, data),
-      streams: unitStreams(trial, model),
-      tracker: createSnapshotTracker(training.rules),
-      history: { loss: [], val_loss: [], acc: [], val_acc: [] },
-      epochs: 0,
-      active: true,
-      diverged: false,
-    };
-  });
-  const k = units.length;
+  const units = (packed.replay === false ? liveTrainings(trials) : planTrainings(trials)).map((training) => newUnit(training, trials, data, model));
 
   // Initial weights, stacked [K, in, out]: exactly what the layers engine would start from.
-  const start = await Promise.all(units.map(async (u) => packed.initialWeights?.[u.training.members[0]!] ?? (await initialWeights(u.trial, data))));
-  const sizes = [features, ...model.hidden, shape.outputs];
-  const opt = spec.optimizer;
-  const cache = new TensorCache(tf);
-  const xVal = validationInputs(tf, data.val.x, features);
-  const yVal = tf.tensor3d(oneHot(data.val.y, shape.outputs), [data.val.y.length, 1, shape.outputs]);
-  const shared = sharesPoints(units, spec.batchSize) ? sharedBatch(tf, units, features, shape.outputs, model) : null;
-  // with shared points on wasm the pack trains from the host around its folded layer (FoldedTraining)
-  const onHost = shared && foldsOutputKernel(tf, model.hidden.length + 1, shape)
-    ? await FoldedTraining.create(tf, cache, hostParams(start, sizes), k, features, opt, units.map((u) => u.trial.config.l2),
-      { ...shared.tensors.shared, labels: units[0]!.train.y }, { pointsT: xVal, labels: data.val.y })
-    : null;
-  let params = onHost ? onHost.params : uploadParams(tf, hostParams(start, sizes), k, sizes);
-  let adam: AdamState | undefined;
-  let velocity: TF.Tensor3D[] | undefined;
-  if (!isHost(params)) {
-    if (opt.kind === 'adam') adam = adamInit(tf, params, opt);
-    else velocity = flatParams(params).map((p) => tf.zerosLike(p));
-  }
-  // a penalty of 0 everywhere costs nothing: no tensor, no ops
-  const l2 = !onHost && units.some((u) => u.trial.config.l2 !== 0) ? tf.tensor1d(units.map((u) => u.trial.config.l2)) : null;
-  const scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l]! > 0) ? tf.tensor1d(units.map((u) => keepScale(u.streams.rates[l]!))) : null));
-  const slotCount = Math.max(...units.map((u) => u.training.rules.length));
-  const slots: (Weights | undefined)[] = new Array(slotCount).fill(undefined);
-  let activeMask: TF.Tensor3D | null = null;
-
-  /** One epoch on the backend's tensors: the steps over the epoch's batches, then validation; the figures as FoldedTraining.epoch gives them. */
-  const backendEpoch = (): Float32Array => {
-    // inputs built in JS and uploaded once per batch (or once per pack when shared)
-    const batches = shared ? [shared.batch] : epochInputs(units.map((u) => ({ train: u.train, streams: u.streams, active: u.active, trial: u.trial })), {
-      batchSize: spec.batchSize, shuffle: spec.shuffle, features, outputs: shape.outputs, model,
-    });
-    let lossSum: TF.Tensor1D | undefined;
-    let accSum: TF.Tensor1D | undefined;
-    let seen = 0;
-    for (const batch of batches) {
-      const before = params as PackedParams;
-      const out = tidy(tf, () => {
-        const inputs = {
-          ...(shared ? shared.tensors : {
-            x: tf.tensor3d(batch.x, [batch.size, features + 1, k]),
-            y: tf.tensor3d(batch.y, [batch.size, k, shape.outputs]),
-            shared: null,
-          }),
-          masks: batch.masks.map((m, l) => (m ? tf.tensor3d(m, [batch.size, k, model.hidden[l]!]) : null)),
-          scales,
-          l2,
-          active: activeMask,
-          cache,
-        };
-        if (adam) {
-          const step = adamStep(tf, before, adam, opt as Extract<typeof opt, { kind: 'adam' }>, shape, inputs);
-          return { params: step.params, adam: step.adam, velocity: undefined, loss: step.loss, acc: step.acc };
-        }
-        const step = sgdStep(tf, before, velocity!, opt as Extract<typeof opt, { kind: 'sgd' }>, shape, inputs);
-        return { params: step.params, adam: undefined, velocity: step.velocity, loss: step.loss, acc: step.acc };
-      });
-      disposeParams(before);
-      params = out.params;
-      if (adam) {
-        tf.dispose([...adam.m, ...adam.v]);
-        adam = out.adam!;
-      } else {
-        tf.dispose(velocity!);
-        velocity = out.velocity!;
-      }
-      // Keras averages the epoch's batch losses weighted by batch size.
-      const weightedLoss = tf.mul(out.loss, batch.size) as TF.Tensor1D;
-      const weightedAcc = tf.mul(out.acc, batch.size) as TF.Tensor1D;
-      tf.dispose([out.loss, out.acc]);
-      lossSum = accumulate(tf, lossSum, weightedLoss);
-      accSum = accumulate(tf, accSum, weightedAcc);
-      seen += batch.size;
-    }
-    // validate: inference mode, no penalty; the figures come down in one download
-    const figures = tf.tidy(() => {
-      const proba = tf.transpose(predictAll(tf, cache, params as PackedParams, xVal, shape), [2, 0, 1]) as TF.Tensor3D;
-      return tf.stack([tf.div(lossSum!, seen), tf.div(accSum!, seen), crossEntropy(tf, proba, yVal), accuracy(tf, proba, yVal)]);
-    });
-    tf.dispose([lossSum!, accSum!]);
-    const values = figures.dataSync() as Float32Array;
-    figures.dispose();
-    return values;
+  const start = hostParams(
+    await Promise.all(units.map(async (u) => packed.initialWeights?.[u.training.members[0]!] ?? initialWeights(u.trial, data))),
+    [features, ...model.hidden, shape.outputs],
+  );
+  const pack: PackTensors = {
+    tf, cache: new TensorCache(tf), model, shape, features, batchSize: spec.batchSize, shuffle: spec.shuffle, optimizer: spec.optimizer,
+    xVal: validationInputs(tf, data.val.x, features),
+    yVal: tf.tensor3d(oneHot(data.val.y, shape.outputs), [data.val.y.length, 1, shape.outputs]),
   };
-
+  const shared = sharesPoints(units, spec.batchSize) ? sharedBatch(tf, units, features, shape.outputs, model) : null;
+  let training: PackTraining | undefined;
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-      const values = onHost ? onHost.epoch(units.map((u) => u.active)) : backendEpoch();
-
-      // bookkeeping: histories, snapshots for each rule's kept weights, stop mask
-      const snapshotAt: boolean[][] = slots.map(() => new Array(k).fill(false));
-      let maskChanged = false;
-      units.forEach((u, i) => {
-        if (!u.active) return;
-        const [loss, acc, valLoss, valAcc] = [values[i]!, values[k + i]!, values[2 * k + i]!, values[3 * k + i]!];
-        u.history.loss.push(loss);
-        u.history.acc.push(acc);
-        u.history.val_loss.push(valLoss);
-        u.history.val_acc.push(valAcc);
-        u.epochs = epoch;
-        if (!Number.isFinite(loss) || !Number.isFinite(valLoss)) {
-          u.diverged = true;
-          u.active = false;
-          maskChanged = true;
-          return;
-        }
-        for (const slot of u.tracker.observe(valLoss)) snapshotAt[slot]![i] = true;
-        if (u.tracker.done) {
-          u.active = false;
-          maskChanged = true;
-        }
-      });
-      snapshotAt.forEach((which, s) => {
-        if (!which.some(Boolean)) return;
-        const previous = slots[s];
-        if (isHost(params)) {
-          slots[s] = copyTrials(params, which, previous as HostParams | undefined);
-          return;
-        }
-        slots[s] = previous ? selectParams(tf, which, params, previous as PackedParams) : cloneParams(tf, params);
-        if (previous) disposeWeights(previous);
-      });
-      // (the host path reads the units' flags itself)
-      if (maskChanged && !onHost) {
-        activeMask?.dispose();
-        activeMask = tf.tensor3d(units.map((u) => (u.active ? 1 : 0)), [k, 1, 1]);
-      }
-      options.onProgress?.({ epoch, epochs, trialsDone: 0, trials: trials.length });
-      if (units.every((u) => !u.active)) break;
-    }
+    // with shared points on wasm the pack trains from the host around its folded layer
+    training = shared && foldsOutputKernel(tf, model.hidden.length + 1, shape)
+      ? await HostTraining.create(pack, start, units, { ...shared.tensors.shared, labels: units[0]!.train.y }, { pointsT: pack.xVal, labels: data.val.y })
+      : new TensorTraining(pack, start, units, shared);
+    await trainEpochs(training, units, spec.epochs, options, trials.length);
     // (before finish, which may yield to another pack that wants the helper thread)
-    onHost?.dispose();
-
-    return await finish(tf, cache, backend, trials, data, options, units, params, slots, shape, features, started);
+    training.endTraining();
+    return await finish({ pack, backend, trials, data, options, units, training, seconds: (performance.now() - started) / 1000 / trials.length });
   } finally {
-    disposeWeights(params);
-    for (const s of slots) if (s) disposeWeights(s);
-    if (adam) tf.dispose([...adam.m, ...adam.v]);
-    if (velocity) tf.dispose(velocity);
-    tf.dispose([xVal, yVal, ...[l2, ...scales].filter((t) => t !== null)]);
-    onHost?.dispose();
+    training?.dispose();
+    tf.dispose([pack.xVal, pack.yVal]);
     if (shared) tf.dispose([shared.tensors.x, shared.tensors.y, shared.tensors.shared.points, shared.tensors.shared.pointsT]);
-    cache.dispose();
-    activeMask?.dispose();
+    pack.cache.dispose();
   }
 }
 
+function newUnit(training: Training, trials: Trial[], data: Dataset, model: MlpModel): Unit {
+  const trial = trials[training.members[0]!]!;
+  return {
+    training,
+    trial,
+    train: trainingSet(trial, data),
+    streams: unitStreams(trial, model),
+    tracker: createSnapshotTracker(training.rules),
+    history: { loss: [], val_loss: [], acc: [], val_acc: [] },
+    epochs: 0,
+    active: true,
+    diverged: false,
+  };
+}
+
+/**
+ * The epochs: each trains every active training one epoch, records its figures, snapshots the
+ * weights that some stop rule keeps, and freezes the trainings none of whose trials needs more.
+ */
+async function trainEpochs(training: PackTraining, units: Unit[], epochs: number, options: TrainOptions, trials: number): Promise<void> {
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    const figures = training.epoch(units.map((u) => u.active));
+    const snapshotAt = recordEpoch(units, figures, epoch);
+    snapshotAt.forEach((which, slot) => {
+      if (which.some(Boolean)) training.snapshot(slot, which);
+    });
+    options.onProgress?.({ epoch, epochs, trialsDone: 0, trials });
+    if (units.every((u) => !u.active)) break;
+  }
+}
+
+/**
+ * Bookkeeping after an epoch: each active unit's history, its stop (all rules done, or a loss
+ * that is not finite) and, per snapshot slot, which units' weights this epoch are to be kept.
+ * `figures` holds [K] each of loss, acc, val_loss, val_acc.
+ */
+function recordEpoch(units: Unit[], figures: ArrayLike<number>, epoch: number): boolean[][] {
+  const k = units.length;
+  const slotCount = Math.max(...units.map((u) => u.training.rules.length));
+  const snapshotAt: boolean[][] = Array.from({ length: slotCount }, () => new Array(k).fill(false));
+  units.forEach((u, i) => {
+    if (!u.active) return;
+    const [loss, acc, valLoss, valAcc] = [figures[i]!, figures[k + i]!, figures[2 * k + i]!, figures[3 * k + i]!];
+    u.history.loss.push(loss);
+    u.history.acc.push(acc);
+    u.history.val_loss.push(valLoss);
+    u.history.val_acc.push(valAcc);
+    u.epochs = epoch;
+    if (!Number.isFinite(loss) || !Number.isFinite(valLoss)) {
+      u.diverged = true;
+      u.active = false;
+      return;
+    }
+    for (const slot of u.tracker.observe(valLoss)) snapshotAt[slot]![i] = true;
+    if (u.tracker.done) u.active = false;
+  });
+  return snapshotAt;
+}
+
+interface Finish {
+  pack: PackTensors;
+  backend: { name: string; device: string };
+  trials: Trial[];
+  data: Dataset;
+  options: TrainOptions;
+  units: Unit[];
+  training: PackTraining;
+  /** The pack's training time per trial. */
+  seconds: number;
+}
+
+/** Where a trial's result comes from: its unit, the snapshot slot of its kept weights (−1: the last), its history and stop. */
+interface TrialPlan { unit: number; slot: number; history: History; stopped: number; best: number }
+
 /** Replays each trial's stop, gathers its kept weights and evaluates them all in a few batched passes. */
-async function finish(
-  tf: Tf, cache: TensorCache, backend: { name: string; device: string }, trials: Trial[], data: Dataset, options: TrainOptions,
-  units: Unit[], params: Weights, slots: (Weights | undefined)[], shape: PackedShape, features: number,
-  started: number,
-): Promise<TrialResult[]> {
-  const plans = trials.map(() => ({ unit: -1, slot: -1, history: undefined as History | undefined, stopped: 0, best: 0 }));
+async function finish(f: Finish): Promise<TrialResult[]> {
+  const { trials, data, units } = f;
+  const plans = trialPlans(trials.length, units);
+  const weights = trialWeights(plans, f.training, units.length);
+  const evaluate = evaluator(f, weights);
+  const everyone = trials.map((_, i) => i);
+  const probaVal = evaluate(everyone, data.val.x);
+  // trials of one bootstrap replicate (or of none) share their training points
+  const byReplicate = new Map<number | null, number[]>();
+  for (const [member, trial] of trials.entries()) byReplicate.set(trial.replicate, [...(byReplicate.get(trial.replicate) ?? []), member]);
+  const probaTrain: number[][][] = new Array(trials.length);
+  for (const members of byReplicate.values()) {
+    evaluate(members, units[plans[members[0]!]!.unit]!.train.x).forEach((p, i) => (probaTrain[members[i]!] = p));
+  }
+  const grid = surfaceGrid(data);
+  const model = trials[0]!.config.model as MlpModel;
+  const surfaces = grid ? Math.max(1, Math.floor(2 ** 24 / (widest(model) * grid.points.length))) : trials.length;
+  // one hidden relu layer on two features: each surface exactly from its weights on the host
+  const planar = grid && f.pack.features === 2 && model.hidden.length === 1 && model.activation === 'relu';
+  const surfaceOf = (members: number[]): (number[][] | OutputRows)[] => {
+    if (!grid) return [];
+    if (!planar) return evaluate(members, grid.points);
+    return members.map((m) => ({ out: reluSurfaceProba(weights[m]![0]!, weights[m]![1]!, weights[m]![2]!, grid), classes: data.classNames.length }));
+  };
+
+  const results: TrialResult[] = [];
+  // results go out chunk by chunk, each with its surface
+  for (let first = 0; first < trials.length; first += surfaces) {
+    const members = everyone.slice(first, first + surfaces);
+    const surface = surfaceOf(members);
+    for (const [i, member] of members.entries()) {
+      const plan = plans[member]!;
+      const ok = Number.isFinite(plan.history.loss.at(-1)) && Number.isFinite(plan.history.val_loss.at(-1));
+      const result = buildResult({
+        trial: trials[member]!, sweep: f.options.sweep, engine: 'packed', backend: f.backend, seconds: f.seconds, data, train: units[plan.unit]!.train,
+        history: plan.history, stoppedEpoch: plan.stopped, bestEpoch: plan.best,
+        probaTrain: ok ? probaTrain[member] : undefined,
+        probaVal: ok ? probaVal[member] : undefined,
+        probaSurface: ok && grid ? surface[i] : undefined,
+      });
+      results.push(result);
+      await f.options.onResult?.(result);
+      f.options.onProgress?.({ epoch: units[0]!.epochs, epochs: trials[0]!.config.train.epochs, trialsDone: results.length, trials: trials.length });
+    }
+  }
+  return results;
+}
+
+/** Each trial's stop and kept weights, replayed from its unit's full curve (replay.ts). */
+function trialPlans(count: number, units: Unit[]): TrialPlan[] {
+  const plans: TrialPlan[] = new Array(count);
   units.forEach((u, i) => {
     u.training.members.forEach((member, j) => {
       const rule = u.training.rules[u.training.slotOf[j]!]!;
@@ -269,34 +247,32 @@ async function finish(
       plans[member] = { unit: i, slot: source === 'final' ? -1 : u.training.slotOf[j]!, history: truncateHistory(u.history, point.stoppedEpoch), stopped: point.stoppedEpoch, best: point.bestEpoch };
     });
   });
+  return plans;
+}
 
-  // Every trial's kept weights, gathered in JS from the few tensors they live in.
-  const grid = surfaceGrid(data);
-  const seconds = (performance.now() - started) / 1000 / trials.length;
-  const downloaded = new Map<Weights, Float32Array[]>();
-  const weights = plans.map((plan) => {
-    const source = plan.slot < 0 ? params : slots[plan.slot]!;
-    let arrays = downloaded.get(source);
-    if (!arrays) downloaded.set(source, (arrays = isHost(source) ? source : flatParams(source).map((t) => t.dataSync() as Float32Array)));
+/** Every trial's kept weights (HostParams of one trial), gathered in JS from the few snapshots they live in. */
+function trialWeights(plans: TrialPlan[], training: PackTraining, k: number): Float32Array[][] {
+  const downloaded = new Map<number, Float32Array[]>();
+  return plans.map((plan) => {
+    let arrays = downloaded.get(plan.slot);
+    if (!arrays) downloaded.set(plan.slot, (arrays = training.download(plan.slot)));
     return arrays.map((values) => {
-      const size = values.length / units.length;
+      const size = values.length / k;
       return values.subarray(plan.unit * size, (plan.unit + 1) * size);
     });
   });
-  const classes = data.classNames.length;
-  const model = trials[0]!.config.model as MlpModel;
-  // Many trials per call, in chunks of about 2^24 hidden activations (the surface's 6,400 points
-  // make chunks of a few trials; validation usually takes the whole pack at once).
-  const widest = Math.max(...model.hidden, 1);
-  const evaluate = (members: number[], x: number[][]): number[][][] => {
-    const chunk = Math.max(1, Math.floor(2 ** 24 / (widest * x.length)));
-    const xT = validationInputs(tf, x, features);
-    try {
-      return members.flatMap((_, at) => (at % chunk === 0 ? evaluateChunk(members.slice(at, at + chunk), x.length, xT) : []));
-    } finally {
-      xT.dispose();
-    }
-  };
+}
+
+const widest = (model: MlpModel) => Math.max(...model.hidden, 1);
+
+/**
+ * Per-class probabilities of the given trials' kept weights on points x, many trials per call,
+ * in chunks of about 2^24 hidden activations (the surface's 6,400 points make chunks of a few
+ * trials; validation usually takes the whole pack at once).
+ */
+function evaluator(f: Finish, weights: Float32Array[][]): (members: number[], x: number[][]) => number[][][] {
+  const { tf, cache, shape, features, model } = f.pack;
+  const classes = f.data.classNames.length;
   const fold = foldsOutputKernel(tf, model.hidden.length + 1, shape);
   const sizes = [features, ...model.hidden, shape.outputs];
   const evaluateChunk = (members: number[], points: number, xT: TF.Tensor2D): number[][][] => {
@@ -314,46 +290,15 @@ async function finish(
       return toClassProba(mine, points, classes);
     });
   };
-  const everyone = trials.map((_, i) => i);
-  const probaVal = evaluate(everyone, data.val.x);
-  // trials of one bootstrap replicate (or of none) share their training points
-  const byReplicate = new Map<number | null, number[]>();
-  for (const [member, trial] of trials.entries()) byReplicate.set(trial.replicate, [...(byReplicate.get(trial.replicate) ?? []), member]);
-  const probaTrain: number[][][] = new Array(trials.length);
-  for (const members of byReplicate.values()) {
-    evaluate(members, units[plans[members[0]!]!.unit]!.train.x).forEach((p, i) => (probaTrain[members[i]!] = p));
-  }
-  const surfaces = grid ? Math.max(1, Math.floor(2 ** 24 / (widest * grid.points.length))) : trials.length;
-  // one hidden relu layer on two features: each surface exactly from its weights on the host
-  const planar = grid && features === 2 && model.hidden.length === 1 && model.activation === 'relu';
-  const surfaceOf = (members: number[]): (number[][] | OutputRows)[] => {
-    if (!grid) return [];
-    if (!planar) return evaluate(members, grid.points);
-    return members.map((m) => ({ out: reluSurfaceProba(weights[m]![0]!, weights[m]![1]!, weights[m]![2]!, grid), classes }));
-  };
-
-  const results: TrialResult[] = [];
-  // results go out chunk by chunk, each with its surface
-  for (let first = 0; first < trials.length; first += surfaces) {
-    const members = everyone.slice(first, first + surfaces);
-    const surface = surfaceOf(members);
-    for (const [i, member] of members.entries()) {
-      const trial = trials[member]!;
-      const plan = plans[member]!;
-      const ok = Number.isFinite(plan.history!.loss.at(-1)) && Number.isFinite(plan.history!.val_loss.at(-1));
-      const result = buildResult({
-        trial, sweep: options.sweep, engine: 'packed', backend, seconds, data, train: units[plan.unit]!.train,
-        history: plan.history!, stoppedEpoch: plan.stopped, bestEpoch: plan.best,
-        probaTrain: ok ? probaTrain[member] : undefined,
-        probaVal: ok ? probaVal[member] : undefined,
-        probaSurface: ok && grid ? surface[i] : undefined,
-      });
-      results.push(result);
-      await options.onResult?.(result);
-      options.onProgress?.({ epoch: units[0]!.epochs, epochs: trials[0]!.config.train.epochs, trialsDone: results.length, trials: trials.length });
+  return (members, x) => {
+    const chunk = Math.max(1, Math.floor(2 ** 24 / (widest(model) * x.length)));
+    const xT = validationInputs(tf, x, features);
+    try {
+      return members.flatMap((_, at) => (at % chunk === 0 ? evaluateChunk(members.slice(at, at + chunk), x.length, xT) : []));
+    } finally {
+      xT.dispose();
     }
-  }
-  return results;
+  };
 }
 
 /**
@@ -371,7 +316,7 @@ function sharesPoints(units: Unit[], batchSize: number): boolean {
  * The pack's one batch of shared points, uploaded once: the step's x and y and
  * StepInputs.shared. Built as epochInputs builds a frozen training's: in order, drawing nothing.
  */
-function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, model: MlpModel) {
+function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, model: MlpModel): SharedBatch {
   const train = units[0]!.train;
   const n = train.x.length;
   const batch = epochInputs(units.map((u) => ({ train: u.train, streams: u.streams, active: false, trial: u.trial })), {
@@ -403,31 +348,3 @@ function oneHot(labels: number[], outputs: number): number[] {
   return labels.flatMap((y) => Array.from({ length: outputs }, (_, c) => (c === y ? 1 : 0)));
 }
 
-const accumulate = (tf: Tf, sum: TF.Tensor1D | undefined, value: TF.Tensor1D): TF.Tensor1D => {
-  if (!sum) return value;
-  const next = tf.add(sum, value) as TF.Tensor1D;
-  tf.dispose([sum, value]);
-  return next;
-};
-
-/** A pack's weights: tensors, or host arrays when they live on the host (FoldedTraining). */
-type Weights = PackedParams | HostParams;
-const isHost = (w: Weights): w is HostParams => Array.isArray(w);
-const disposeParams = (p: PackedParams) => flatParams(p).forEach((t) => t.dispose());
-const disposeWeights = (w: Weights) => {
-  if (!isHost(w)) disposeParams(w);
-};
-const cloneParams = (tf: Tf, p: PackedParams) => unflatParams(flatParams(p).map((t) => tf.clone(t)));
-
-/** Per trial i: this epoch's weights where `which[i]`, else the previous snapshot. */
-function selectParams(tf: Tf, which: boolean[], current: PackedParams, previous: PackedParams): PackedParams {
-  return tidy(tf, () => {
-    const mask = tf.tensor3d(which.map(Number), [which.length, 1, 1]);
-    const before = flatParams(previous);
-    return unflatParams(flatParams(current).map((t, i) => pickTrials(tf, mask, t, before[i]!)));
-  });
-}
-
-
-/** tf.tidy for our own containers of tensors (it keeps every tensor nested in what it returns). */
-const tidy = <T>(tf: Tf, fn: () => T): T => tf.tidy(fn as () => TF.TensorContainer) as T;
