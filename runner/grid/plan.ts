@@ -5,11 +5,11 @@ import type { Grid, Trial } from '../records/config.ts';
 import type { Manifest, Pack } from '../records/manifest.ts';
 
 /**
- * Most trials trained together in one pack. Measured (packed engine, wasm, G's trials with
- * patience replay, CPU ms per trial-epoch on a loaded 2-core machine): 6 → 2.51, 24 → 0.72,
- * 72 → 0.42, 108 → 0.50, 216 → 0.37. The cost flattens past ~72 trials (24 trainings), and 108
- * splits G (216 trials) into one pack per core of a 2-core machine, where 64 gives 4 packs in
- * 2 rounds. Larger machines or GPUs: pass --pack-size.
+ * Most trials trained together in one pack. A packed engine's cost per trial-epoch falls as
+ * a pack grows and flattens past a few dozen trainings; 108 is past that, and splits a
+ * 216-trial sweep (the moons-sweep grid's size) into one pack per core of a 2-core machine,
+ * where a smaller size would leave packs waiting for a second round. Larger machines or GPUs:
+ * pass --pack-size.
  */
 export const DEFAULT_PACK_SIZE = 108;
 

@@ -36,7 +36,7 @@ export function resetBackendForTests(): void {
 }
 
 /**
- * The backend initBackend() would pick, without loading tfjs (about 100 MB): engines that need
+ * The backend initBackend() would pick, without loading tfjs (the largest part of a worker's memory): engines that need
  * no tfjs (the fused kernel) are chosen from this, so a worker that runs them never loads it.
  */
 export function backendNameHint(): BackendName {

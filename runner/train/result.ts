@@ -59,7 +59,7 @@ export function surfaceValues(proba: number[][] | OutputRows): number[] {
   if (Array.isArray(proba)) return proba.map((p) => (p.length === 2 ? p[1]! : argmax(p)));
   const { out, classes } = proba;
   if (classes === 2) {
-    // a plain loop: Array.from walks a typed array through its iterator, ten times slower
+    // a plain loop: Array.from would walk the typed array through its iterator, a call per element
     const values = new Array<number>(out.length);
     for (let i = 0; i < out.length; i++) values[i] = out[i]!;
     return values;

@@ -6,8 +6,8 @@ import v8 from 'node:v8';
  * The two builds of kernel.c: SIMD128 alone (the default), and with relaxed SIMD's fused
  * multiply-add, used when FITGRID_KERNEL=relaxed asks for it and the runtime validates it (Node 20
  * only behind a V8 flag, set here before the module compiles), else the SIMD128 build. The
- * choice never depends on timing, so a machine gives the same results run after run; on AMD EPYC
- * (separate multiply and add pipes) the fused build measured no faster.
+ * choice never depends on timing, so a machine gives the same results run after run. It is not
+ * the default: on CPUs with separate multiply and add pipes the fused multiply-add gains nothing.
  */
 const plainModule = new WebAssembly.Module(readFileSync(new URL('./kernel.wasm', import.meta.url)));
 let relaxedModule; // undefined: not tried yet; null: the runtime rejects it

@@ -132,7 +132,7 @@ function foldRow(rows: Float32Array, to: number, input: Float32Array, from: numb
 
 /**
  * A tensor's values to read at once: on wasm a view of its memory (dataSync copies into a fresh
- * buffer: about 1 ms per 400,000 floats, per epoch), elsewhere dataSync. Read it before the next
+ * buffer, every epoch, as many floats as the pack has activations), elsewhere dataSync. Read it before the next
  * tfjs op, which may grow the wasm memory and leave the view empty.
  */
 export function peek(tf: Tf, t: TF.Tensor): Float32Array {

@@ -422,7 +422,7 @@ export function sharedPointSums(tf: Tf, hidden: TF.Tensor2D, delta: TF.Tensor3D,
 /**
  * Input-row gradients [K, units, features + 1] from per-unit sums laid out [K, features + 1, units]
  * (or already as rows, `asRows`) times a per-unit factor [K, 1, units]. The multiply happens with
- * units last: broadcast across a last axis a few long, wasm multiplies ten times slower.
+ * units last: broadcast across a last axis only a few long, wasm multiplies an element at a time.
  */
 function scaleUnits(tf: Tf, sums: TF.Tensor3D, factor: TF.Tensor, asRows: boolean): TF.Tensor3D {
   const byRow = asRows ? tf.transpose(sums, [0, 2, 1]) : sums;
@@ -482,7 +482,7 @@ function backThroughKernel(tf: Tf, dz: TF.Tensor, kernel: TF.Tensor3D): TF.Tenso
 /**
  * Per trial, a where `pick` [K, 1, 1] is 1 and b where it is 0, exactly (a blend would round).
  * The condition is spelled out to full shape first: tf.where broadcasts a [K, 1, 1] condition
- * with tile, which wasm runs an element at a time (10× the whole select).
+ * with tile, which wasm runs an element at a time (more work than the whole select).
  */
 export function pickTrials<T extends TF.Tensor>(tf: Tf, pick: TF.Tensor3D, a: T, b: T): T {
   return tf.where(tf.cast(tf.add(tf.zerosLike(a), pick), 'bool'), a, b) as T;

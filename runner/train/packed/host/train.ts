@@ -16,8 +16,8 @@ export type ValidationPoints = Pick<SharedPoints, 'pointsT' | 'labels'>;
  * arrays; the backend runs the passes over the [K·units, points] activations: per epoch a fused
  * matMul and a segment sum on the training points, the step times δ and a matMul for the
  * backward, and a matMul and a segment sum on the validation points. The host reads their sums
- * through views of the backend's memory and does the rest (the tfjs path runs 130 kernels an
- * epoch for W, most of them small ops and passes over the 4·K·units weights): the loss, accuracy
+ * through views of the backend's memory and does the rest, which on the tfjs path is a hundred
+ * small ops an epoch, each a pass over the 4·K·units weights: the loss, accuracy
  * and δ from the logits, and one loop per trial that turns the backward's sums into gradients,
  * updates every weight as tfjs' Adam or SGD does and writes the next fold.
  */
