@@ -1,6 +1,6 @@
 /*
  * fitgrid's CNN kernel: forward, backward and update of a small convolutional network, one batch
- * per call, in WebAssembly SIMD. The network is the layers engine's (layers-model.ts): blocks of
+ * per call, in WebAssembly SIMD. The network is the layers engine's (layers/model.ts): blocks of
  * conv k×k 'same' + ReLU + max-pool (stride = size, 'valid') + dropout, then dense ReLU layers +
  * dropout, then softmax (C > 2) or sigmoid (2 classes). Semantics follow tfjs-layers: the batch
  * loss is the mean cross-entropy plus c·Σw² over kernels, probabilities clipped to

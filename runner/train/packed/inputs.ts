@@ -6,7 +6,7 @@ import { epochOrder, rateAt, trialStreams, type TrialStreams } from '../init.ts'
 /**
  * A packed epoch's inputs, built in JS and uploaded once per batch: each training's own
  * augmentation, shuffle order and dropout masks, from the same streams the layers engine draws
- * them from (its `trialStreams`), laid out as packed-model.ts reads them: points first, trials next.
+ * them from (init.ts' `trialStreams`), laid out as model.ts reads them: points first, trials next.
  */
 export type UnitStreams = TrialStreams & {
   /** Dropout rate after each hidden layer. */

@@ -4,7 +4,7 @@ import type { Activation } from '../../records/config.ts';
 /**
  * The maths of K MLP trials trained as one computation: the input layer as rows
  * [K, units, features + 1], each later layer a kernel [K, in, out] and a bias [K, 1, out]. Pure
- * functions of tensors; packed.ts does the bookkeeping around them.
+ * functions of tensors; train.ts and trainings.ts do the bookkeeping around them.
  *
  * The backward pass is written out rather than left to tf.grad: the trials are independent, so
  * every gradient is a per-trial reduction, and the layouts are chosen so that each reduction is

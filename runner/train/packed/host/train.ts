@@ -47,7 +47,7 @@ export class FoldedTraining {
   /**
    * The training of K trials from their weights (HostParams of features → units → 1), each with
    * its L2 coefficient, on the shared training points, validated on `val`. With a helper thread
-   * (packed-host-helper.ts) the pack runs as two halves: the helper updates one while the main
+   * (helper.ts) the pack runs as two halves: the helper updates one while the main
    * thread runs the other's passes.
    */
   static async create(

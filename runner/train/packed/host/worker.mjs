@@ -1,4 +1,4 @@
-// The folded packs' helper thread (packed-host-helper.ts): runs its share of each host update.
+// The folded packs' helper thread (helper.ts): runs its share of each host update.
 // stepTrials is TypeScript; tsx compiles it here as it does for the main thread.
 import { parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
