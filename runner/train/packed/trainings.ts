@@ -287,4 +287,4 @@ function selectParams(tf: Tf, which: readonly boolean[], current: PackedParams, 
 }
 
 /** tf.tidy for our own containers of tensors (it keeps every tensor nested in what it returns). */
-export const tidy = <T>(tf: Tf, fn: () => T): T => tf.tidy(fn as () => TF.TensorContainer) as T;
+const tidy = <T>(tf: Tf, fn: () => T): T => tf.tidy(fn as () => TF.TensorContainer) as T;
