@@ -35,6 +35,8 @@ export const CELL_CURVE_BUDGET = 500_000;
 export const MIN_CURVE_POINTS = 50;
 /** Trial results read from the store at once. */
 export const READ_CONCURRENCY = 32;
+/** Bumped when what a cached cell holds changes, so that older cache entries are not reused. */
+const CACHE_LAYOUT = 2;
 /** Unreadable results named in summary.json (all are counted). */
 const MAX_PROBLEMS = 50;
 
@@ -119,7 +121,7 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
 
 /** What decides a cached cell: the trials stored for it, and everything else that shapes it. */
 function cacheKey(trialIds: string[], shape: object): string {
-  return createHash('sha256').update(JSON.stringify([SUMMARY_FORMAT, fitgridVersion, shape, trialIds])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([SUMMARY_FORMAT, CACHE_LAYOUT, fitgridVersion, shape, trialIds])).digest('hex');
 }
 
 function parseCached(bytes: Uint8Array): CachedCell | undefined {
