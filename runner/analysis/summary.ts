@@ -66,6 +66,7 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
   })
     .catch(() => undefined);
   const fold = new SummaryFold(manifest, data);
+  fold.onUnreadable = options.onUnreadable;
   const limit = pLimit(READ_CONCURRENCY);
   const useCache = options.cache ?? true;
   const present = new Set((await store.list(trialsPrefix)).map(trialIdFromKey));
@@ -88,13 +89,14 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
     const key = trialKey(t.trialId);
     const bytes = await store.get(key);
     if (!bytes) return fold.add(t, undefined);
+    let result: TrialResult;
     try {
-      fold.add(t, readTrialResult(bytes));
+      result = readTrialResult(bytes);
     } catch (error) {
       if (!(error instanceof ResultFormatError)) throw error;
-      fold.unreadable(t, key, error.message);
-      options.onUnreadable?.(key, error.message);
+      return fold.unreadable(t, key, error.message);
     }
+    fold.add(t, result);
   };
   // cells in manifest order, each cell's trials together, so cells complete one after another
   await Promise.all([...byCell].map(([cellId, trials]) => limit(async () => {
@@ -232,18 +234,19 @@ export class SummaryFold {
   add(trial: Trial, result: TrialResult | undefined): void {
     const cell = this.pending.get(trial.cellId);
     if (!cell) return;
-    if (result) {
-      cell.results.push(result);
-      this.note(cell.totals, result);
-    }
+    if (result) cell.results.push(result);
     if (++cell.arrived === cell.trials.length) this.complete(cell);
   }
 
   /** A stored result that could not be read: named in the summary and counted as missing. */
   unreadable(trial: Trial, key: string, reason: string): void {
     this.pending.get(trial.cellId)?.totals.problems.push({ key, reason });
+    this.onUnreadable?.(key, reason);
     this.add(trial, undefined);
   }
+
+  /** Called once per stored result found unreadable, as it is found. */
+  onUnreadable?: (key: string, reason: string) => void;
 
   /**
    * A cell completed by an earlier report from the same stored trials (see buildSummary's
@@ -274,7 +277,6 @@ export class SummaryFold {
       totals.firstStart = Math.min(totals.firstStart ?? Infinity, finished - r.seconds * 1000);
     }
     if (totals.valCount === undefined && r.valLabels?.length) totals.valCount = r.valLabels.length;
-    if (totals.trainCount === undefined && r.points) totals.trainCount = r.points.train.length;
     if (this.classCount === undefined && r.valProba?.length) this.classCount = r.valProba[0]!.length;
   }
 
@@ -294,9 +296,13 @@ export class SummaryFold {
     this.pending.delete(pending.trials[0]!.cellId);
     // results arrive in any order: keep the manifest's (seed) order
     const byId = new Map(pending.results.map((r) => [r.trialId, r]));
-    const results = pending.trials.map((t) => byId.get(t.trialId)).filter((r): r is TrialResult => r !== undefined);
+    let results = pending.trials.map((t) => byId.get(t.trialId)).filter((r): r is TrialResult => r !== undefined);
+    const points = this.cellPoints(results, pending.totals);
+    results = results.filter((r) => !points.unreadable.has(r));
+    for (const r of results) this.note(pending.totals, r);
+    if (points.points) pending.totals.trainCount ??= points.points.train.length;
     const classCount = this.classCount ?? classNames(this.manifest.grid.data, results).length;
-    const { cell, surface } = cellSummary(pending.trials, results, classCount, { trial: this.trialPoints, mean: this.meanPoints });
+    const { cell, surface } = cellSummary(pending.trials, results, classCount, { trial: this.trialPoints, mean: this.meanPoints }, points.points);
     const facts = analyzeCell(cell, { trials: pending.trials, results }, this.manifest.grid, classCount);
     if (surface) {
       const shape = [surface.n, surface.n];
@@ -313,6 +319,30 @@ export class SummaryFold {
     this.cells[pending.index] = cell;
     this.facts[pending.index] = facts;
     this.merge(pending.totals);
+  }
+
+  /**
+   * The training points a cell draws: those of its first ok result whose points decode. Stored
+   * points are decoded on first read (see the codec), so a damaged array shows only here: such a
+   * result is named and counted as missing, like one that cannot be read at all. Results after the
+   * chosen one are never decoded.
+   */
+  private cellPoints(results: TrialResult[], totals: CellTotals): { points?: TrialResult['points']; unreadable: Set<TrialResult> } {
+    const unreadable = new Set<TrialResult>();
+    for (const r of results) {
+      if (r.status !== 'ok') continue;
+      try {
+        const points = r.points;
+        if (points) return { points, unreadable };
+      } catch (error) {
+        if (!(error instanceof ResultFormatError)) throw error;
+        const key = trialKey(r.trialId);
+        totals.problems.push({ key, reason: error.message });
+        this.onUnreadable?.(key, error.message);
+        unreadable.add(r);
+      }
+    }
+    return { unreadable };
   }
 
   /** The summary of everything added; cells still waiting for trials are completed as they are. */
@@ -377,7 +407,8 @@ export class SummaryFold {
 
 type RawSurface = Omit<NonNullable<CellSummary['surface']>, 'values' | 'variance'> & { values: number[] };
 
-function cellSummary(trials: Trial[], results: TrialResult[], classCount: number, points: { trial: number; mean: number }): { cell: CellSummary; surface?: RawSurface } {
+function cellSummary(trials: Trial[], results: TrialResult[], classCount: number, points: { trial: number; mean: number },
+  trainingPoints: TrialResult['points']): { cell: CellSummary; surface?: RawSurface } {
   const first = trials[0];
   const ok = results.filter((r) => r.status === 'ok');
   const trialSummaries = trials
@@ -422,11 +453,10 @@ function cellSummary(trials: Trial[], results: TrialResult[], classCount: number
       values: binary ? meanOf(surfaces.map((r) => r.surface!.values)) : s.values.map((_, i) => mode(surfaces.map((r) => r.surface!.values[i]))),
     };
   }
-  const withPoints = ok.find((r) => r.points);
-  if (withPoints) {
+  if (trainingPoints) {
     // stored as float32: six digits say all they hold, without float32's tail of decimals
     const round = (ps: [number, number, number][]) => ps.map(([x, y, label]) => [significant(x, 6), significant(y, 6), label] as [number, number, number]);
-    cell.points = { train: round(withPoints.points!.train), val: round(withPoints.points!.val) };
+    cell.points = { train: round(trainingPoints.train), val: round(trainingPoints.val) };
   }
   if (classCount > 2 && ok.some((r) => r.valProba?.length)) cell.confusion = confusion(ok, classCount);
   if (isImageData(trials[0]!.config.data)) cell.mistakes = confidentMistakes(ok);
