@@ -70,8 +70,7 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
   const limit = pLimit(READ_CONCURRENCY);
   const useCache = options.cache ?? true;
   const present = new Set((await store.list(trialsPrefix)).map(trialIdFromKey));
-  const byCell = new Map<string, Trial[]>();
-  for (const t of manifest.trials) byCell.set(t.cellId, [...(byCell.get(t.cellId) ?? []), t]);
+  const byCell = trialsByCell(manifest.trials);
   const keys = new Map<string, string>();
   const writes: Promise<void>[] = [];
   if (useCache) {
@@ -145,7 +144,17 @@ export async function writeSummary(store: Store, sweep: string, options: BuildOp
 async function readManifest(store: Store, sweep: string): Promise<Manifest> {
   const bytes = await store.get(manifestKey(sweep));
   if (!bytes) throw new UserError(`no sweep named "${sweep}" in ${store.url} (missing ${manifestKey(sweep)}); run it first`);
-  return JSON.parse(decoder.decode(bytes)) as Manifest;
+  // Every trial of a cell has the cell's config: one shared copy per cell keeps a manifest of
+  // 100,000 trials to its cells' worth of configs (parsed copies die young, as they are parsed).
+  const configs = new Map<string, unknown>();
+  return JSON.parse(decoder.decode(bytes), function (this: unknown, key, value: { cellId?: unknown; config?: unknown } | null) {
+    if (Array.isArray(this) && value && typeof value.cellId === 'string' && value.config !== undefined) {
+      const shared = configs.get(value.cellId);
+      if (shared === undefined) configs.set(value.cellId, value.config);
+      else value.config = shared;
+    }
+    return value;
+  }) as Manifest;
 }
 
 /**
@@ -202,12 +211,7 @@ export class SummaryFold {
 
   constructor(private readonly manifest: Manifest, private readonly data?: Dataset) {
     const { grid } = manifest;
-    const byCell = new Map<string, Trial[]>();
-    for (const t of manifest.trials) {
-      const list = byCell.get(t.cellId);
-      if (list) list.push(t);
-      else byCell.set(t.cellId, [t]);
-    }
+    const byCell = trialsByCell(manifest.trials);
     const axisIndex = (axis: unknown[], v: unknown) => {
       const i = axis.findIndex((a) => JSON.stringify(a) === JSON.stringify(v));
       return i < 0 ? axis.length : i;
@@ -405,16 +409,25 @@ export class SummaryFold {
   }
 }
 
+/** A manifest's trials cell by cell, cells in the order of their first trial. */
+function trialsByCell(trials: readonly Trial[]): Map<string, Trial[]> {
+  const byCell = new Map<string, Trial[]>();
+  for (const t of trials) {
+    const list = byCell.get(t.cellId);
+    if (list) list.push(t);
+    else byCell.set(t.cellId, [t]);
+  }
+  return byCell;
+}
+
 type RawSurface = Omit<NonNullable<CellSummary['surface']>, 'values' | 'variance'> & { values: number[] };
 
 function cellSummary(trials: Trial[], results: TrialResult[], classCount: number, points: { trial: number; mean: number },
   trainingPoints: TrialResult['points']): { cell: CellSummary; surface?: RawSurface } {
   const first = trials[0];
   const ok = results.filter((r) => r.status === 'ok');
-  const trialSummaries = trials
-    .map((t) => results.find((r) => r.trialId === t.trialId))
-    .filter((r): r is TrialResult => r !== undefined)
-    .map((r) => trialSummary(r, points.trial));
+  // results come in the manifest's order (SummaryFold.complete)
+  const trialSummaries = results.map((r) => trialSummary(r, points.trial));
   const okSummaries = trialSummaries.filter((t) => t.status === 'ok');
   const stat = (f: (t: TrialSummary) => number): Stat => ciOf(okSummaries.map(f));
   const cell: CellSummary = {
