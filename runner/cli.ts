@@ -135,7 +135,7 @@ export function buildCli(): Command {
     .option('--seeds <n>', "this many seeds instead of the grid's", int('seeds', 1))
     .option('--failed <share>', 'share of trials that fail', fraction('failed'), 0.01)
     .option('--diverged <share>', 'share of trials that diverge', fraction('diverged'), 0.005)
-    .option('--concurrency <n>', 'results written at once (default 16)', int('concurrency', 1))
+    .option('--threads <n>', 'threads that make and write results (default: one per core, or FITGRID_THREADS)', int('threads', 1))
     .action(async (grid: string, o) => void (await (await import('./commands/synth.ts')).synth({ grid, ...o })));
 
   program

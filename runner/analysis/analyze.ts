@@ -78,10 +78,14 @@ export function finishAnalysis(summary: SweepSummary, grid: Grid, facts: readonl
   return summary;
 }
 
+/** A decomposition's means: its per-point values are not kept (they grow with the validation set). */
+type Means = Omit<Decomposition, 'perPoint'>;
+const means = ({ perPoint: _p, ...rest }: Decomposition): Means => rest;
+
 interface CellDecomposition {
   replicates: number;
-  zeroOne: Decomposition;
-  mse: Decomposition;
+  zeroOne: Means;
+  mse: Means;
   split?: { dataVariance: number; seedVariance: number };
 }
 
@@ -94,7 +98,7 @@ function decompose(ok: TrialResult[], grid: Grid): CellDecomposition | undefined
   const zeroOne = biasVarianceDecomp(usable.map((r) => r.valProba.map(classOf)), labels, '0-1');
   const trueClass = usable.map((r) => r.valProba.map((p, j) => p[labels[j]]));
   const mse = biasVarianceDecomp(trueClass, labels.map(() => 1), 'mse');
-  const result: CellDecomposition = { replicates: usable.length, zeroOne, mse };
+  const result: CellDecomposition = { replicates: usable.length, zeroOne: means(zeroOne), mse: means(mse) };
   const seeds = new Set(usable.map((r) => r.seed)).size;
   const samples = new Set(usable.map((r) => r.replicate)).size;
   if (grid.bootstrap > 0 && seeds > 1 && samples > 1) {

@@ -36,6 +36,8 @@ export const CELL_CURVE_BUDGET = 500_000;
 export const MIN_CURVE_POINTS = 50;
 /** Trial results read from the store at once. */
 export const READ_CONCURRENCY = 32;
+/** Bumped when what a cached cell holds changes, so that older cache entries are not reused. */
+const CACHE_LAYOUT = 2;
 /** Unreadable results named in summary.json (all are counted). */
 const MAX_PROBLEMS = 50;
 
@@ -65,11 +67,11 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
   })
     .catch(() => undefined);
   const fold = new SummaryFold(manifest, data);
+  fold.onUnreadable = options.onUnreadable;
   const limit = pLimit(READ_CONCURRENCY);
   const useCache = options.cache ?? true;
   const present = new Set((await store.list(trialsPrefix)).map(trialIdFromKey));
-  const byCell = new Map<string, Trial[]>();
-  for (const t of manifest.trials) byCell.set(t.cellId, [...(byCell.get(t.cellId) ?? []), t]);
+  const byCell = trialsByCell(manifest.trials);
   const keys = new Map<string, string>();
   const writes: Promise<void>[] = [];
   if (useCache) {
@@ -87,13 +89,14 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
     const key = trialKey(t.trialId);
     const bytes = await store.get(key);
     if (!bytes) return fold.add(t, undefined);
+    let result: TrialResult;
     try {
-      fold.add(t, readTrialResult(bytes));
+      result = readTrialResult(bytes);
     } catch (error) {
       if (!(error instanceof ResultFormatError)) throw error;
-      fold.unreadable(t, key, error.message);
-      options.onUnreadable?.(key, error.message);
+      return fold.unreadable(t, key, error.message);
     }
+    fold.add(t, result);
   };
   // cells in manifest order, each cell's trials together, so cells complete one after another
   await Promise.all([...byCell].map(([cellId, trials]) => limit(async () => {
@@ -120,7 +123,7 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
 
 /** What decides a cached cell: the trials stored for it, and everything else that shapes it. */
 function cacheKey(trialIds: string[], shape: object): string {
-  return createHash('sha256').update(JSON.stringify([SUMMARY_FORMAT, fitgridVersion, shape, trialIds])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([SUMMARY_FORMAT, CACHE_LAYOUT, fitgridVersion, shape, trialIds])).digest('hex');
 }
 
 function parseCached(bytes: Uint8Array): CachedCell | undefined {
@@ -193,12 +196,7 @@ export class SummaryFold {
 
   constructor(private readonly manifest: Manifest, private readonly data?: Dataset) {
     const { grid } = manifest;
-    const byCell = new Map<string, Trial[]>();
-    for (const t of manifest.trials) {
-      const list = byCell.get(t.cellId);
-      if (list) list.push(t);
-      else byCell.set(t.cellId, [t]);
-    }
+    const byCell = trialsByCell(manifest.trials);
     const axisIndex = (axis: unknown[], v: unknown) => {
       const i = axis.findIndex((a) => JSON.stringify(a) === JSON.stringify(v));
       return i < 0 ? axis.length : i;
@@ -225,18 +223,19 @@ export class SummaryFold {
   add(trial: Trial, result: TrialResult | undefined): void {
     const cell = this.pending.get(trial.cellId);
     if (!cell) return;
-    if (result) {
-      cell.results.push(result);
-      this.note(cell.totals, result);
-    }
+    if (result) cell.results.push(result);
     if (++cell.arrived === cell.trials.length) this.complete(cell);
   }
 
   /** A stored result that could not be read: named in the summary and counted as missing. */
   unreadable(trial: Trial, key: string, reason: string): void {
     this.pending.get(trial.cellId)?.totals.problems.push({ key, reason });
+    this.onUnreadable?.(key, reason);
     this.add(trial, undefined);
   }
+
+  /** Called once per stored result found unreadable, as it is found. */
+  onUnreadable?: (key: string, reason: string) => void;
 
   /**
    * A cell completed by an earlier report from the same stored trials (see buildSummary's
@@ -267,7 +266,6 @@ export class SummaryFold {
       totals.firstStart = Math.min(totals.firstStart ?? Infinity, finished - r.seconds * 1000);
     }
     if (totals.valCount === undefined && r.valLabels?.length) totals.valCount = r.valLabels.length;
-    if (totals.trainCount === undefined && r.points) totals.trainCount = r.points.train.length;
     if (this.classCount === undefined && r.valProba?.length) this.classCount = r.valProba[0]!.length;
   }
 
@@ -287,9 +285,13 @@ export class SummaryFold {
     this.pending.delete(pending.trials[0]!.cellId);
     // results arrive in any order: keep the manifest's (seed) order
     const byId = new Map(pending.results.map((r) => [r.trialId, r]));
-    const results = pending.trials.map((t) => byId.get(t.trialId)).filter((r): r is TrialResult => r !== undefined);
+    let results = pending.trials.map((t) => byId.get(t.trialId)).filter((r): r is TrialResult => r !== undefined);
+    const points = this.cellPoints(results, pending.totals);
+    results = results.filter((r) => !points.unreadable.has(r));
+    for (const r of results) this.note(pending.totals, r);
+    if (points.points) pending.totals.trainCount ??= points.points.train.length;
     const classCount = this.classCount ?? classNames(this.manifest.grid.data, results).length;
-    const { cell, surface } = cellSummary(pending.trials, results, classCount, { trial: this.trialPoints, mean: this.meanPoints });
+    const { cell, surface } = cellSummary(pending.trials, results, classCount, { trial: this.trialPoints, mean: this.meanPoints }, points.points);
     const facts = analyzeCell(cell, { trials: pending.trials, results }, this.manifest.grid, classCount);
     if (surface) {
       const shape = [surface.n, surface.n];
@@ -306,6 +308,30 @@ export class SummaryFold {
     this.cells[pending.index] = cell;
     this.facts[pending.index] = facts;
     this.merge(pending.totals);
+  }
+
+  /**
+   * The training points a cell draws: those of its first ok result whose points decode. Stored
+   * points are decoded on first read (see the codec), so a damaged array shows only here: such a
+   * result is named and counted as missing, like one that cannot be read at all. Results after the
+   * chosen one are never decoded.
+   */
+  private cellPoints(results: TrialResult[], totals: CellTotals): { points?: TrialResult['points']; unreadable: Set<TrialResult> } {
+    const unreadable = new Set<TrialResult>();
+    for (const r of results) {
+      if (r.status !== 'ok') continue;
+      try {
+        const points = r.points;
+        if (points) return { points, unreadable };
+      } catch (error) {
+        if (!(error instanceof ResultFormatError)) throw error;
+        const key = trialKey(r.trialId);
+        totals.problems.push({ key, reason: error.message });
+        this.onUnreadable?.(key, error.message);
+        unreadable.add(r);
+      }
+    }
+    return { unreadable };
   }
 
   /** The summary of everything added; cells still waiting for trials are completed as they are. */
@@ -368,15 +394,25 @@ export class SummaryFold {
   }
 }
 
+/** A manifest's trials cell by cell, cells in the order of their first trial. */
+function trialsByCell(trials: readonly Trial[]): Map<string, Trial[]> {
+  const byCell = new Map<string, Trial[]>();
+  for (const t of trials) {
+    const list = byCell.get(t.cellId);
+    if (list) list.push(t);
+    else byCell.set(t.cellId, [t]);
+  }
+  return byCell;
+}
+
 type RawSurface = Omit<NonNullable<CellSummary['surface']>, 'values' | 'variance'> & { values: number[] };
 
-function cellSummary(trials: Trial[], results: TrialResult[], classCount: number, points: { trial: number; mean: number }): { cell: CellSummary; surface?: RawSurface } {
+function cellSummary(trials: Trial[], results: TrialResult[], classCount: number, points: { trial: number; mean: number },
+  trainingPoints: TrialResult['points']): { cell: CellSummary; surface?: RawSurface } {
   const first = trials[0];
   const ok = results.filter((r) => r.status === 'ok');
-  const trialSummaries = trials
-    .map((t) => results.find((r) => r.trialId === t.trialId))
-    .filter((r): r is TrialResult => r !== undefined)
-    .map((r) => trialSummary(r, points.trial));
+  // results come in the manifest's order (SummaryFold.complete)
+  const trialSummaries = results.map((r) => trialSummary(r, points.trial));
   const okSummaries = trialSummaries.filter((t) => t.status === 'ok');
   const stat = (f: (t: TrialSummary) => number): Stat => ciOf(okSummaries.map(f));
   const cell: CellSummary = {
@@ -415,11 +451,10 @@ function cellSummary(trials: Trial[], results: TrialResult[], classCount: number
       values: binary ? meanOf(surfaces.map((r) => r.surface!.values)) : s.values.map((_, i) => mode(surfaces.map((r) => r.surface!.values[i]))),
     };
   }
-  const withPoints = ok.find((r) => r.points);
-  if (withPoints) {
+  if (trainingPoints) {
     // stored as float32: six digits say all they hold, without float32's tail of decimals
     const round = (ps: [number, number, number][]) => ps.map(([x, y, label]) => [significant(x, 6), significant(y, 6), label] as [number, number, number]);
-    cell.points = { train: round(withPoints.points!.train), val: round(withPoints.points!.val) };
+    cell.points = { train: round(trainingPoints.train), val: round(trainingPoints.val) };
   }
   if (classCount > 2 && ok.some((r) => r.valProba?.length)) cell.confusion = confusion(ok, classCount);
   if (isImageData(trials[0]!.config.data)) cell.mistakes = confidentMistakes(ok);

@@ -1,6 +1,6 @@
 /**
  * One step of the report path in a process of its own, so that its peak memory is its own:
- * `node --import tsx bench-report-child.ts '<json args>'`. Prints one JSON line:
+ * `node --import tsx report-child.ts '<json args>'`. Prints one JSON line:
  * `{ "seconds": inside the step, "maxRssKB": this process's peak resident set, … }`.
  *
  * - `summary`: builds summary.json from the store (what `fitgrid report` does first);

@@ -175,8 +175,8 @@ export function syntheticResult(trial: Trial, synth: SyntheticData, options: Syn
   const proba = (f: Fields, rows?: number[]) => predict(f, rows, classes, sharpness, confidence, wobble);
   const rows = trial.replicate === null ? undefined : bootstrapIndices(data.train.x.length, trial.replicate);
   const train = trainingSet(trial, data);
-  const probaTrain = proba(synth.train, rows);
-  const probaVal = proba(synth.val);
+  const probaTrain = asRows(proba(synth.train, rows), classes);
+  const probaVal = asRows(proba(synth.val), classes);
   const final = finalMetrics(probaTrain, train.y, probaVal, data.val.y);
   // the training curve is Keras' loss, L2 penalty included: c·Σw² with Σw² of the order of a small net's
   const penalty = trial.config.l2 * 30;
@@ -191,7 +191,7 @@ export function syntheticResult(trial: Trial, synth: SyntheticData, options: Syn
   if (synth.surface) {
     const p = proba(synth.surface);
     // surfaceValues reads p(class 1) per point for two classes, every class's probability otherwise
-    probaSurface = classes === 2 ? { out: Float64Array.from(p, (row) => row[1]!), classes } : { out: Float64Array.from(p.flat()), classes };
+    probaSurface = { out: classes === 2 ? p.filter((_, i) => i % 2 === 1) : p, classes };
   }
   return buildResult({ ...common, train, history, stoppedEpoch, bestEpoch, probaTrain, probaVal, probaSurface });
 }
@@ -210,29 +210,40 @@ function seedWobble(rng: Stream, features: number, classes: number, amplitude: n
   return { directions, phases: Array.from({ length: classes }, () => 2 * Math.PI * rng.uniform()), amplitude };
 }
 
-function predict(f: Fields, rows: number[] | undefined, classes: number, sharpness: number, confidence: number, wobble: Wobble): number[][] {
+/** Class probabilities of each point (or of `rows` of them), points × classes, row-major. */
+function predict(f: Fields, rows: number[] | undefined, classes: number, sharpness: number, confidence: number, wobble: Wobble): Float64Array {
   const n = rows ? rows.length : f.points.length;
-  const out: number[][] = new Array(n);
-  const logits = new Float64Array(classes);
+  const out = new Float64Array(n * classes);
   for (let i = 0; i < n; i++) {
     const r = rows ? rows[i]! : i;
     const point = f.points[r]!;
+    const at = i * classes;
     let max = -Infinity;
     for (let c = 0; c < classes; c++) {
       const dir = wobble.directions[c]!;
       let dot = wobble.phases[c]!;
       for (let k = 0; k < point.length; k++) dot += dir[k]! * point[k]!;
       const mix = (1 - sharpness) * f.smooth[r * classes + c]! + sharpness * f.sharp[r * classes + c]!;
-      logits[c] = confidence * mix + wobble.amplitude * Math.sin(dot);
-      if (logits[c]! > max) max = logits[c]!;
+      const logit = confidence * mix + wobble.amplitude * Math.sin(dot);
+      out[at + c] = logit;
+      if (logit > max) max = logit;
     }
     let total = 0;
-    const p = new Array<number>(classes);
-    for (let c = 0; c < classes; c++) total += p[c] = Math.exp(logits[c]! - max);
-    for (let c = 0; c < classes; c++) p[c] /= total;
-    out[i] = p;
+    for (let c = 0; c < classes; c++) total += out[at + c] = Math.exp(out[at + c]! - max);
+    for (let c = 0; c < classes; c++) out[at + c] /= total;
   }
   return out;
+}
+
+/** Flat rows as one array per row, as the metrics and the stored result take them. */
+function asRows(flat: Float64Array, classes: number): number[][] {
+  const rows: number[][] = new Array(flat.length / classes);
+  for (let i = 0; i < rows.length; i++) {
+    const row = new Array<number>(classes);
+    for (let c = 0; c < classes; c++) row[c] = flat[i * classes + c]!;
+    rows[i] = row;
+  }
+  return rows;
 }
 
 /** Scales each shape so that it passes through the final metrics at the kept epoch, then cuts it at the stop. */

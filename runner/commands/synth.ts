@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import pLimit from 'p-limit';
 import { UserError } from '../errors.ts';
-import type { Trial } from '../records/config.ts';
 import type { TrialStatus } from '../records/result.ts';
-import type { SyntheticData, SyntheticRates } from '../bench/synthetic.ts';
+import type { SyntheticRates } from '../bench/synthetic.ts';
 
 export interface SynthOptions {
   grid: string;
@@ -15,8 +13,8 @@ export interface SynthOptions {
   seeds?: number;
   failed?: number;
   diverged?: number;
-  /** Results written at once. */
-  concurrency?: number;
+  /** Threads that make and write results (default: threadCount(), one per core). */
+  threads?: number;
   /** Progress lines (stderr by default); null for none. */
   log?: ((line: string) => void) | null;
   /** No summary line on stdout (when another command reports). */
@@ -32,12 +30,11 @@ export interface SynthSummary {
   seconds: number;
 }
 
-/** Results are generated this many at a time, so memory holds one batch whatever the sweep's size. */
-const batch = 64;
-
 /**
  * `fitgrid synth`: writes a grid's manifest and a synthetic result for each of its trials (no
- * training; see exec/synthetic.ts) through the same result writer as the worker. The store is
+ * training; see bench/synthetic.ts), encoded as the worker encodes them, on one thread per core
+ * (bench/synth-writer.ts). They are written atomically but not fsynced: they can be made again.
+ * The store is
  * marked as synthetic; a store that already holds trained results is refused, since trial ids
  * are content addresses and a later `fitgrid run` would take these results for trained ones.
  */
@@ -46,11 +43,11 @@ export async function synth(options: SynthOptions): Promise<SynthSummary> {
   const rates: SyntheticRates = { failed: options.failed ?? 0.01, diverged: options.diverged ?? 0.005 };
   if (rates.failed + rates.diverged > 1) throw new UserError(`Expected \`--failed\` + \`--diverged\` to be at most 1, got ${rates.failed + rates.diverged}`);
   const log = options.log === undefined ? (line: string) => process.stderr.write(`${line}\n`) : options.log;
-  const [{ openStore }, { loadGrid }, { planPacks, defaultPackSize, buildManifest }, { readDataFiles }, { loadDataset }, { writeManifest }, synthetic, keys, { putTrialResult }] =
+  const [{ openStore }, { loadGrid }, { planPacks, defaultPackSize, buildManifest }, { readDataFiles }, { writeManifest }, synthetic, keys, { writeSynthetic }, { threadCount }] =
     await Promise.all([
       import('../store/open.ts'), import('../grid/load.ts'), import('../grid/plan.ts'), import('../grid/data-files.ts'),
-      import('../data/load.ts'), import('../store/manifest.ts'), import('../bench/synthetic.ts'), import('../store/keys.ts'),
-      import('../store/results.ts'),
+      import('../store/manifest.ts'), import('../bench/synthetic.ts'), import('../store/keys.ts'),
+      import('../bench/synth-writer.ts'), import('../train/fused/pool.ts'),
     ]);
   const store = await openStore(options.store);
   const loaded = await loadGrid(options.grid);
@@ -67,33 +64,13 @@ export async function synth(options: SynthOptions): Promise<SynthSummary> {
   const packs = planPacks(trials, { packSize: defaultPackSize(trials.length) });
   await writeManifest(store, buildManifest(grid, source + note, trials, packs, dataFiles));
 
-  const datasets = new Map<string, SyntheticData>();
-  const dataFor = async (trial: Trial) => {
-    const key = JSON.stringify(trial.config.data);
-    let d = datasets.get(key);
-    if (!d) {
-      d = synthetic.syntheticData(await loadDataset(trial.config.data, { baseDir: path.dirname(grid.file), dataFiles }));
-      datasets.set(key, d);
-    }
-    return d;
-  };
-
-  const statuses: Record<TrialStatus, number> = { ok: 0, diverged: 0, failed: 0 };
-  const limit = pLimit(options.concurrency ?? 16);
   let lastLog = Date.now();
-  for (let i = 0; i < trials.length; i += batch) {
-    const results = [];
-    for (const trial of trials.slice(i, i + batch)) {
-      const result = synthetic.syntheticResult(trial, await dataFor(trial), { sweep: grid.name, rates });
-      statuses[result.status] += 1;
-      results.push(result);
-    }
-    await Promise.all(results.map((r) => limit(() => putTrialResult(store, r))));
+  const statuses = await writeSynthetic(trials, { store: store.url, sweep: grid.name, rates, baseDir: path.dirname(grid.file), dataFiles }, options.threads ?? threadCount(), (done) => {
     if (log && Date.now() - lastLog > 2000) {
       lastLog = Date.now();
-      log(`synthetic results ${Math.min(i + batch, trials.length)}/${trials.length}`);
+      log(`synthetic results ${done}/${trials.length}`);
     }
-  }
+  });
   const summary: SynthSummary = {
     sweep: grid.name, store: store.url, trials: trials.length, cells: new Set(trials.map((t) => t.cellId)).size,
     statuses, seconds: (Date.now() - started) / 1000,

@@ -32,7 +32,17 @@ export interface Manifest {
 export function parseManifest(bytes: Uint8Array | string, where: string, format?: number): Manifest {
   let value: Partial<Manifest>;
   try {
-    value = JSON.parse(typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes)) as Partial<Manifest>;
+    // Every trial of a cell has the cell's config: one shared copy per cell keeps a manifest of
+    // 100,000 trials to its cells' worth of configs (parsed copies die young, as they are parsed).
+    const configs = new Map<string, unknown>();
+    value = JSON.parse(typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes), function (this: unknown, _key, v: { cellId?: unknown; config?: unknown } | null) {
+      if (Array.isArray(this) && v && typeof v.cellId === 'string' && v.config !== undefined) {
+        const shared = configs.get(v.cellId);
+        if (shared === undefined) configs.set(v.cellId, v.config);
+        else v.config = shared;
+      }
+      return v;
+    }) as Partial<Manifest>;
   } catch {
     throw new RecordError('not valid JSON; delete it and run the grid again (stored trials are kept)', where);
   }

@@ -79,7 +79,7 @@ function decodeV2(o: Record<string, unknown>): TrialResult {
     let decoded: TrialResult['points'];
     Object.defineProperty(result, 'points', {
       enumerable: true, configurable: true,
-      get: () => (decoded ??= { train: rows(p.train) as [number, number, number][], val: rows(p.val) as [number, number, number][] }),
+      get: () => (decoded ??= decodePoints(p)),
       set: (value: TrialResult['points']) => { decoded = value; },
     });
   }
@@ -88,6 +88,15 @@ function decodeV2(o: Record<string, unknown>): TrialResult {
     result.surface = { ...extent, values: decodeArray(values) };
   }
   return result;
+}
+
+/** A damaged points array surfaces on first read, as the ResultFormatError any other damage gives. */
+function decodePoints(p: { train: EncodedArray; val: EncodedArray }): NonNullable<TrialResult['points']> {
+  try {
+    return { train: rows(p.train) as [number, number, number][], val: rows(p.val) as [number, number, number][] };
+  } catch (error) {
+    throw new ResultFormatError(`points: ${(error as Error).message}`);
+  }
 }
 
 /** The fields every reader relies on; a JSON object without them is not a trial result. */

@@ -25,6 +25,7 @@ export interface BiasVariance {
   bias: number;
   variance: number;
   netVariance?: number;
+  /** Not written by this fitgrid (the per-point values would grow summary.json by the validation set per cell). */
   perPoint?: { loss: number[]; bias: number[]; variance: number[] };
 }
 

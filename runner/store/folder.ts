@@ -12,7 +12,8 @@ const tmpSuffix = '.fitgrid-tmp';
 
 /**
  * The store under a folder: one file per key. Writes go to a temporary file beside the
- * target, are fsynced, then renamed (or hard-linked for `ifAbsent`, which cannot clobber).
+ * target, are fsynced (unless `durable: false`), then renamed (or hard-linked for `ifAbsent`,
+ * which cannot clobber).
  * The folder is created on the first write.
  */
 export class FolderStore implements Store {
@@ -33,13 +34,14 @@ export class FolderStore implements Store {
     const target = this.localPath(key);
     const dir = path.dirname(target);
     const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}${tmpSuffix}`);
+    const durable = options.durable ?? true;
     try {
       if (options.ifAbsent && (await isFile(target))) return;
       await fs.mkdir(dir, { recursive: true });
       const handle = await fs.open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
       try {
         await handle.writeFile(body);
-        await handle.sync();
+        if (durable) await handle.sync();
       } finally {
         await handle.close();
       }
@@ -52,7 +54,7 @@ export class FolderStore implements Store {
       } else {
         await fs.rename(tmp, target);
       }
-      await syncDir(dir);
+      if (durable) await syncDir(dir);
     } catch (error) {
       await fs.rm(tmp, { force: true }).catch(() => {});
       throw this.writeError(error, target);

@@ -21,4 +21,9 @@ export interface Store {
 export interface PutOptions {
   contentType?: string;
   ifAbsent?: boolean;
+  /**
+   * false: the write stays atomic but may be lost in a crash (a folder store skips its fsyncs),
+   * for what can be made again, such as synthetic results. Stores that are durable anyway ignore it.
+   */
+  durable?: boolean;
 }

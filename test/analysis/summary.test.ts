@@ -170,6 +170,28 @@ group('buildSummary', () => {
     expect(named.sort()).toEqual([`${key}: not complete JSON (100 bytes; truncated?)`, `${trialKey(trials[3].trialId)}: unknown encoding 7 (this fitgrid reads 1 to 2; a newer fitgrid wrote it?)`].sort());
   });
 
+  it('skips a result whose stored points are damaged, names it, and draws the next trial\'s points', async () => {
+    const { store, trials } = handMadeStore();
+    const point = (i: number): [number, number, number] => [i / 10, -i / 10, i % 2];
+    const points = { train: [point(1), point(2)], val: [point(3)] };
+    for (const t of [trials[2], trials[3]]) {
+      const r = readTrialResult(store.objects.get(trialKey(t.trialId))!);
+      store.objects.set(trialKey(t.trialId), new TextEncoder().encode(encodeTrialResult({ ...r, points })));
+    }
+    const key = trialKey(trials[2].trialId);
+    const damaged = JSON.parse(new TextDecoder().decode(store.objects.get(key)));
+    damaged.points.train.data = 'AAAA';
+    store.putJson(key, damaged);
+    const named: string[] = [];
+    const s = await buildSummary(store, 'fixture', { onUnreadable: (k, reason) => named.push(`${k}: ${reason}`) });
+    expect(named).toEqual([`${key}: points: array of shape [2, 3] holds 3 bytes, expected 24`]);
+    expect(s.unreadable).toEqual({ count: 1, examples: [{ key, reason: 'points: array of shape [2, 3] holds 3 bytes, expected 24' }] });
+    const base = s.cells[0];
+    expect(base.counts).toEqual({ ok: 1, diverged: 0, failed: 0, missing: 1 });
+    expect(base.trials.map((t) => t.trialId)).toEqual([trials[3].trialId]);
+    expect(s.points ?? base.points).toEqual(points);
+  });
+
   it('draws each trial with fewer curve points as the sweep grows', () => {
     const grid = makeGrid({ axes: { l2: [0], dropout: [0], augmentation: [null], patience: [null] }, seeds: [0] });
     const trials = [makeTrial(grid, { l2: 0, dropout: 0, augmentation: null, patience: null }, 0)];

@@ -114,6 +114,27 @@ describe('fitgrid synth', () => {
     }
   });
 
+  it('writes the same results on worker threads as on the main thread', async () => {
+    const { synth } = await import('../../runner/commands/synth.ts');
+    const [one, two] = [await tempStore(), await tempStore()];
+    const write = quiet();
+    try {
+      // 160 trials are three batches: two threads share them
+      const options = { grid: 'grids/smoke.yaml', seeds: 40, log: null };
+      const threaded = await synth({ ...options, store: two, threads: 2 });
+      const single = await synth({ ...options, store: one, threads: 1 });
+      expect(threaded.statuses).toEqual(single.statuses);
+      const [a, b] = [await openStore(one), await openStore(two)];
+      const keys = await a.list(trialsPrefix);
+      expect(keys).toHaveLength(160);
+      expect(await b.list(trialsPrefix)).toEqual(keys);
+      const text = async (store: typeof a, key: string) => new TextDecoder().decode(await store.get(key)).replace(/"finishedAt":"[^"]*"/, '');
+      for (const key of keys) expect(await text(b, key)).toBe(await text(a, key));
+    } finally {
+      write.mockRestore();
+    }
+  });
+
   it('refuses a store that holds trained results', async () => {
     const { synth } = await import('../../runner/commands/synth.ts');
     const dir = await tempStore();

@@ -75,4 +75,15 @@ describe('encodeTrialResult / readTrialResult', () => {
     broken.history.loss.data = broken.history.loss.data.slice(0, 8);
     expect(() => readTrialResult(JSON.stringify(broken))).toThrow(ResultFormatError);
   });
+
+  it('decodes points on first read, where damaged ones throw a ResultFormatError', () => {
+    const stored = JSON.parse(encodeTrialResult(articleResult(50, 4)));
+    stored.points.train.data = stored.points.train.data.slice(0, 12);
+    const r = readTrialResult(JSON.stringify(stored));
+    expect(r.history.loss).toHaveLength(50);
+    expect(() => r.points).toThrow(ResultFormatError);
+    expect(() => r.points).toThrow(/^points: /);
+    stored.points.val = 'nonsense';
+    expect(() => readTrialResult(JSON.stringify(stored)).points).toThrow(ResultFormatError);
+  });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { openStore } from '../../runner/store/open.ts';
 import type { Store } from '../../runner/store/store.ts';
 import { s3ForThisFile } from '../helpers/s3.ts';
@@ -59,6 +59,16 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     expect(text(await store.get('trials/u.json'))).toBe('new');
   });
 
+  test('put with durable: false writes, overwrites and honours ifAbsent the same way', async () => {
+    const store = await open();
+    await store.put('trials/d.json', 'one', { durable: false });
+    await store.put('trials/d.json', 'two', { durable: false, ifAbsent: true });
+    expect(text(await store.get('trials/d.json'))).toBe('one');
+    await store.put('trials/d.json', 'three', { durable: false });
+    expect(text(await store.get('trials/d.json'))).toBe('three');
+    expect(await store.list('trials/')).toEqual(['trials/d.json']);
+  });
+
   test('concurrent ifAbsent writers of one key leave exactly one whole value', async () => {
     const store = await open();
     const bodies = Array.from({ length: 8 }, (_, i) => `writer-${i}-`.repeat(1000));
@@ -103,6 +113,22 @@ test('the folder store leaves no temporary files behind and lists none in flight
   const store = await openStore(path.join(folderRoot, 'tmp-check'));
   await Promise.all(Array.from({ length: 20 }, (_, i) => store.put(`trials/t${i % 5}.json`, 'x'.repeat(10_000), { ifAbsent: i % 2 === 0 })));
   expect(await readdir(path.join(folderRoot, 'tmp-check', 'trials'))).toEqual(['t0.json', 't1.json', 't2.json', 't3.json', 't4.json']);
+});
+
+test('the folder store fsyncs a put unless it is asked for durable: false', async () => {
+  const fs = await import('node:fs/promises');
+  const probe = await fs.open(path.join(folderRoot, 'probe'), 'w');
+  const sync = vi.spyOn(Object.getPrototypeOf(probe) as { sync(): Promise<void> }, 'sync');
+  await probe.close();
+  try {
+    const store = await openStore(path.join(folderRoot, 'sync-check'));
+    await store.put('trials/a.json', 'x', { durable: false });
+    expect(sync).not.toHaveBeenCalled();
+    await store.put('trials/b.json', 'x');
+    expect(sync).toHaveBeenCalled();
+  } finally {
+    sync.mockRestore();
+  }
 });
 
 test('a store folder that cannot be created is a one-line UserError naming the path and reason', async () => {
