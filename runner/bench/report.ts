@@ -106,7 +106,7 @@ export async function benchReport(options: ReportBenchOptions): Promise<ReportBe
 /** Runs one step in a child process and returns its figures with the wall time seen from here. */
 async function child(args: ChildArgs, env: NodeJS.ProcessEnv = process.env): Promise<StepFigures & Record<string, number>> {
   const started = performance.now();
-  const script = path.join(here, 'bench-report-child.ts');
+  const script = path.join(here, 'report-child.ts');
   const proc = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
