@@ -1,10 +1,9 @@
 import type { AxisAnalysis } from '../../../runner/analysis/axis-effects.ts';
 import type { CellSummary, SweepSummary } from '../lib/summary.ts';
-import { axes as frame, linear, open, ticks } from './svg.ts';
+import { axes as frame, esc, linear, open, ticks } from './svg.ts';
 import { okabeIto } from './plot.ts';
 
 const AXIS_TITLES = { l2: 'L2', dropout: 'Dropout', augmentation: 'Augmentation', patience: 'Early stopping' } as const;
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 export const valueText = (json: string) => {
   const v = JSON.parse(json) as unknown;
   return v === null ? 'none' : Array.isArray(v) ? v.join(', ') : String(v);

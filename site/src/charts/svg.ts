@@ -27,7 +27,8 @@ export function ticks(lo: number, hi: number, count = 5): number[] {
 }
 
 const f1 = (v: number) => (Math.round(v * 10) / 10).toString();
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Text for HTML or SVG markup, inside elements and in quoted attributes. */
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const tickText = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(v));
 
 export interface Frame { width: number; height: number; x: Scale; y: Scale; xLabel: string; yLabel: string; grid?: boolean; yTicks?: boolean }
