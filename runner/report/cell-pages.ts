@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SweepSummary } from '../records/summary.ts';
-import { cellPageBody } from '../../site/src/lib/cell-page.ts';
+import { cellPageBody, pointsLayer } from '../../site/src/lib/cell-page.ts';
 import { cellTitle } from '../../site/src/lib/summary.ts';
 import { esc } from '../../site/src/charts/svg.ts';
 
@@ -34,8 +34,14 @@ export async function writeCellPages(s: SweepSummary, siteDir: string): Promise<
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, CELL_STYLESHEET), styles.join('\n'));
   const pending = new Set<Promise<void>>();
+  const layers = new Set<string>();
   for (let i = 0; i < s.cells.length; i++) {
     const cell = s.cells[i]!;
+    const layer = pointsLayer(s, cell);
+    if (layer && !layers.has(layer.file)) {
+      layers.add(layer.file);
+      await writeFile(join(dir, layer.file), layer.svg());
+    }
     const html = before.join(esc(cellTitle(s, cell))) + cellPageBody(s, i) + after;
     const write = writeFile(join(dir, `${cell.cellId}.html`), html).then(() => { pending.delete(write); });
     pending.add(write);

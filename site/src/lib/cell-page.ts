@@ -1,6 +1,7 @@
 import { cellTitle, isImageData, pointsOf, trialAnchor } from './summary.ts';
 import type { CellSummary, Stat, SweepSummary } from './summary.ts';
-import { boundaryLight } from '../charts/boundary.ts';
+import { createHash } from 'node:crypto';
+import { boundaryDots, boundaryLight } from '../charts/boundary.ts';
 import { confusion, image } from '../charts/confusion.ts';
 import { cellCurvesLight, curveKey } from '../charts/curves.ts';
 import { gallery } from '../charts/gallery.ts';
@@ -13,6 +14,20 @@ import { ciTitle, int, num, pct, seconds, withCi } from './format.ts';
  * templates into the layout of an Astro-built shell (pages/cells/shell.astro), not one Astro
  * route each. Every URL is relative to cells/.
  */
+const BOUNDARY_WIDTH = 420;
+
+/**
+ * The sweep's points as drawn over a cell's boundary, an SVG file beside the cell pages that
+ * every cell with the same surface extent shares (cells with points of their own, bootstrap
+ * resamples, draw them inline). `file` is named for the extent, relative to cells/.
+ */
+export function pointsLayer(s: SweepSummary, cell: CellSummary): { file: string; svg: () => string } | undefined {
+  const surface = cell.surface;
+  if (!surface || cell.points || !s.points) return undefined;
+  const key = createHash('sha256').update(JSON.stringify([surface.x0, surface.x1, surface.y0, surface.y1, surface.n, BOUNDARY_WIDTH])).digest('hex').slice(0, 12);
+  return { file: `points-${key}.svg`, svg: () => boundaryDots(surface, s.points, BOUNDARY_WIDTH) };
+}
+
 export function cellPageBody(s: SweepSummary, index: number): string {
   const cell = s.cells[index]!;
   const prev = s.cells[index - 1], next = s.cells[index + 1];
@@ -32,7 +47,8 @@ export function cellPageBody(s: SweepSummary, index: number): string {
   if (cell.surface) {
     parts.push('<h2>Decision boundary</h2>');
     parts.push(`<p class="muted">The predicted probability of class 1 averaged over the seeds (blue: class 0, orange: class 1) with the decision boundary in black; filled marks train, hollow marks validate${cell.surface.variance ? '; dashed pink contours: where the seeds disagree most' : ''}.</p>`);
-    parts.push(`<figure class="chart-boundary" data-cell="${cell.cellId}">${boundaryLight(cell, { points: pointsOf(s, cell), width: 420 })}</figure>`);
+    const dotsHref = pointsLayer(s, cell)?.file;
+    parts.push(`<figure class="chart-boundary" data-cell="${cell.cellId}">${boundaryLight(cell, { points: pointsOf(s, cell), width: BOUNDARY_WIDTH, dotsHref })}</figure>`);
   }
   parts.push(`<section id="cell-images">${imagePanels(s, cell)}</section>`);
   parts.push(trials(cell));
