@@ -35,7 +35,7 @@ export function leaderboardRows(s: SweepSummary) {
 }
 
 /** Curve points per cell on the compare page: all of a small sweep's, fewer as cells multiply. */
-const comparePoints = (cells: number) => Math.max(40, Math.min(200, Math.floor(200_000 / Math.max(1, cells))));
+const comparePoints = (cells: number) => Math.max(40, Math.min(200, Math.floor(100_000 / Math.max(1, cells))));
 
 /** Each cell's mean curves for the compare page (data/curves.js), evenly thinned to comparePoints. */
 export function compareRows(s: SweepSummary) {
