@@ -14,6 +14,8 @@ import { summarize } from '../../runner/analysis/summary.ts';
 import { summaryKey } from '../../runner/store/keys.ts';
 import { generateImageSweep, generateSweep, writeSweep } from '../fixtures/summary/generate.ts';
 import { launchTestBrowser } from '../helpers/browser.ts';
+import { measureRender } from '../../runner/bench/render.ts';
+import { formatReportBench, type ReportBench } from '../../runner/bench/report.ts';
 
 const xss = 'Remedies compared <script>alert(1)</script> & "quotes"';
 const pages = ['index.html', 'explore.html', 'curves.html', 'heatmaps.html', 'boundaries.html', 'compare.html'];
@@ -394,6 +396,20 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     expect(await page.locator('nav a', { hasText: 'Bias-variance' }).count()).toBe(0);
     expect(await page.locator('#leaderboard th', { hasText: 'Verdict' }).count()).toBe(0);
     await page.close();
+  });
+
+  it('times every page kind in headless Chromium for `fitgrid bench --report`, and prints the figures', async () => {
+    const render = await measureRender(siteDir, 1);
+    if ('skipped' in render) throw new Error(render.skipped);
+    expect(render.pages.map((p) => p.page)).toEqual(['index.html', 'explore.html', 'curves.html', 'boundaries.html', 'heatmaps.html', 'bias-variance.html', 'compare.html', expect.stringMatching(/^cells\/.+\.html$/)]);
+    for (const p of render.pages) {
+      expect(p.loadMs, p.page).toBeGreaterThan(0);
+      expect(p.readyMs, p.page).toBeGreaterThanOrEqual(p.loadMs);
+    }
+    const figures = { trials: 1, cells: 1, grid: 'g.yaml', storedMB: 0, summary: { wallSeconds: 1, seconds: 1, peakRssMB: 1, summaryMB: 1 }, render } as ReportBench;
+    const printed = formatReportBench(figures).split('\n');
+    expect(printed).toContain('  render in headless Chromium from file:// (slowest of 1; load event / charts drawn):');
+    expect(printed.filter((l) => /^ {4}\S+\.html +\d+\.\d\d s \/ \d+\.\d\d s$/.test(l))).toHaveLength(render.pages.length);
   });
 
   it('saves screenshots of the overview and the curves', async () => {
