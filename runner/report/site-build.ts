@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropStaging, makeStaging } from './site-staging.ts';
 import { writeCellPages } from './cell-pages.ts';
-import { provideSummary, releaseSummary } from '../../site/src/lib/summary.ts';
+import { loadSummary, provideSummary, releaseSummary } from '../../site/src/lib/summary.ts';
 import type { SweepSummary } from '../records/summary.ts';
 
 /** The Astro project that renders a summary.json. */
@@ -13,7 +13,8 @@ const projectRoot = resolve(siteRoot, '..');
 /**
  * Compiles a summary (a summary.json path or the object) into a static site in `outDir` and
  * returns the path of its index.html. Every build gets its own cache folder and its own
- * summary key (a vite `define`), so two builds can run at once in one process.
+ * summary key (a vite `define`), so two builds can run at once in one process (two builds of one
+ * summary.json share its parsed object).
  */
 export async function buildSite(summary: string | SweepSummary, outDir: string): Promise<string> {
   process.env.ASTRO_TELEMETRY_DISABLED = '1';
@@ -23,11 +24,12 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
   // folder (where node_modules resolves those imports), so concurrent builds, in one process or
   // several, never share a file. The result is then copied where asked.
   const staging = await makeStaging(projectRoot);
-  // the pages and the cell-page writer share one parsed summary, under a key of this build's own
-  const key = join(staging, 'summary.json');
+  // the pages and the cell-page writer share one parsed summary: the object given, or the file's,
+  // parsed when the first page asks (after Astro has bundled the pages, so that the two peaks of
+  // memory do not add up)
+  const key = typeof summary === 'string' ? resolve(summary) : join(staging, 'summary.json');
   try {
-    const parsed = typeof summary === 'string' ? (JSON.parse(await readFile(resolve(summary), 'utf8')) as SweepSummary) : summary;
-    provideSummary(key, parsed);
+    if (typeof summary !== 'string') provideSummary(key, summary);
     const root = join(staging, 'site');
     await cp(siteRoot, root, { recursive: true, filter: (src) => !/(^|[\\/])(\.astro|dist|node_modules)$/.test(relative(siteRoot, src)) });
     // the one runner module the pages run (decoding summary.json's typed arrays), at the same relative path
@@ -52,7 +54,7 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
     await relativizeUrls(target);
     await mkdir(out, { recursive: true });
     await cp(target, out, { recursive: true, force: true });
-    await writeCellPages(parsed, out);
+    await writeCellPages(loadSummary(key), out);
     return join(out, 'index.html');
   } finally {
     releaseSummary(key);

@@ -18,12 +18,17 @@ export function summary(): SweepSummary {
   // FITGRID_SUMMARY lets `npx astro dev` in site/ preview any summary.json while editing pages
   const path = typeof __FITGRID_SUMMARY__ === 'string' ? __FITGRID_SUMMARY__ : process.env.FITGRID_SUMMARY;
   if (!path) throw new Error('no summary.json to render: build through buildSite() or set FITGRID_SUMMARY');
+  return loadSummary(path);
+}
+
+/** The summary at `path`, parsed on first use and shared until releaseSummary(path). */
+export function loadSummary(path: string): SweepSummary {
   let s = loaded.get(path);
   if (!s) loaded.set(path, (s = JSON.parse(readFileSync(path, 'utf8')) as SweepSummary));
   return s;
 }
 
-/** Gives the pages of the build that renders `path` this summary, until releaseSummary(path). */
+/** Gives the pages of the build that renders `path` this summary (no file needed), until releaseSummary(path). */
 export function provideSummary(path: string, s: SweepSummary): void {
   loaded.set(path, s);
 }
