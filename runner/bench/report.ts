@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
 import type { ChildArgs } from './report-child.ts';
+import type { RenderFigures } from './render.ts';
 
 export interface ReportBenchOptions {
   /** Synthetic trials to report on. */
@@ -38,6 +39,8 @@ export interface ReportBench {
   /** The same again with the per-cell cache the first run left. */
   summaryCached?: StepFigures;
   site?: StepFigures & { siteMB: number; files: number; htmlFiles: number; largestPage: { file: string; MB: number } };
+  /** Each page of the built site opened in headless Chromium (skipped, with the reason, without one). */
+  render?: RenderFigures | { skipped: string };
   s3?: StepFigures & { results: number; perSecond: number };
 }
 
@@ -95,6 +98,9 @@ export async function benchReport(options: ReportBenchOptions): Promise<ReportBe
         ...site, siteMB: mb(files.reduce((n, f) => n + f.bytes, 0)), files: files.length, htmlFiles: html.length,
         largestPage: { file: path.relative(out, largest.file), MB: mb(largest.bytes) },
       };
+      log('opening its pages in headless Chromium');
+      const { measureRender } = await import('./render.ts');
+      result.render = await measureRender(out);
     }
     if (options.s3) result.s3 = await s3Read(grid, options.s3, log);
     return result;
@@ -184,6 +190,11 @@ export function formatReportBench(r: ReportBench): string {
   if (r.site) {
     lines.push(`  site:    ${step(r.site)}; ${r.site.siteMB} MB in ${r.site.files} files (${r.site.htmlFiles} HTML), largest page ${r.site.largestPage.file} ${r.site.largestPage.MB} MB`);
     lines.push(`  report (summary + site): ${(r.summary.wallSeconds + r.site.wallSeconds).toFixed(1)} s wall, peak RSS ${Math.max(r.summary.peakRssMB, r.site.peakRssMB)} MB`);
+  }
+  if (r.render && 'skipped' in r.render) lines.push(`  render: skipped (${r.render.skipped})`);
+  else if (r.render) {
+    lines.push(`  render in headless Chromium from file:// (slowest of ${r.render.runs}; load event / charts drawn):`);
+    for (const p of r.render.pages) lines.push(`    ${p.page.padEnd(24)} ${(p.loadMs / 1000).toFixed(2)} s / ${(p.readyMs / 1000).toFixed(2)} s`);
   }
   if (r.s3) lines.push(`  S3 read (s3rver on 127.0.0.1, 16 at a time): ${r.s3.results} results, ${step(r.s3)}; ${r.s3.perSecond} results/s`);
   return `${lines.join('\n')}\n`;

@@ -2,6 +2,8 @@ import { cp, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropStaging, makeStaging } from './site-staging.ts';
+import { writeCellPages } from './cell-pages.ts';
+import { loadSummary, provideSummary, releaseSummary } from '../../site/src/lib/summary.ts';
 import type { SweepSummary } from '../records/summary.ts';
 
 /** The Astro project that renders a summary.json. */
@@ -11,7 +13,8 @@ const projectRoot = resolve(siteRoot, '..');
 /**
  * Compiles a summary (a summary.json path or the object) into a static site in `outDir` and
  * returns the path of its index.html. Every build gets its own cache folder and its own
- * summary path (a vite `define`), so two builds can run at once in one process.
+ * summary key (a vite `define`), so two builds can run at once in one process (two builds of one
+ * summary.json share its parsed object).
  */
 export async function buildSite(summary: string | SweepSummary, outDir: string): Promise<string> {
   process.env.ASTRO_TELEMETRY_DISABLED = '1';
@@ -21,13 +24,16 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
   // folder (where node_modules resolves those imports), so concurrent builds, in one process or
   // several, never share a file. The result is then copied where asked.
   const staging = await makeStaging(projectRoot);
+  // the pages and the cell-page writer share one parsed summary: the object given, or the file's,
+  // parsed when the first page asks (after Astro has bundled the pages, so that the two peaks of
+  // memory do not add up)
+  const key = typeof summary === 'string' ? resolve(summary) : join(staging, 'summary.json');
   try {
+    if (typeof summary !== 'string') provideSummary(key, summary);
     const root = join(staging, 'site');
     await cp(siteRoot, root, { recursive: true, filter: (src) => !/(^|[\\/])(\.astro|dist|node_modules)$/.test(relative(siteRoot, src)) });
     // the one runner module the pages run (decoding summary.json's typed arrays), at the same relative path
     for (const file of SITE_RUNNER_MODULES) await cp(join(projectRoot, file), join(staging, file));
-    const summaryPath = typeof summary === 'string' ? resolve(summary) : join(staging, 'summary.json');
-    if (typeof summary !== 'string') await writeFile(summaryPath, JSON.stringify(summary));
     const target = join(staging, 'out');
     const { build } = await import('astro');
     await inProjectCwd(() => build({
@@ -41,15 +47,17 @@ export async function buildSite(summary: string | SweepSummary, outDir: string):
       vite: {
         cacheDir: join(staging, 'vite'),
         logLevel: 'error',
-        define: { __FITGRID_SUMMARY__: JSON.stringify(summaryPath) },
+        define: { __FITGRID_SUMMARY__: JSON.stringify(key) },
         build: { assetsInlineLimit: 100_000 },
       },
     }));
     await relativizeUrls(target);
     await mkdir(out, { recursive: true });
     await cp(target, out, { recursive: true, force: true });
+    await writeCellPages(loadSummary(key), out);
     return join(out, 'index.html');
   } finally {
+    releaseSummary(key);
     // Astro's content store saves its cache 500 ms after the build (a debounced timer nobody
     // awaits); removing the folder under it would fail that write as an unhandled rejection.
     await new Promise((done) => setTimeout(done, ASTRO_SAVE_DEBOUNCE_MS + 200));

@@ -20,14 +20,32 @@ const summary = summarize(generateSweep().manifest, generateSweep().results);
 const svgOf = (html: string) => parseHTML(`<html><body>${html}</body></html>`).document;
 
 describe('pngDataUrl', () => {
-  it('encodes the pixels given, row by row, as an RGB PNG', () => {
-    const url = pngDataUrl(2, 2, (x, y) => [x * 255, y * 255, 7]);
+  const decode = (url: string) => {
     const png = Buffer.from(url.slice('data:image/png;base64,'.length), 'base64');
+    const chunk = (type: string) => {
+      const at = png.indexOf(type);
+      return at < 0 ? undefined : png.subarray(at + 4, at + 4 + png.readUInt32BE(at - 4));
+    };
+    return { png, type: png[25], plte: chunk('PLTE'), raw: inflateSync(chunk('IDAT')!) };
+  };
+
+  it('encodes the pixels given, row by row, with a palette when they have at most 256 colours', () => {
+    const { png, type, plte, raw } = decode(pngDataUrl(2, 2, (x, y) => [x * 255, y * 255, 7]));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([2, 2]);
-    const idat = png.indexOf('IDAT');
-    const raw = inflateSync(png.subarray(idat + 4, idat + 4 + png.readUInt32BE(idat - 4)));
-    expect([...raw]).toEqual([0, 0, 0, 7, 255, 0, 7, 0, 0, 255, 7, 255, 255, 7]);
+    expect(type).toBe(3);
+    // each row: filter byte 0, then one palette index a pixel
+    expect([...raw]).toEqual([0, 0, 1, 0, 2, 3]);
+    expect([...plte!]).toEqual([0, 0, 7, 255, 0, 7, 0, 255, 7, 255, 255, 7]);
+  });
+
+  it('encodes an image of more than 256 colours as RGB', () => {
+    const { type, plte, raw } = decode(pngDataUrl(17, 17, (x, y) => [x, y, 9]));
+    expect(type).toBe(2);
+    expect(plte).toBeUndefined();
+    expect([...raw.subarray(0, 7)]).toEqual([0, 0, 0, 9, 1, 0, 9]);
+    const last = 16 * (17 * 3 + 1) + 1 + 16 * 3;
+    expect([...raw.subarray(last, last + 3)]).toEqual([16, 16, 9]);
   });
 
   it('interpolates a colour ramp between its stops', () => {

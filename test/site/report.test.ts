@@ -14,6 +14,8 @@ import { summarize } from '../../runner/analysis/summary.ts';
 import { summaryKey } from '../../runner/store/keys.ts';
 import { generateImageSweep, generateSweep, writeSweep } from '../fixtures/summary/generate.ts';
 import { launchTestBrowser } from '../helpers/browser.ts';
+import { measureRender } from '../../runner/bench/render.ts';
+import { formatReportBench, type ReportBench } from '../../runner/bench/report.ts';
 
 const xss = 'Remedies compared <script>alert(1)</script> & "quotes"';
 const pages = ['index.html', 'explore.html', 'curves.html', 'heatmaps.html', 'boundaries.html', 'compare.html'];
@@ -82,7 +84,8 @@ async function open(url: string): Promise<{ page: Page; problems: string[] }> {
 
 const fileUrl = (rel: string) => pathToFileURL(join(siteDir, rel)).href;
 const httpUrl = (rel: string) => new URL(rel, http.url).href;
-const firstCellPage = () => `cells/${readdirSync(join(siteDir, 'cells')).sort()[0]}`;
+const cellPages = () => readdirSync(join(siteDir, 'cells')).filter((f) => f.endsWith('.html')).sort();
+const firstCellPage = () => `cells/${cellPages()[0]}`;
 
 describe('fitgrid report', () => {
   it('writes summary.json and prints the path of index.html as its last line', () => {
@@ -96,7 +99,7 @@ describe('fitgrid report', () => {
   });
 
   it('writes one page per cell, none per trial, and no root-absolute URL anywhere', () => {
-    expect(readdirSync(join(siteDir, 'cells')).sort()).toEqual(built.summary.cells.map((c) => `${c.cellId}.html`).sort());
+    expect(cellPages()).toEqual(built.summary.cells.map((c) => `${c.cellId}.html`).sort());
     expect(existsSync(join(siteDir, 'trials'))).toBe(false);
     for (const file of [...pages, firstCellPage()]) {
       const html = readFileSync(join(siteDir, file), 'utf8');
@@ -238,6 +241,11 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     expect(await page.locator('figure.chart-loss svg g[aria-label="line"] path').count()).toBe(2 * cell.counts.ok + 2);
     await expect(page.locator('figure.chart-boundary svg image.surface').getAttribute('href')).resolves.toMatch(/^data:image\/png;base64,/);
     expect(await page.locator('figure.chart-boundary svg g[aria-label="contour"] path').count()).toBeGreaterThan(0);
+    // the sweep's points: one SVG file beside the cell pages, shared by them all, with every point
+    const dots = await page.locator('figure.chart-boundary svg g[aria-label="dot"] image.points').getAttribute('href');
+    const layer = readFileSync(join(siteDir, 'cells', dots!), 'utf8');
+    expect([...layer.matchAll(/<path d="([^"]*)"/g)].reduce((n, m) => n + m[1]!.split('M').length - 1, 0)).toBe(100); // 30 training + 70 validation points
+    expect(readFileSync(join(siteDir, firstCellPage()), 'utf8')).toContain(`href="${dots}"`);
     expect(await page.locator('table.trials tbody tr').count()).toBe(cell.trials.length);
     expect(await page.locator(`#trial-${cell.trials[0].trialId}`).count()).toBe(1);
     await page.close();
@@ -253,6 +261,61 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     expect(bars.map((t) => t.split(':')[0])).toEqual([...ranked.map((a) => ({ l2: 'L2', dropout: 'Dropout', augmentation: 'Augmentation', patience: 'Early stopping' })[a.axis]), 'interactions']);
     expect(await page.locator('section.effects[data-metric="val_loss"] figure.effect-plot').count()).toBe(4);
     expect(await page.locator('figure.parallel g[aria-label="cells"] path').count()).toBe(built.summary.cells.filter((c) => Number.isFinite(c.stats.val_loss.mean)).length);
+    await page.close();
+  });
+
+  it('filters the parallel coordinates by brushing axes, with the mouse and from the keyboard', async () => {
+    const { page, problems } = await open(fileUrl('explore.html'));
+    const byId = new Map(built.summary.cells.map((c) => [c.cellId, c]));
+    const drawn = built.summary.cells.filter((c) => Number.isFinite(c.stats.val_loss.mean)).length;
+    const kept = () => page.locator('figure.parallel g[aria-label="cells"] path:not(.out)').evaluateAll((ps) => ps.map((p) => p.getAttribute('data-cell')!));
+    const out = () => page.locator('figure.parallel g[aria-label="cells"] path.out').evaluateAll((ps) => ps.map((p) => p.getAttribute('data-cell')!));
+    const drag = async (name: string, from: number, to: number) => {
+      const area = page.locator(`rect.brush-area[data-name="${name}"]`);
+      await area.scrollIntoViewIfNeeded();
+      const box = (await area.boundingBox())!;
+      const x = box.x + box.width / 2;
+      await page.mouse.move(x, box.y + from * box.height);
+      await page.mouse.down();
+      await page.mouse.move(x, box.y + to * box.height, { steps: 5 });
+      await page.mouse.up();
+    };
+    await expect(page.locator('#brush-status').textContent()).resolves.toBe(`All ${drawn} cells shown.`);
+    // from the bottom end of the validation-loss axis to its middle: the cells below some loss, and no other
+    await drag('Validation loss', 0.995, 0.5);
+    const low = await kept();
+    const loss = (id: string) => byId.get(id)!.stats.val_loss.mean;
+    expect(low.length).toBeGreaterThan(0);
+    expect(low.length).toBeLessThan(drawn);
+    expect(Math.max(...low.map(loss))).toBeLessThan(Math.min(...(await out()).map(loss)));
+    await expect(page.locator('#brush-status').textContent()).resolves.toMatch(new RegExp(`^${low.length} of ${drawn} cells match: Validation loss [\\d.]+–[\\d.]+\\.$`));
+    // the matching cells, best first, link to their pages
+    const listed = await page.locator('#brushed tbody tr').evaluateAll((trs) => trs.map((r) => r.getAttribute('data-cell')!));
+    expect(listed).toEqual([...low].sort((a, b) => loss(a) - loss(b)).slice(0, 10));
+    expect(await page.locator('#brushed tbody tr a').first().getAttribute('href')).toBe(`cells/${listed[0]}.html`);
+    // a second brush on the dropout axis' lowest value narrows the set further
+    await drag('Dropout', 0.995, 0.9);
+    const both = await kept();
+    expect(both.length).toBeGreaterThan(0);
+    expect(both.length).toBeLessThan(low.length);
+    expect(both.every((id) => byId.get(id)!.axes.dropout === 0 && low.includes(id))).toBe(true);
+    await expect(page.locator('#brush-status').textContent()).resolves.toContain('Dropout 0.');
+    // Escape on a focused axis clears its brush; the clear button clears all
+    await page.locator('rect.brush-area[data-name="Dropout"]').focus();
+    await page.keyboard.press('Escape');
+    expect((await kept()).sort()).toEqual([...low].sort());
+    await page.locator('#clear-brushes').click();
+    expect(await kept()).toHaveLength(drawn);
+    // from the keyboard alone: an arrow key on a focused axis makes a range, Shift+arrows resize it
+    await page.locator('rect.brush-area[data-name="Gap: val − train loss"]').focus();
+    await page.keyboard.press('ArrowDown');
+    const first = (await kept()).length;
+    expect(first).toBeLessThan(drawn);
+    await page.keyboard.press('Shift+ArrowUp');
+    await page.keyboard.press('Shift+ArrowUp');
+    expect((await kept()).length).toBeGreaterThanOrEqual(first);
+    expect(await page.locator('figure.parallel rect.brush').count()).toBe(1);
+    expect(problems).toEqual([]);
     await page.close();
   });
 
@@ -333,6 +396,20 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     expect(await page.locator('nav a', { hasText: 'Bias-variance' }).count()).toBe(0);
     expect(await page.locator('#leaderboard th', { hasText: 'Verdict' }).count()).toBe(0);
     await page.close();
+  });
+
+  it('times every page kind in headless Chromium for `fitgrid bench --report`, and prints the figures', async () => {
+    const render = await measureRender(siteDir, 1);
+    if ('skipped' in render) throw new Error(render.skipped);
+    expect(render.pages.map((p) => p.page)).toEqual(['index.html', 'explore.html', 'curves.html', 'boundaries.html', 'heatmaps.html', 'bias-variance.html', 'compare.html', expect.stringMatching(/^cells\/.+\.html$/)]);
+    for (const p of render.pages) {
+      expect(p.loadMs, p.page).toBeGreaterThan(0);
+      expect(p.readyMs, p.page).toBeGreaterThanOrEqual(p.loadMs);
+    }
+    const figures = { trials: 1, cells: 1, grid: 'g.yaml', storedMB: 0, summary: { wallSeconds: 1, seconds: 1, peakRssMB: 1, summaryMB: 1 }, render } as ReportBench;
+    const printed = formatReportBench(figures).split('\n');
+    expect(printed).toContain('  render in headless Chromium from file:// (slowest of 1; load event / charts drawn):');
+    expect(printed.filter((l) => /^ {4}\S+\.html +\d+\.\d\d s \/ \d+\.\d\d s$/.test(l))).toHaveLength(render.pages.length);
   });
 
   it('saves screenshots of the overview and the curves', async () => {

@@ -90,3 +90,11 @@ export function cellCurvesLight(cell: CellSummary, metric: Metric, o: { yDomain?
     xLabel: 'Epoch', yLabel: metricLabel(metric),
   });
 }
+
+/** The line styles of every learning-curve chart, explained once per page. */
+export const curveKey = () => `<div class="key" aria-label="How to read the curves">`
+  + `<span><svg width="34" height="8"><line x1="0" y1="4" x2="34" y2="4" stroke="${trainColor}" stroke-width="2.2" stroke-dasharray="5,3" /></svg> training (dashed)</span>`
+  + `<span><svg width="34" height="8"><line x1="0" y1="4" x2="34" y2="4" stroke="${valColor}" stroke-width="2.2" /></svg> validation (solid)</span>`
+  + `<span>thin lines: each seed · bold lines: mean over seeds</span>`
+  + `<span><svg width="10" height="10"><circle cx="5" cy="5" r="3.5" fill="white" stroke="black" stroke-width="1.2" /></svg> epoch whose weights were kept</span>`
+  + `</div>`;

@@ -1,10 +1,9 @@
 import type { AxisAnalysis } from '../../../runner/records/summary.ts';
 import type { CellSummary, SweepSummary } from '../lib/summary.ts';
-import { axes as frame, linear, open, ticks } from './svg.ts';
+import { axes as frame, esc, linear, open, ticks } from './svg.ts';
 import { okabeIto } from './plot.ts';
 
 const AXIS_TITLES = { l2: 'L2', dropout: 'Dropout', augmentation: 'Augmentation', patience: 'Early stopping' } as const;
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 export const valueText = (json: string) => {
   const v = JSON.parse(json) as unknown;
   return v === null ? 'none' : Array.isArray(v) ? v.join(', ') : String(v);
@@ -22,7 +21,10 @@ function cividis(t: number): string {
 /**
  * Parallel coordinates: one vertical axis per remedy with more than one value (its values evenly
  * spaced, in grid order), then validation loss and the gap; one line per cell, coloured by its
- * validation loss (dark is low), the baseline in vermillion and the best cell in green.
+ * validation loss (dark is low), the baseline in vermillion and the best cell in green. Each axis
+ * carries a focusable strip (`rect.brush-area`) that the explore page's script turns into a brush:
+ * `data-values` (remedy axes: [y, value] pairs) or `data-lo`/`data-hi` (metrics: the values at
+ * the bottom and top) say what a stretch of it means.
  */
 export function parallelCoordinates(s: SweepSummary, width = 960, height = 420): string {
   const remedy = (['l2', 'dropout', 'augmentation', 'patience'] as const).filter((a) => s.axes[a].length > 1);
@@ -31,16 +33,19 @@ export function parallelCoordinates(s: SweepSummary, width = 960, height = 420):
   const columns = [...remedy.map((a) => AXIS_TITLES[a]), ...metrics.map(([, t]) => t)];
   const left = 70, right = width - 70, top = 40, bottom = height - 30;
   const xAt = (k: number) => left + (columns.length > 1 ? (k * (right - left)) / (columns.length - 1) : 0);
-  const ys = [
+  type Axis = { ticks: (readonly [number, string])[]; at: (c: CellSummary) => number; meaning: string };
+  const ys: Axis[] = [
     ...remedy.map((a) => {
       const values = (s.axes[a] as unknown[]).map((v) => JSON.stringify(v));
-      return { ticks: values.map((v, i) => [bottom - (values.length > 1 ? (i * (bottom - top)) / (values.length - 1) : 0), valueText(v)] as const), at: (c: CellSummary) => bottom - (values.indexOf(JSON.stringify(c.axes[a])) * (bottom - top)) / Math.max(1, values.length - 1) };
+      const yOf = (i: number) => bottom - (values.length > 1 ? (i * (bottom - top)) / (values.length - 1) : 0);
+      const ticks = values.map((v, i) => [yOf(i), valueText(v)] as const);
+      return { ticks, at: (c: CellSummary) => yOf(values.indexOf(JSON.stringify(c.axes[a]))), meaning: `data-values="${esc(JSON.stringify(ticks.map(([y, v]) => [Number(y.toFixed(1)), v])))}"` };
     }),
     ...metrics.map(([m]) => {
       const v = cells.map((c) => c.stats[m].mean);
       const lo = Math.min(...v), hi = Math.max(...v);
       const y = linear([lo, hi], [bottom, top]);
-      return { ticks: ticks(lo, hi, 5).map((t) => [y(t), String(t)] as const), at: (c: CellSummary) => y(c.stats[m].mean) };
+      return { ticks: ticks(lo, hi, 5).map((t) => [y(t), String(t)] as const), at: (c: CellSummary) => y(c.stats[m].mean), meaning: `data-lo="${y.domain[0]}" data-hi="${y.domain[1]}"` };
     }),
   ];
   const losses = cells.map((c) => c.stats.val_loss.mean);
@@ -59,7 +64,9 @@ export function parallelCoordinates(s: SweepSummary, width = 960, height = 420):
     const labels = axis.ticks.map(([y, t]) => `<text x="${x - 6}" y="${y.toFixed(1)}" dy="0.32em" text-anchor="end" stroke="white" stroke-width="3" paint-order="stroke">${esc(t)}</text>`).join('');
     return `<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}" stroke="currentColor"/><text x="${x}" y="${top - 14}" text-anchor="middle" font-weight="600">${esc(columns[k]!)}</text>${labels}`;
   }).join('');
-  return `${open(width, height, 'Parallel coordinates of the cells')}<g fill="none" aria-label="cells">${lines}</g><g aria-label="axes">${axisMarks}</g></svg>`;
+  // a strip a little longer than its axis, so that a drag can start on the end values
+  const brushes = ys.map((axis, k) => `<rect class="brush-area" data-axis="${k}" data-name="${esc(columns[k]!)}" ${axis.meaning} x="${xAt(k) - 12}" y="${top - 8}" width="24" height="${bottom - top + 16}" fill="transparent" tabindex="0" aria-label="${esc(columns[k]!)}: drag along the axis to keep the cells in a range; arrow keys move a range, Shift+arrows resize it, Escape clears"/>`).join('');
+  return `${open(width, height, 'Parallel coordinates of the cells')}<g fill="none" aria-label="cells">${lines}</g><g aria-label="axes">${axisMarks}</g><g aria-label="brushes" data-top="${top}" data-bottom="${bottom}">${brushes}</g></svg>`;
 }
 
 /** Horizontal bars: each axis' share of the variation across cells, and the interactions' rest. */

@@ -5,11 +5,17 @@ import type { ColorScheme } from '@observablehq/plot';
 const dropoutText = (d: number | number[]) => (Array.isArray(d) ? `[${d.join(', ')}]` : String(d));
 const patienceText = (p: number | null) => (p === null ? 'no early stopping' : `patience ${p}`);
 
+/** Up to this many cells a square prints its mean and its 95% interval; beyond, the mean. */
+export const SQUARE_INTERVALS_UP_TO = 1000;
+
 /**
  * A metric across l2 (rows) × dropout (columns), faceted by augmentation × patience; each square
  * shows the mean and, with more than one seed, the 95% interval's half-width.
  */
 export function heatmap(s: SweepSummary, pick: (st: SweepSummary['cells'][number]['stats']) => Stat, label: string, scheme: ColorScheme = 'cividis'): string {
+  // thousands of squares: each shows its mean only (the interval stays in its tooltip), which
+  // keeps the page light enough for a browser to open quickly
+  const intervals = s.cells.length <= SQUARE_INTERVALS_UP_TO;
   const data = s.cells.map((c) => {
     const st = pick(c.stats);
     const ok = st && Number.isFinite(st.mean);
@@ -17,7 +23,7 @@ export function heatmap(s: SweepSummary, pick: (st: SweepSummary['cells'][number
     return {
       l2: String(c.axes.l2), dropout: dropoutText(c.axes.dropout), augmentation: c.axes.augmentation,
       patience: patienceText(c.axes.patience), mean: ok ? st.mean : NaN,
-      text: ok ? (half > 0 ? `${st.mean.toPrecision(3)}\n±${half.toPrecision(2)}` : st.mean.toPrecision(3)) : 'no data',
+      text: ok ? (half > 0 && intervals ? `${st.mean.toPrecision(3)}\n±${half.toPrecision(2)}` : st.mean.toPrecision(3)) : 'no data',
       title: `${c.label}\n${label}: ${ok ? st.mean.toPrecision(4) : 'no finished trials'}${half > 0 ? ` (95% CI ±${half.toPrecision(3)}, ${st.n} seeds)` : ''}`,
     };
   });

@@ -22,21 +22,45 @@ function chunk(type: string, data: Uint8Array): Buffer {
 
 /**
  * An RGB image as a PNG data URL: a surface of thousands of grid values costs a few kilobytes
- * this way, where one SVG rect per value would cost a hundred.
+ * this way, where one SVG rect per value would cost a hundred. An image of at most 256 colours
+ * (a quantised surface, a greyscale thumbnail) is written with a palette, one byte a pixel,
+ * which deflates to about half the size of the same image in RGB.
  */
-export function pngDataUrl(width: number, height: number, rgb: (x: number, y: number) => [number, number, number]): string {
-  const raw = Buffer.alloc((width * 3 + 1) * height);
+export function pngDataUrl(width: number, height: number, rgb: (x: number, y: number) => readonly [number, number, number]): string {
+  const index = new Uint8Array(width * height);
+  const palette = new Map<number, number>();
+  const pixels = new Uint32Array(width * height);
+  let indexed = true;
   for (let y = 0; y < height; y++) {
-    const row = y * (width * 3 + 1); // each row starts with filter type 0 (none)
-    for (let x = 0; x < width; x++) raw.set(rgb(x, y), row + 1 + x * 3);
+    for (let x = 0; x < width; x++) {
+      const [r, g, b] = rgb(x, y);
+      const colour = (r << 16) | (g << 8) | b;
+      pixels[y * width + x] = colour;
+      let k = palette.get(colour);
+      if (k === undefined && palette.size < 256) palette.set(colour, (k = palette.size));
+      if (k === undefined) indexed = false;
+      else index[y * width + x] = k;
+    }
+  }
+  const channels = indexed ? 1 : 3;
+  const raw = Buffer.alloc((width * channels + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * channels + 1) + 1; // each row starts with filter type 0 (none)
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (indexed) raw[row + x] = index[i]!;
+      else raw.set([pixels[i]! >>> 16, (pixels[i]! >>> 8) & 255, pixels[i]! & 255], row + 3 * x);
+    }
   }
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  header.set([8, indexed ? 3 : 2, 0, 0, 0], 8); // 8 bits a sample, palette or RGB, no interlace
+  const plte = Buffer.alloc(3 * palette.size);
+  for (const [colour, k] of palette) plte.set([colour >>> 16, (colour >>> 8) & 255, colour & 255], 3 * k);
   const png = Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array()),
+    chunk('IHDR', header), ...(indexed ? [chunk('PLTE', plte)] : []), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array()),
   ]);
   return `data:image/png;base64,${png.toString('base64')}`;
 }

@@ -27,7 +27,8 @@ export function ticks(lo: number, hi: number, count = 5): number[] {
 }
 
 const f1 = (v: number) => (Math.round(v * 10) / 10).toString();
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Text for HTML or SVG markup, inside elements and in quoted attributes. */
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const tickText = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(v));
 
 export interface Frame { width: number; height: number; x: Scale; y: Scale; xLabel: string; yLabel: string; grid?: boolean; yTicks?: boolean }
@@ -112,8 +113,11 @@ export function contourPath(values: ArrayLike<number>, n: number, level: number,
   const cross = (a: number, b: number) => (level - a) / (b - a);
   for (let j = 0; j + 1 < n; j++) {
     for (let i = 0; i + 1 < n; i++) {
-      const v = [at(i, j), at(i + 1, j), at(i + 1, j + 1), at(i, j + 1)];
-      if (v.some((x) => !Number.isFinite(x))) continue;
+      const v = [at(i, j), at(i + 1, j), at(i + 1, j + 1), at(i, j + 1)] as const;
+      // most cells lie wholly on one side: decided before any allocation
+      const above = v[0] >= level;
+      if (above === v[1] >= level && above === v[2] >= level && above === v[3] >= level) continue;
+      if (!v.every(Number.isFinite)) continue;
       const edges: [number, number][] = [];
       // corners 0 (i, j), 1 (i+1, j), 2 (i+1, j+1), 3 (i, j+1); an edge is crossed when its ends straddle the level
       const corner = [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1]];

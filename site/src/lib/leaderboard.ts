@@ -35,7 +35,7 @@ export function leaderboardRows(s: SweepSummary) {
 }
 
 /** Curve points per cell on the compare page: all of a small sweep's, fewer as cells multiply. */
-const comparePoints = (cells: number) => Math.max(40, Math.min(200, Math.floor(200_000 / Math.max(1, cells))));
+const comparePoints = (cells: number) => Math.max(40, Math.min(200, Math.floor(100_000 / Math.max(1, cells))));
 
 /** Each cell's mean curves for the compare page (data/curves.js), evenly thinned to comparePoints. */
 export function compareRows(s: SweepSummary) {
@@ -45,7 +45,8 @@ export function compareRows(s: SweepSummary) {
     const m = c.meanCurves!;
     const n = m.epoch.length;
     const idx = n <= max ? m.epoch.map((_, i) => i) : [...new Set(Array.from({ length: max }, (_, k) => Math.round((k * (n - 1)) / (max - 1))))];
-    const pick = (xs: number[]) => idx.map((i) => round(xs[i]!));
+    // four significant digits: a chart a few hundred pixels high shows no finer difference
+    const pick = (xs: number[]) => idx.map((i) => (Number.isFinite(xs[i]) ? Number(xs[i]!.toPrecision(4)) : null));
     return { id: c.cellId, label: c.label, epoch: idx.map((i) => m.epoch[i]), loss: pick(m.loss), val_loss: pick(m.val_loss), acc: pick(m.acc), val_acc: pick(m.val_acc) };
   });
 }

@@ -6,15 +6,35 @@ export type { CellSummary, SweepSummary, Stat, TrialSummary, CurveSeries } from 
 // The build glue defines this per build (vite `define`), so concurrent builds never share it.
 declare const __FITGRID_SUMMARY__: string;
 
-let cached: SweepSummary | undefined;
+/**
+ * Summaries by the path a build renders, shared on globalThis: the pages Astro compiles and the
+ * build glue that writes the cell pages are two module instances in one process, and a summary
+ * of thousands of cells is parsed once for both (see provideSummary).
+ */
+const loaded: Map<string, SweepSummary> = ((globalThis as { fitgridSummaries?: Map<string, SweepSummary> }).fitgridSummaries ??= new Map());
 
 /** The summary.json this build renders; the site reads nothing else. */
 export function summary(): SweepSummary {
   // FITGRID_SUMMARY lets `npx astro dev` in site/ preview any summary.json while editing pages
   const path = typeof __FITGRID_SUMMARY__ === 'string' ? __FITGRID_SUMMARY__ : process.env.FITGRID_SUMMARY;
   if (!path) throw new Error('no summary.json to render: build through buildSite() or set FITGRID_SUMMARY');
-  cached ??= JSON.parse(readFileSync(path, 'utf8')) as SweepSummary;
-  return cached;
+  return loadSummary(path);
+}
+
+/** The summary at `path`, parsed on first use and shared until releaseSummary(path). */
+export function loadSummary(path: string): SweepSummary {
+  let s = loaded.get(path);
+  if (!s) loaded.set(path, (s = JSON.parse(readFileSync(path, 'utf8')) as SweepSummary));
+  return s;
+}
+
+/** Gives the pages of the build that renders `path` this summary (no file needed), until releaseSummary(path). */
+export function provideSummary(path: string, s: SweepSummary): void {
+  loaded.set(path, s);
+}
+
+export function releaseSummary(path: string): void {
+  loaded.delete(path);
 }
 
 export const hasBiasVariance = (s: SweepSummary) => s.cells.some((c) => c.biasVariance);
