@@ -1,4 +1,4 @@
-import { cellTitle, isImageData, pointsOf, trialAnchor } from './summary.ts';
+import { isImageData, pointsOf, trialAnchor } from './summary.ts';
 import type { CellSummary, Stat, SweepSummary } from './summary.ts';
 import { createHash } from 'node:crypto';
 import { boundaryDots, boundaryLight } from '../charts/boundary.ts';
