@@ -23,7 +23,7 @@ import {
   augmentationLabel, cellLabel, setupDifferences, dataDescription, isNoRemedy, modelDescription, optimizerLabel, remedyWords,
 } from '../grid/labels.ts';
 
-export const SUMMARY_FORMAT = 2;
+const SUMMARY_FORMAT = 2;
 /** Most points per curve in summary.json; the full histories stay in the store. */
 export const MAX_CURVE_POINTS = 500;
 /**
@@ -31,11 +31,11 @@ export const MAX_CURVE_POINTS = 500;
  * large sweep draws each of its curves with fewer points (never fewer than MIN_CURVE_POINTS),
  * so the summary grows with trials by a few kilobytes each, not by whole histories.
  */
-export const TRIAL_CURVE_BUDGET = 250_000;
-export const CELL_CURVE_BUDGET = 500_000;
+const TRIAL_CURVE_BUDGET = 250_000;
+const CELL_CURVE_BUDGET = 500_000;
 export const MIN_CURVE_POINTS = 50;
 /** Trial results read from the store at once. */
-export const READ_CONCURRENCY = 32;
+const READ_CONCURRENCY = 32;
 /** Bumped when what a cached cell holds changes, so that older cache entries are not reused. */
 const CACHE_LAYOUT = 2;
 /** Unreadable results named in summary.json (all are counted). */
@@ -155,7 +155,7 @@ export function summarize(manifest: Manifest, results: (TrialResult | undefined)
 interface PendingCell { index: number; trials: Trial[]; results: TrialResult[]; arrived: number; totals: CellTotals }
 
 /** What one cell's results add to the sweep's totals (kept with the cell in the cache). */
-export interface CellTotals {
+interface CellTotals {
   backends: string[];
   engines: string[];
   trainSeconds: number;
@@ -167,7 +167,7 @@ export interface CellTotals {
 }
 
 /** A completed cell as the cache keeps it: the summary's cell before the sweep-wide pass, and what that pass needs. */
-export interface CachedCell { key: string; cell: CellSummary; facts: CellFacts; totals: CellTotals }
+interface CachedCell { key: string; cell: CellSummary; facts: CellFacts; totals: CellTotals }
 
 const noTotals = (): CellTotals => ({ backends: [], engines: [], trainSeconds: 0, firstStart: null, lastFinish: null, problems: [] });
 
@@ -176,7 +176,7 @@ const noTotals = (): CellTotals => ({ backends: [], engines: [], trainSeconds: 0
  * summarised and analysed as soon as its last trial arrives (stored, unreadable or missing)
  * and its results are dropped; what the sweep-wide analysis needs of it is kept as CellFacts.
  */
-export class SummaryFold {
+class SummaryFold {
   private readonly pending = new Map<string, PendingCell>();
   private readonly firstTrials: Trial[] = [];
   private readonly cells: (CellSummary | undefined)[] = [];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Milliseconds from navigation start: to the load event, and to the page's charts being there. */
-export interface PageRender { page: string; loadMs: number; readyMs: number }
+interface PageRender { page: string; loadMs: number; readyMs: number }
 
 export interface RenderFigures {
   /** Where the browser came from. */

@@ -21,7 +21,7 @@ export interface ReportBenchOptions {
   log?: (line: string) => void;
 }
 
-export interface StepFigures {
+interface StepFigures {
   /** Wall seconds of the child process, start-up included. */
   wallSeconds: number;
   /** Seconds inside the step itself. */
@@ -57,7 +57,7 @@ const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 export async function benchReport(options: ReportBenchOptions): Promise<ReportBench> {
   const log = options.log ?? (() => {});
   const grid = path.resolve(options.grid ?? defaultGrid);
-  const { synth } = await import('../commands/synth.ts');
+  const { synthesize } = await import('./synth.ts');
   const { loadGrid } = await import('../grid/load.ts');
   const { manifestKey, summaryKey, sweepPrefix } = await import('../store/keys.ts');
   const { openStore } = await import('../store/open.ts');
@@ -69,7 +69,7 @@ export async function benchReport(options: ReportBenchOptions): Promise<ReportBe
     let synthSeconds: number | undefined;
     if (!(await store.exists(manifestKey(sweep)))) {
       log(`writing ${options.trials} synthetic results to ${root}`);
-      synthSeconds = (await synth({ grid, store: root, trials: options.trials, log, quiet: true })).seconds;
+      synthSeconds = (await synthesize({ grid, store: root, trials: options.trials, log })).seconds;
     }
     const manifest = JSON.parse(new TextDecoder().decode(await store.get(manifestKey(sweep))));
     const result: ReportBench = {
@@ -147,9 +147,9 @@ async function s3Read(grid: string, count: number, log: (line: string) => void):
   try {
     const url = `s3://${bucket}/bench`;
     log(`writing ${count} synthetic results to s3rver (${url})`);
-    const { synth } = await import('../commands/synth.ts');
+    const { synthesize } = await import('./synth.ts');
     const { loadGrid } = await import('../grid/load.ts');
-    await synth({ grid, store: url, trials: count, log, quiet: true });
+    await synthesize({ grid, store: url, trials: count, log });
     log(`reading them back`);
     const figures = await child({ step: 'read', store: url, sweep: (await loadGrid(grid)).name }, { ...process.env });
     return { ...figures, results: figures.results!, perSecond: Math.round(figures.results! / figures.seconds) };

@@ -58,7 +58,7 @@ export class SyntheticWriter {
 }
 
 /** Trials per batch: memory holds a batch per thread, whatever the sweep's size. */
-export const SYNTH_BATCH = 64;
+const SYNTH_BATCH = 64;
 
 /**
  * Writes the synthetic results of `trials` on `threads` threads (worker threads when more than

@@ -33,7 +33,7 @@ export interface SyntheticRates {
   diverged: number;
 }
 
-export const defaultRates: SyntheticRates = { failed: 0.01, diverged: 0.005 };
+const defaultRates: SyntheticRates = { failed: 0.01, diverged: 0.005 };
 
 /** What every trial on one dataset shares: both classifiers evaluated on every point once. */
 export interface SyntheticData {
@@ -113,7 +113,7 @@ function kernelClassifier(points: number[][], ref: number[][], refY: number[], c
  * How strongly a trial's remedies regularise: about 0 for none, 1 for a well-regularised model,
  * above 1 for too much. Weights are a model of typical effects, not measurements.
  */
-export function regularisation(trial: Trial): number {
+function regularisation(trial: Trial): number {
   const { l2, dropout, augmentation } = trial.config;
   const rL2 = l2 > 0 ? Math.min(1.5, Math.max(0, (Math.log10(l2) + 5) / 4)) : 0;
   const rates = Array.isArray(dropout) ? dropout : [dropout];

@@ -9,7 +9,7 @@ import { esc } from '../../site/src/charts/svg.ts';
 const TITLE = 'FITGRID_CELL_TITLE';
 const BODY = '<fitgrid-cell-body></fitgrid-cell-body>';
 /** The shell's styles, shared by every cell page as one file rather than inlined thousands of times. */
-export const CELL_STYLESHEET = 'page.css';
+const CELL_STYLESHEET = 'page.css';
 /** Files written at once. */
 const WRITES = 16;
 

@@ -1,17 +1,12 @@
 import type { TrialResult } from '../records/result.ts';
 import { trialKey } from './keys.ts';
-import { encodeTrialResult, readTrialResult, ResultFormatError } from '../records/result-codec.ts';
+import { readTrialResult, ResultFormatError } from '../records/result-codec.ts';
 import type { Store } from './store.ts';
 
 /**
  * A trial result in a store, by id: the worker's write (encodeTrialResult, `ifAbsent`) and the
- * codec's reader, for the commands that write or read results one at a time (synth, export).
+ * codec's reader, for the commands that read results one at a time (export, the report benchmark).
  */
-
-/** Writes a result under trials/<trialId>; an existing one is kept (results are never rewritten). */
-export async function putTrialResult(store: Store, result: TrialResult): Promise<void> {
-  await store.put(trialKey(result.trialId), encodeTrialResult(result), { ifAbsent: true, contentType: 'application/json' });
-}
 
 /**
  * A trial's stored result, or undefined when it is not stored. One that cannot be read

@@ -84,12 +84,12 @@ describe('syntheticResult', () => {
 
 describe('fitgrid synth', () => {
   it('writes the manifest and the requested number of results, which fitgrid report reads', async () => {
-    const { synth } = await import('../../runner/commands/synth.ts');
+    const { synthesize: synth } = await import('../../runner/bench/synth.ts');
     const { report } = await import('../../runner/commands/report.ts');
     const dir = await tempStore();
     const write = quiet();
     try {
-      const summary = await synth({ grid: 'grids/moons-scale.yaml', store: dir, trials: 40, failed: 0.2, diverged: 0.1, log: null });
+      const summary = await synth({ grid: 'grids/moons-scale.yaml', store: dir, trials: 40, failed: 0.2, diverged: 0.1, });
       expect(summary.trials).toBe(40);
       expect(summary.statuses.ok + summary.statuses.failed + summary.statuses.diverged).toBe(40);
       expect(summary.statuses.failed).toBeGreaterThan(0);
@@ -115,12 +115,12 @@ describe('fitgrid synth', () => {
   });
 
   it('writes the same results on worker threads as on the main thread', async () => {
-    const { synth } = await import('../../runner/commands/synth.ts');
+    const { synthesize: synth } = await import('../../runner/bench/synth.ts');
     const [one, two] = [await tempStore(), await tempStore()];
     const write = quiet();
     try {
       // 160 trials are three batches: two threads share them
-      const options = { grid: 'grids/smoke.yaml', seeds: 40, log: null };
+      const options = { grid: 'grids/smoke.yaml', seeds: 40, };
       const threaded = await synth({ ...options, store: two, threads: 2 });
       const single = await synth({ ...options, store: one, threads: 1 });
       expect(threaded.statuses).toEqual(single.statuses);
@@ -136,10 +136,10 @@ describe('fitgrid synth', () => {
   });
 
   it('refuses a store that holds trained results', async () => {
-    const { synth } = await import('../../runner/commands/synth.ts');
+    const { synthesize: synth } = await import('../../runner/bench/synth.ts');
     const dir = await tempStore();
     await (await openStore(dir)).put(trialKey('0123456789abcdef'), '{}');
-    await expect(synth({ grid: 'grids/smoke.yaml', store: dir, log: null })).rejects.toThrow(UserError);
-    await expect(synth({ grid: 'grids/smoke.yaml', store: dir, log: null })).rejects.toThrow(/already holds trained results/);
+    await expect(synth({ grid: 'grids/smoke.yaml', store: dir, })).rejects.toThrow(UserError);
+    await expect(synth({ grid: 'grids/smoke.yaml', store: dir, })).rejects.toThrow(/already holds trained results/);
   });
 });

@@ -24,10 +24,10 @@ let brokenId: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fitgrid-export-'));
   store = join(dir, 'store');
-  const { synth } = await import('../../runner/commands/synth.ts');
+  const { synthesize: synth } = await import('../../runner/bench/synth.ts');
   const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
-    await synth({ grid: 'grids/moons-scale.yaml', store, trials: 24, failed: 0.25, diverged: 0.1, log: null });
+    await synth({ grid: 'grids/moons-scale.yaml', store, trials: 24, failed: 0.25, diverged: 0.1, });
   } finally {
     write.mockRestore();
   }

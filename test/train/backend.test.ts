@@ -30,7 +30,7 @@ describe('initBackend', () => {
     expect(b.name).toBe('wasm');
     expect(b.tf.getBackend()).toBe('wasm');
     expect(b.device).toMatch(/^wasm simd/);
-    expect(Array.from(b.tf.tensor([1, 2, 3]).sum().dataSync())).toEqual([6]);
+    expect(Array.from(b.tf.sum(b.tf.tensor([1, 2, 3])).dataSync())).toEqual([6]);
   });
 
   test('trains a convolution on wasm: the filter gradient it lacks is provided and matches cpu', async () => {
@@ -39,7 +39,7 @@ describe('initBackend', () => {
       const x = tf.tensor4d(Array.from({ length: 2 * 5 * 4 * 2 }, (_, i) => Math.sin(i)), [2, 5, 4, 2]);
       const dy = tf.tensor4d(Array.from({ length: 2 * 5 * 4 * 3 }, (_, i) => Math.cos(i)), [2, 5, 4, 3]);
       const w = tf.tensor4d(Array.from({ length: 3 * 3 * 2 * 3 }, (_, i) => Math.sin(3 * i)), [3, 3, 2, 3]);
-      const g = tf.grad((f) => tf.conv2d(x, f as typeof w, 1, 'same').mul(dy).sum())(w);
+      const g = tf.grad((f) => tf.sum(tf.mul(tf.conv2d(x, f as typeof w, 1, 'same'), dy)))(w);
       return Array.from(g.dataSync());
     };
     const wasm = await grad('wasm');

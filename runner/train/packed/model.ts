@@ -165,7 +165,7 @@ export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT:
       // Σ over units per trial: a multiply by the kernel column, then a segment sum per trial.
       const rows = tf.reshape(h, [k * inner, n]);
       const columns = Array.from({ length: out }, (_, c) => {
-        const column = tf.reshape(out === 1 ? kernel : kernel.slice([0, 0, c], [-1, -1, 1]), [k * inner, 1]);
+        const column = tf.reshape(out === 1 ? kernel : tf.slice(kernel, [0, 0, c], [-1, -1, 1]), [k * inner, 1]);
         return segmentSums(tf, cache, tf.mul(rows, column), k, inner);
       });
       z = tf.add(tf.stack(columns, 1), tf.reshape(params.biases[l - 1]!, [k, out, 1]));
@@ -373,7 +373,7 @@ function oneHiddenReluGrads(tf: Tf, params: PackedParams, inputs: StepInputs): G
   const { loss, dLogits, acc } = lossAtLogits(tf, logits, { activation: 'relu', outputs: 1 }, inputs.y);
   // backward: F + 1 reductions over the points, [K, units, F + 1] as the input rows
   const reduce = (c: TF.Tensor) => tf.reshape(sumLeading(tf, inputs.cache, tf.mul(active, c), b), [k, 1, units]);
-  const perFeature = Array.from({ length: width - 1 }, (_, i) => reduce(tf.mul(dLogits, tf.reshape(inputs.x.slice([0, i, 0], [-1, 1, -1]), [b, k, 1]))));
+  const perFeature = Array.from({ length: width - 1 }, (_, i) => reduce(tf.mul(dLogits, tf.reshape(tf.slice(inputs.x, [0, i, 0], [-1, 1, -1]), [b, k, 1]))));
   const byRow = tf.concat([...perFeature, reduce(dLogits)], 1) as TF.Tensor3D;
   const ws = tf.reshape(scale ? tf.mul(w, tf.reshape(scale, [1, k, 1])) : w, [k, 1, units]);
   let dw = tf.sum(tf.mul(params.input, tf.transpose(byRow, [0, 2, 1])), 2, true);
@@ -466,7 +466,7 @@ function firstLayerKernelGrad(tf: Tf, cache: TensorCache, x: TF.Tensor3D, dz: TF
   const [b, width, k] = x.shape;
   if (width - 1 <= fewFeatures) {
     const rows = Array.from({ length: width }, (_, i) => {
-      const weighted = i === width - 1 ? dz : tf.mul(dz, tf.reshape(x.slice([0, i, 0], [-1, 1, -1]), [b, k, 1]));
+      const weighted = i === width - 1 ? dz : tf.mul(dz, tf.reshape(tf.slice(x, [0, i, 0], [-1, 1, -1]), [b, k, 1]));
       return tf.reshape(sumLeading(tf, cache, weighted, b), [k, 1, units]);
     });
     return tf.concat(rows, 1);

@@ -3,7 +3,7 @@ import { okabeIto, Plot, render } from './plot.ts';
 import { esc, lineChart } from './svg.ts';
 
 /** Up to this many cells the chart marks each cell (a dot with its numbers); beyond, lines only. */
-export const TRADE_OFF_DOTS_UP_TO = 60;
+const TRADE_OFF_DOTS_UP_TO = 60;
 
 /** The article's trade-off picture: loss, bias and variance per cell, weakest regularisation left. */
 export function tradeOff(cells: CellSummary[], kind: 'mse' | 'zeroOne'): string {

@@ -8,7 +8,7 @@ interface Row { epoch: number; value: number; trial: string }
 const rows = (c: CurveSeries, key: keyof CurveSeries, trial: string): Row[] =>
   c.epoch.map((epoch, i) => ({ epoch, value: c[key][i], trial })).filter((r) => Number.isFinite(r.value));
 
-export const metricLabel = (m: Metric) => (m === 'loss' ? 'Loss (cross-entropy)' : 'Accuracy');
+const metricLabel = (m: Metric) => (m === 'loss' ? 'Loss (cross-entropy)' : 'Accuracy');
 
 /**
  * One cell's learning curves: every seed thin, the mean bold, training dashed blue and validation

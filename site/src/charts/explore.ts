@@ -4,7 +4,7 @@ import { axes as frame, esc, linear, open, ticks } from './svg.ts';
 import { okabeIto } from './plot.ts';
 
 const AXIS_TITLES = { l2: 'L2', dropout: 'Dropout', augmentation: 'Augmentation', patience: 'Early stopping' } as const;
-export const valueText = (json: string) => {
+const valueText = (json: string) => {
   const v = JSON.parse(json) as unknown;
   return v === null ? 'none' : Array.isArray(v) ? v.join(', ') : String(v);
 };

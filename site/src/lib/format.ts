@@ -19,9 +19,6 @@ export function withCi(s: Stat, f: (x: number) => string = (x) => num(x), fHalf:
 export const ciTitle = (s: Stat) =>
   finite(s.mean) ? `mean ${s.mean.toPrecision(4)}, sd ${num(s.sd, 3)}, 95% CI [${num(s.ci[0], 4)}, ${num(s.ci[1], 4)}] over ${s.n} seed(s)` : 'no finished trials';
 
-/** A sortable cell value: non-finite sorts last. */
-export const sortKey = (x: number | null | undefined) => (finite(x) ? String(x) : '');
-
 export function seconds(s: number): string {
   if (!finite(s)) return '—';
   if (s < 90) return `${s.toFixed(1)} s`;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CellSummary, SweepSummary } from '../../../runner/records/summary.ts';
 
-export type { CellSummary, SweepSummary, Stat, TrialSummary, CurveSeries } from '../../../runner/records/summary.ts';
+export type { CellSummary, SweepSummary, Stat, CurveSeries } from '../../../runner/records/summary.ts';
 
 // The build glue defines this per build (vite `define`), so concurrent builds never share it.
 declare const __FITGRID_SUMMARY__: string;
@@ -40,7 +40,6 @@ export function releaseSummary(path: string): void {
 export const hasBiasVariance = (s: SweepSummary) => s.cells.some((c) => c.biasVariance);
 export const hasVerdicts = (s: SweepSummary) => s.cells.some((c) => c.verdict);
 export const isImageData = (s: SweepSummary) => s.data.inputShape.length === 3;
-export const hasSurfaces = (s: SweepSummary) => s.cells.some((c) => c.surface);
 
 /** Short names for the cell axes, e.g. the baseline reads "no remedy (baseline)". */
 export function cellTitle(s: SweepSummary, c: CellSummary): string {
@@ -55,7 +54,7 @@ export const cellAnchor = (cellId: string) => `cell-${cellId}`;
 /** Up to this many cells, the curves and boundaries pages show every cell, as small multiples. */
 export const ALL_CELLS_UP_TO = 24;
 /** Beyond it, they show the baseline and the best cells by validation loss, this many in all. */
-export const FEATURED_CELLS = 12;
+const FEATURED_CELLS = 12;
 
 /**
  * The cells a page of small multiples shows: all of a small sweep; for a large one the no-remedy

@@ -136,7 +136,7 @@ describe('the packed engine', () => {
     const delta = new Float32Array(3 * n);
     binaryFigures(sums, 5, bias, labels, eps, figures, 0, delta);
     const [loss, acc] = tf.tidy(() => {
-      const proba = tf.sigmoid(tf.tensor3d(logits.flat(), [3, n, 1]).transpose([1, 0, 2])) as import('@tensorflow/tfjs-core').Tensor3D;
+      const proba = tf.sigmoid(tf.transpose(tf.tensor3d(logits.flat(), [3, n, 1]), [1, 0, 2])) as import('@tensorflow/tfjs-core').Tensor3D;
       const y = tf.tensor3d(labels, [n, 1, 1]);
       return [crossEntropy(tf, proba, y).arraySync(), accuracy(tf, proba, y).arraySync()];
     });
