@@ -42,5 +42,5 @@ function formatPlace(p: Place): string {
 
 /** The first line of an error's message (or of what was thrown): enough for a log line or a stored result. */
 export function firstLine(error: unknown): string {
-  return String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
+  return String((error as Error | undefined)?.message ?? error).split('\n')[0];
 }

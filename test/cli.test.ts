@@ -25,7 +25,7 @@ beforeEach(() => void calls.splice(0));
 async function parse(argv: string): Promise<{ command: string; options: Record<string, unknown> }> {
   await buildCli().parseAsync(argv.split(' '), { from: 'user' });
   expect(calls).toHaveLength(1);
-  return calls[0]!;
+  return calls[0];
 }
 
 const table: [argv: string, command: string, options: Record<string, unknown>][] = [

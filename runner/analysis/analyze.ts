@@ -46,7 +46,7 @@ export function analyzeCell(cell: CellSummary, group: CellGroup, grid: Grid, cla
   const d = decompose(ok, grid);
   if (d && d.replicates > 1) cell.biasVariance = { zeroOne: d.zeroOne, mse: d.mse, ...d.split };
   const variance = cell.surface || group.results.some((r) => r.surface) ? surfaceVariance(ok, classes) : undefined;
-  const config = group.trials[0]!.config;
+  const config = group.trials[0].config;
   return {
     ...(d ? { decomposition: d } : {}),
     paired: paired(group),
@@ -65,7 +65,7 @@ export function finishAnalysis(summary: SweepSummary, grid: Grid, facts: readonl
   const biases = facts.map((f) => f.decomposition?.mse.bias).filter((b): b is number => Number.isFinite(b));
   const bestBias = biases.length ? Math.min(...biases) : NaN;
   summary.cells.forEach((cell, i) => {
-    const { decomposition: d, valLossRise, seedCv } = facts[i]!;
+    const { decomposition: d, valLossRise, seedCv } = facts[i];
     cell.verdict = verdict({
       ok: cell.counts.ok, failed: cell.counts.failed, diverged: cell.counts.diverged,
       replicates: d?.replicates ?? 0, bootstrap: grid.bootstrap > 0,
@@ -142,7 +142,7 @@ function addEffects(cells: CellSummary[], facts: readonly CellFacts[]) {
   facts.forEach((f, i) => {
     const b = baselines.get(f.setup);
     if (b === undefined || b === i) return;
-    const effect = pairedEffect(f.paired, facts[b]!.paired, EFFECT_METRICS);
-    if (Object.keys(effect).length) cells[i]!.effect = effect;
+    const effect = pairedEffect(f.paired, facts[b].paired, EFFECT_METRICS);
+    if (Object.keys(effect).length) cells[i].effect = effect;
   });
 }

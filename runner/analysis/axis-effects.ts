@@ -35,8 +35,8 @@ export function axisEffects(cells: readonly AxisCell[], order: Record<AxisName, 
     const effects = values.map((value) => {
       const diffs: number[] = [];
       for (const g of groups.values()) {
-        const here = g.get(value), base = g.get(values[0]!);
-        if (here?.length === 1 && base?.length === 1) diffs.push(here[0]! - base[0]!);
+        const here = g.get(value), base = g.get(values[0]);
+        if (here?.length === 1 && base?.length === 1) diffs.push(here[0] - base[0]);
       }
       const members = finite.filter((c) => key(c.axes[axis]) === value).map((c) => c.value);
       const m = mean(members);

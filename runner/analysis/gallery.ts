@@ -15,15 +15,15 @@ const GALLERY_SIZE = 12;
 export function confidentMistakes(results: readonly Pick<TrialResult, 'valProba' | 'valLabels'>[], limit = GALLERY_SIZE): Mistake[] {
   const withProba = results.filter((r) => r.valProba?.length);
   if (!withProba.length) return [];
-  const labels = withProba[0]!.valLabels;
+  const labels = withProba[0].valLabels;
   const mistakes: Mistake[] = [];
   labels.forEach((label, index) => {
-    const classes = withProba[0]!.valProba[index]!.length;
+    const classes = withProba[0].valProba[index].length;
     let predicted = 0;
     let best = -1;
     for (let c = 0; c < classes; c++) {
       let p = 0;
-      for (const r of withProba) p += r.valProba[index]![c]!;
+      for (const r of withProba) p += r.valProba[index][c];
       if (p > best) [best, predicted] = [p, c];
     }
     if (predicted !== label) mistakes.push({ index, label, predicted, confidence: Math.round((best / withProba.length) * 1000) / 1000 });

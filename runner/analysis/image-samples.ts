@@ -46,7 +46,7 @@ export function imageSamples(data: Pick<Dataset, 'inputShape' | 'train'>, augmen
   while (cost() > budget && picks.length > 0) picks = picks.slice(0, -1);
   if (!picks.length) return { width, height, channels };
 
-  const originals = picks.map((i) => data.train.x[i]!);
+  const originals = picks.map((i) => data.train.x[i]);
   const augmented: Record<string, number[][]> = {};
   for (const { label, augment } of augmenters) {
     // one stream per augmentation, drawn in order: adding an axis value never changes another's pictures
@@ -55,7 +55,7 @@ export function imageSamples(data: Pick<Dataset, 'inputShape' | 'train'>, augmen
   }
   return {
     width, height, channels,
-    samples: picks.map((i, k) => ({ label: data.train.y[i]!, pixels: round(originals[k]!) })),
+    samples: picks.map((i, k) => ({ label: data.train.y[i], pixels: round(originals[k]) })),
     ...(augmenters.length ? { augmented } : {}),
   };
 }

@@ -206,12 +206,12 @@ class SummaryFold {
       axisIndex(grid.axes.augmentation, t.config.augmentation), axisIndex(grid.axes.patience, t.config.patience),
     ];
     const groups = [...byCell.values()].sort((a, b) => {
-      const x = order(a[0]!), y = order(b[0]!);
-      return x.reduce((d, xi, i) => d || xi - y[i]!, 0);
+      const x = order(a[0]), y = order(b[0]);
+      return x.reduce((d, xi, i) => d || xi - y[i], 0);
     });
     groups.forEach((trials, index) => {
-      this.pending.set(trials[0]!.cellId, { index, trials, results: [], arrived: 0, totals: noTotals() });
-      this.firstTrials.push(trials[0]!);
+      this.pending.set(trials[0].cellId, { index, trials, results: [], arrived: 0, totals: noTotals() });
+      this.firstTrials.push(trials[0]);
     });
     this.classCount = data?.classNames.length;
     const points = (budget: number, count: number) => Math.max(MIN_CURVE_POINTS, Math.min(MAX_CURVE_POINTS, Math.floor(budget / Math.max(1, count))));
@@ -266,7 +266,7 @@ class SummaryFold {
       totals.firstStart = Math.min(totals.firstStart ?? Infinity, finished - r.seconds * 1000);
     }
     if (totals.valCount === undefined && r.valLabels?.length) totals.valCount = r.valLabels.length;
-    if (this.classCount === undefined && r.valProba?.length) this.classCount = r.valProba[0]!.length;
+    if (this.classCount === undefined && r.valProba?.length) this.classCount = r.valProba[0].length;
   }
 
   private merge(t: CellTotals): void {
@@ -282,7 +282,7 @@ class SummaryFold {
   }
 
   private complete(pending: PendingCell): void {
-    this.pending.delete(pending.trials[0]!.cellId);
+    this.pending.delete(pending.trials[0].cellId);
     // results arrive in any order: keep the manifest's (seed) order
     const byId = new Map(pending.results.map((r) => [r.trialId, r]));
     let results = pending.trials.map((t) => byId.get(t.trialId)).filter((r): r is TrialResult => r !== undefined);
@@ -304,7 +304,7 @@ class SummaryFold {
     }
     delete facts.surfaceVariance;
     // before the sweep-wide pass adds to the cell: the cache keeps what its trials alone decide
-    this.onComplete?.(pending.trials[0]!.cellId, { cell, facts, totals: pending.totals });
+    this.onComplete?.(pending.trials[0].cellId, { cell, facts, totals: pending.totals });
     this.cells[pending.index] = cell;
     this.facts[pending.index] = facts;
     this.merge(pending.totals);
@@ -457,7 +457,7 @@ function cellSummary(trials: Trial[], results: TrialResult[], classCount: number
     cell.points = { train: round(trainingPoints.train), val: round(trainingPoints.val) };
   }
   if (classCount > 2 && ok.some((r) => r.valProba?.length)) cell.confusion = confusion(ok, classCount);
-  if (isImageData(trials[0]!.config.data)) cell.mistakes = confidentMistakes(ok);
+  if (isImageData(trials[0].config.data)) cell.mistakes = confidentMistakes(ok);
   return { cell, ...(surface ? { surface } : {}) };
 }
 
@@ -479,7 +479,7 @@ function trialSummary(r: TrialResult, maxPoints: number): TrialSummary {
 export function curves(h: History, bestIndex = -1, max = MAX_CURVE_POINTS): CurveSeries {
   const idx = downsampleIndices(h.val_loss.length, [argmin(h.val_loss), bestIndex], max);
   // Six significant digits: the site draws and prints them, the store keeps the full values.
-  const pick = (xs: number[]) => idx.map((i) => significant(xs[i]!, 6));
+  const pick = (xs: number[]) => idx.map((i) => significant(xs[i], 6));
   return { epoch: idx.map((i) => i + 1), loss: pick(h.loss), val_loss: pick(h.val_loss), acc: pick(h.acc), val_acc: pick(h.val_acc) };
 }
 
@@ -494,8 +494,8 @@ function meanOf(xs: readonly number[][]): number[] {
   const length = Math.max(0, ...xs.map((x) => x.length));
   const sums = new Float64Array(length);
   const counts = new Uint32Array(length);
-  for (const x of xs) for (let i = 0; i < x.length; i++) { sums[i] += x[i]!; counts[i]! += 1; }
-  return Array.from(sums, (v, i) => v / counts[i]!);
+  for (const x of xs) for (let i = 0; i < x.length; i++) { sums[i] += x[i]; counts[i] += 1; }
+  return Array.from(sums, (v, i) => v / counts[i]);
 }
 
 function compareToBaseline(firstTrials: Trial[], cells: CellSummary[]): Pick<SweepSummary, 'baselineCellId' | 'bestRemedy'> {

@@ -28,14 +28,14 @@ export function cpuSecondsPerGflop(way: WayFigures, mflopPerEpoch: number): numb
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
 /** A calibration from several bench reports of one machine: per engine, the median and the spread. */
 export function calibrationFromBench(reports: BenchReport[], meta: { machine: string; date: string; command: string; note?: string }): Calibration {
   const engines: Record<string, EngineCalibration> = {};
   for (const name of ['fused', 'layers'] as const) {
-    const figures = reports.flatMap((r) => (r.ways[name] ? [cpuSecondsPerGflop(r.ways[name]!, r.mflopPerEpoch)] : []));
+    const figures = reports.flatMap((r) => (r.ways[name] ? [cpuSecondsPerGflop(r.ways[name], r.mflopPerEpoch)] : []));
     if (figures.length === 0) continue;
     engines[name] = { cpuSecondsPerGflop: median(figures), spread: [Math.min(...figures), Math.max(...figures)], runs: figures.length };
   }

@@ -123,7 +123,7 @@ export function timeConv(w: CnnWorkload, epochs: number, remedies: boolean): num
     const valX = new Float32Array(w.data.val.x.length * D);
     w.data.val.x.forEach((row, i) => valX.set(row, i * D));
     return {
-      trial, training: planTrainings([trial])[0]!, inputShape: w.data.inputShape, classes: w.data.classNames.length,
+      trial, training: planTrainings([trial])[0], inputShape: w.data.inputShape, classes: w.data.classNames.length,
       train: w.data.train, valX, valY: w.data.val.y,
       weights: Float32Array.from(initialWeights(trial, w.data).flatMap((a) => Array.from(a))),
     };

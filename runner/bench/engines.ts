@@ -72,9 +72,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const layersTrials = packedTrials.slice(0, options.layersTrials ?? (quick ? 1 : 6));
   // The moons-sweep grid's shape: the first k/3 runs with all their patience values, as the planner packs them.
   const groups = planTrainings(all).slice(0, Math.max(1, Math.round(k / 3)));
-  const replayTrials = groups.flatMap((g) => g.members.map((m) => all[m]!));
+  const replayTrials = groups.flatMap((g) => g.members.map((m) => all[m]));
 
-  const mflopPerEpoch = epochFlops(all[0]!, data) / 1e6;
+  const mflopPerEpoch = epochFlops(all[0], data) / 1e6;
   const { trainPackLayers } = await import('../train/layers/train.ts');
   const { trainPacked } = await import('../train/packed/train.ts');
   const run = async (name: string, train: TrainPack, trials: Trial[], trainings: number): Promise<WayFigures> => {

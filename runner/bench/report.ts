@@ -123,7 +123,7 @@ async function child(args: ChildArgs, env: NodeJS.ProcessEnv = process.env): Pro
   const line = stdout.trim().split('\n').at(-1) ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`bench step ${args.step} failed (exit ${code}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
   const { maxRssKB, ...figures } = JSON.parse(line) as Record<string, number>;
-  return { ...figures, seconds: round(figures.seconds!), wallSeconds: round(wallSeconds), peakRssMB: Math.round(maxRssKB! / 1024) };
+  return { ...figures, seconds: round(figures.seconds), wallSeconds: round(wallSeconds), peakRssMB: Math.round(maxRssKB / 1024) };
 }
 
 /** Writes `count` synthetic results to s3rver (started here, on 127.0.0.1) and times a child reading them back. */
@@ -152,7 +152,7 @@ async function s3Read(grid: string, count: number, log: (line: string) => void):
     await synthesize({ grid, store: url, trials: count, log });
     log(`reading them back`);
     const figures = await child({ step: 'read', store: url, sweep: (await loadGrid(grid)).name }, { ...process.env });
-    return { ...figures, results: figures.results!, perSecond: Math.round(figures.results! / figures.seconds) };
+    return { ...figures, results: figures.results, perSecond: Math.round(figures.results / figures.seconds) };
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

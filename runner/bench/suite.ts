@@ -129,8 +129,8 @@ export function formatSuite(r: SuiteReport): string {
       p ? `${ms(p.cpuMs)}${p.source === 'quoted' ? ` (${p.date})` : ''}` : '—', p ? p.gflops.toFixed(1) : '—',
       row.ratio === null ? '—' : `${row.ratio.toFixed(2)}×`]);
   }
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((t) => t[c]!.length)));
-  const lines = table.map((t) => `  ${t.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`);
+  const widths = table[0].map((_, c) => Math.max(...table.map((t) => t[c].length)));
+  const lines = table.map((t) => `  ${t.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')}`);
   const shapes = [...new Map(r.rows.map((row) => [row.workload, row.shape])).entries()].map(([name, shape]) => `  ${name}: ${shape}`);
   return `${head}${lines.join('\n')}\n  ratio: PyTorch's time over fitgrid's (above 1: fitgrid faster)\n${shapes.join('\n')}\n`;
 }

@@ -75,9 +75,9 @@ function featureScale(x: number[][]): number {
   let total = 0;
   for (let j = 0; j < d; j++) {
     let m = 0, s = 0;
-    for (const p of x) m += p[j]!;
+    for (const p of x) m += p[j];
     m /= x.length || 1;
-    for (const p of x) s += (p[j]! - m) ** 2;
+    for (const p of x) s += (p[j] - m) ** 2;
     total += s / (x.length || 1);
   }
   return Math.sqrt(total) || 1;
@@ -92,19 +92,19 @@ function kernelClassifier(points: number[][], ref: number[][], refY: number[], c
     // log-sum-exp shift: far from every reference point the weights would all underflow
     let minD = Infinity;
     for (let j = 0; j < ref.length; j++) {
-      const r = ref[j]!;
+      const r = ref[j];
       let d = 0;
-      for (let k = 0; k < p.length; k++) d += (p[k]! - r[k]!) ** 2;
+      for (let k = 0; k < p.length; k++) d += (p[k] - r[k]) ** 2;
       weights[j] = d;
       if (d < minD) minD = d;
     }
     let total = 0;
     for (let j = 0; j < ref.length; j++) {
-      const w = Math.exp(-(weights[j]! - minD) * inv);
+      const w = Math.exp(-(weights[j] - minD) * inv);
       total += w;
-      out[i * classes + refY[j]!] += w;
+      out[i * classes + refY[j]] += w;
     }
-    for (let c = 0; c < classes; c++) out[i * classes + c] = (out[i * classes + c]! + 1e-3 / classes) / (total + 1e-3);
+    for (let c = 0; c < classes; c++) out[i * classes + c] = (out[i * classes + c] + 1e-3 / classes) / (total + 1e-3);
   });
   return out;
 }
@@ -215,21 +215,21 @@ function predict(f: Fields, rows: number[] | undefined, classes: number, sharpne
   const n = rows ? rows.length : f.points.length;
   const out = new Float64Array(n * classes);
   for (let i = 0; i < n; i++) {
-    const r = rows ? rows[i]! : i;
-    const point = f.points[r]!;
+    const r = rows ? rows[i] : i;
+    const point = f.points[r];
     const at = i * classes;
     let max = -Infinity;
     for (let c = 0; c < classes; c++) {
-      const dir = wobble.directions[c]!;
-      let dot = wobble.phases[c]!;
-      for (let k = 0; k < point.length; k++) dot += dir[k]! * point[k]!;
-      const mix = (1 - sharpness) * f.smooth[r * classes + c]! + sharpness * f.sharp[r * classes + c]!;
+      const dir = wobble.directions[c];
+      let dot = wobble.phases[c];
+      for (let k = 0; k < point.length; k++) dot += dir[k] * point[k];
+      const mix = (1 - sharpness) * f.smooth[r * classes + c] + sharpness * f.sharp[r * classes + c];
       const logit = confidence * mix + wobble.amplitude * Math.sin(dot);
       out[at + c] = logit;
       if (logit > max) max = logit;
     }
     let total = 0;
-    for (let c = 0; c < classes; c++) total += out[at + c] = Math.exp(out[at + c]! - max);
+    for (let c = 0; c < classes; c++) total += out[at + c] = Math.exp(out[at + c] - max);
     for (let c = 0; c < classes; c++) out[at + c] /= total;
   }
   return out;
@@ -240,7 +240,7 @@ function asRows(flat: Float64Array, classes: number): number[][] {
   const rows: number[][] = new Array(flat.length / classes);
   for (let i = 0; i < rows.length; i++) {
     const row = new Array<number>(classes);
-    for (let c = 0; c < classes; c++) row[c] = flat[i * classes + c]!;
+    for (let c = 0; c < classes; c++) row[c] = flat[i * classes + c];
     rows[i] = row;
   }
   return rows;
@@ -253,7 +253,7 @@ function fitShape(shape: History, bestEpoch: number, stoppedEpoch: number, at: R
     const k = target / (xs[b] || 1);
     return xs.slice(0, stoppedEpoch).map((x) => Math.max(1e-4, x * k));
   };
-  const shifted = (xs: number[], target: number) => xs.slice(0, stoppedEpoch).map((x) => Math.min(1, Math.max(0, x + target - xs[b]!)));
+  const shifted = (xs: number[], target: number) => xs.slice(0, stoppedEpoch).map((x) => Math.min(1, Math.max(0, x + target - xs[b])));
   return {
     loss: scaled(shape.loss, at.loss),
     val_loss: scaled(shape.val_loss, at.val_loss),

@@ -100,7 +100,7 @@ function mlpWorkload(s: MlpShape): SuiteWorkload {
       const jobFor = (n: number) => {
         const trial = trialFor(dropout, n);
         // predictions at the kept weights are result building, not training: left out
-        return { ...kernelJob(trial, planTrainings([trial])[0]!, d, trainingSet(trial, d), undefined), predict: undefined };
+        return { ...kernelJob(trial, planTrainings([trial])[0], d, trainingSet(trial, d), undefined), predict: undefined };
       };
       warmUp(() => kernel.trainGroup(jobFor(Math.min(epochs, 3))));
       const job = jobFor(epochs);
@@ -125,7 +125,7 @@ function gaussianRows(n: number, features: number, rng: Stream, label: (x: numbe
 function tabularData(): Dataset {
   const rng = streamFor(7, 'bench-suite-tabular');
   const w = Array.from({ length: 30 }, () => rng.uniform() - 0.5);
-  const label = (x: number[]) => (x.reduce((s, v, i) => s + v * w[i]!, 0) + 0.3 * (rng.uniform() - 0.5) > 0 ? 1 : 0);
+  const label = (x: number[]) => (x.reduce((s, v, i) => s + v * w[i], 0) + 0.3 * (rng.uniform() - 0.5) > 0 ? 1 : 0);
   const rows = gaussianRows(568, 30, rng, label);
   return {
     featureNames: Array.from({ length: 30 }, (_, i) => `f${i}`), classNames: ['0', '1'], inputShape: [30],

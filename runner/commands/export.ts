@@ -83,7 +83,7 @@ export async function exportSweep(options: ExportOptions): Promise<ExportSummary
     for (let i = 0; i < manifest.trials.length; i += step) {
       const trials = manifest.trials.slice(i, i + step);
       const outcomes = await Promise.all(trials.map((t) => limit(() => read(t.trialId))));
-      const rows = trials.map((t, k) => trialTable.row(t, outcomes[k]!));
+      const rows = trials.map((t, k) => trialTable.row(t, outcomes[k]));
       for (const row of rows) {
         const status = String(row[trialTable.columns.findIndex((c) => c.name === 'status')]);
         summary.statuses[status] = (summary.statuses[status] ?? 0) + 1;

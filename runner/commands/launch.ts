@@ -147,12 +147,12 @@ export async function launch(options: LaunchOptions): Promise<void> {
   if (storeUnreadable) print(`cannot read ${storeUrl} (${storeUnreadable}): taking every trial as missing`);
 
   const placed = { cpu: [] as number[], gpu: [] as number[] };
-  for (const p of missingPacks) placed[plan.groups[plan.groupOfPack[p]!]!.placement].push(p);
+  for (const p of missingPacks) placed[plan.groups[plan.groupOfPack[p]].placement].push(p);
   const targets = routeTargets(placed, queues, { cpuVcpus, backend: options.backend, sweep, print });
 
   print(`sweep "${sweep}": ${manifest.trials.length} trials in ${manifest.packs.length} packs; ${stored.size} trials already done; ${missingPacks.length} pack(s) to run`);
   const byId = new Map(manifest.trials.map((t) => [t.trialId, t]));
-  const secondsOf = (p: number) => packSeconds(plan.groups[plan.groupOfPack[p]!]!, manifest.packs[p]!.trialIds.filter((id) => !stored.has(id)).map((id) => byId.get(id)!), cpuVcpus);
+  const secondsOf = (p: number) => packSeconds(plan.groups[plan.groupOfPack[p]], manifest.packs[p].trialIds.filter((id) => !stored.has(id)).map((id) => byId.get(id)!), cpuVcpus);
   for (const target of targets) printCost(target, secondsOf, { cpuVcpus, cpuMemoryMiB, gpuInstanceType, calibration, prices, plan, print });
   if (targets.length > 0) print(`estimates from ${calibrationFile} (${calibrationLabel(calibration)}) and ${prices.region} prices retrieved ${prices.retrieved}; the report job is not counted`);
   if (missingPacks.length === 0) {
@@ -162,7 +162,7 @@ export async function launch(options: LaunchOptions): Promise<void> {
 
   // The stack's report job definition is a Fargate one when the stack has a CPU queue: it must run there.
   const reportQueue = queues.all ? (options.reportJobDefinition ? undefined : outputs.CpuJobQueueName) : queues.cpu?.queue;
-  const first = targets[0]!;
+  const first = targets[0];
   const settings: LaunchSettings = {
     storeUrl, queue: first.queue, jobDefinition: first.jobDefinition, timeout: options.timeout ?? 3600, attempts: options.attempts ?? 3,
     backend: options.backend ?? 'tensorflow',
@@ -177,8 +177,8 @@ export async function launch(options: LaunchOptions): Promise<void> {
     print(JSON.stringify({
       dryRun: true,
       routing: missingPacks.map((p) => {
-        const group = plan.groups[plan.groupOfPack[p]!]!;
-        return { pack: p, placement: group.placement, engine: group.engine, queue: queueOf.get(p), trials: manifest.packs[p]!.trialIds.length, estimatedSeconds: Math.round(secondsOf(p)) };
+        const group = plan.groups[plan.groupOfPack[p]];
+        return { pack: p, placement: group.placement, engine: group.engine, queue: queueOf.get(p), trials: manifest.packs[p].trialIds.length, estimatedSeconds: Math.round(secondsOf(p)) };
       }),
       writes: [
         { store: storeUrl, key: manifestKey(sweep) },
@@ -238,7 +238,7 @@ function printCost(target: LaunchTarget, secondsOf: (pack: number) => number,
   }, context.calibration, context.prices);
   const queue = onCpu ? `CPU queue ${target.queue} (Fargate, ${context.cpuVcpus} vCPUs each)` : `${target.placement ? 'GPU queue' : 'queue'} ${target.queue} (${context.gpuInstanceType})`;
   const hours = onCpu ? `${cost.vcpuHours.toFixed(2)} vCPU-hours` : `${cost.gpuHours.toFixed(2)} GPU-hours`;
-  const note = onCpu ? `On-Demand; Fargate Spot up to ${Math.round(context.prices.fargate.spotDiscountUpTo * 100)}% less` : `at $${context.prices.gpuInstanceHour[context.gpuInstanceType]!.toFixed(3)}/GPU-hour`;
+  const note = onCpu ? `On-Demand; Fargate Spot up to ${Math.round(context.prices.fargate.spotDiscountUpTo * 100)}% less` : `at $${context.prices.gpuInstanceHour[context.gpuInstanceType].toFixed(3)}/GPU-hour`;
   const usd = cost.usd < 0.005 ? 'under $0.01' : `about $${cost.usd.toFixed(2)}`;
   context.print(`${queue}: ${target.packs.length} child${target.packs.length === 1 ? '' : 'ren'}, longest ~${minutes(longest)} training; ${hours}, ${usd} (estimate, ${note})`);
 }

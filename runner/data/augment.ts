@@ -29,11 +29,11 @@ export function augmentBatch(x: readonly (readonly number[])[], aug: Augmentatio
   const jitter = aug.jitter ?? 0;
   return x.map((row) => {
     const factor = scale ? stream.between(1 - scale, 1 + scale) : 1;
-    let out = row.map((v, j) => centre[j]! + (v - centre[j]!) * factor);
+    let out = row.map((v, j) => centre[j] + (v - centre[j]) * factor);
     if (rotation) {
       const a = (stream.between(-rotation, rotation) * Math.PI) / 180;
-      const [dx, dy] = [out[0]! - centre[0]!, out[1]! - centre[1]!];
-      out = [centre[0]! + dx * Math.cos(a) - dy * Math.sin(a), centre[1]! + dx * Math.sin(a) + dy * Math.cos(a)];
+      const [dx, dy] = [out[0] - centre[0], out[1] - centre[1]];
+      out = [centre[0] + dx * Math.cos(a) - dy * Math.sin(a), centre[1] + dx * Math.sin(a) + dy * Math.cos(a)];
     }
     return jitter ? out.map((v) => v + jitter * stream.gaussian()) : out;
   });
@@ -43,7 +43,7 @@ export function augmentBatch(x: readonly (readonly number[])[], aug: Augmentatio
 export function centreOf(x: readonly (readonly number[])[]): number[] {
   const dim = x[0]?.length ?? 0;
   const sums = new Array<number>(dim).fill(0);
-  for (const row of x) row.forEach((v, j) => (sums[j]! += v));
+  for (const row of x) row.forEach((v, j) => (sums[j] += v));
   return sums.map((s) => s / Math.max(1, x.length));
 }
 

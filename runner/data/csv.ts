@@ -28,7 +28,7 @@ export function parseTable(text: string, label: string, file: string): Table {
     throw new UserError(`Expected valid CSV (${e.code ?? 'CSV_INVALID'})`, { file, ...(e.lines ? { row: e.lines } : {}) });
   }
   if (records.length === 0) throw new UserError('Expected a header row and data rows, got an empty file', { file });
-  const header = records[0]!.record;
+  const header = records[0].record;
   const labelAt = header.indexOf(label);
   if (labelAt < 0) {
     throw new UserError(`Expected a label column named ${JSON.stringify(label)} in the header (${header.length} column${header.length === 1 ? '' : 's'})`,
@@ -50,13 +50,13 @@ export function parseTable(text: string, label: string, file: string): Table {
       if (j === labelAt) return;
       const v = cell === '' ? NaN : Number(cell);
       if (!Number.isFinite(v)) {
-        throw new UserError(`Expected a number, got ${cell === '' ? 'an empty cell' : 'text'}`, { file, row, column: header[j]! });
+        throw new UserError(`Expected a number, got ${cell === '' ? 'an empty cell' : 'text'}`, { file, row, column: header[j] });
       }
       features.push(v);
     });
     if (record[labelAt] === '') throw new UserError('Expected a label, got an empty cell', { file, row, column: label });
     x.push(features);
-    labels.push(record[labelAt]!);
+    labels.push(record[labelAt]);
     rows.push(row);
   }
   return { featureNames, x, labels, rows };
@@ -87,12 +87,12 @@ export interface Standardizer {
 export function fitStandardizer(x: readonly (readonly number[])[]): Standardizer {
   const dim = x[0]?.length ?? 0;
   const mean = new Array<number>(dim).fill(0);
-  for (const row of x) row.forEach((v, j) => (mean[j]! += v));
+  for (const row of x) row.forEach((v, j) => (mean[j] += v));
   mean.forEach((s, j) => (mean[j] = s / x.length));
   const squares = new Array<number>(dim).fill(0);
-  for (const row of x) row.forEach((v, j) => (squares[j]! += (v - mean[j]!) ** 2));
+  for (const row of x) row.forEach((v, j) => (squares[j] += (v - mean[j]) ** 2));
   return { mean, std: squares.map((s) => (s > 0 ? Math.sqrt(s / x.length) : 1)) };
 }
 
 export const standardize = (x: readonly (readonly number[])[], { mean, std }: Standardizer): number[][] =>
-  x.map((row) => row.map((v, j) => (v - mean[j]!) / std[j]!));
+  x.map((row) => row.map((v, j) => (v - mean[j]) / std[j]));

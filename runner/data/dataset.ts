@@ -33,8 +33,8 @@ export function selectRows(y: readonly number[], options: Omit<AssembleOptions, 
       throw new UserError(`Expected \`trainSize\` at most the ${train.length} training rows the split leaves, got ${trainSize}`, { ...place, field: 'data.trainSize' });
     }
     const stream = streamFor(split.kind === 'fraction' ? split.seed : 0, 'trainSize');
-    const keep = stratifiedSample(train.map((i) => y[i]!), trainSize, stream);
-    train = keep.map((k) => train[k]!);
+    const keep = stratifiedSample(train.map((i) => y[i]), trainSize, stream);
+    train = keep.map((k) => train[k]);
   }
   return { train, val };
 }
@@ -42,8 +42,8 @@ export function selectRows(y: readonly number[], options: Omit<AssembleOptions, 
 /** Splits rows into train and val (each in the rows' order), then subsets and standardises the training part. */
 export function assemble(rows: Rows, options: AssembleOptions): Dataset {
   const { train, val } = selectRows(rows.y, options);
-  let trainX = train.map((i) => rows.x[i]!);
-  let valX = val.map((i) => rows.x[i]!);
+  let trainX = train.map((i) => rows.x[i]);
+  let valX = val.map((i) => rows.x[i]);
   if (options.standardize) {
     const fitted = fitStandardizer(trainX);
     [trainX, valX] = [standardize(trainX, fitted), standardize(valX, fitted)];
@@ -52,7 +52,7 @@ export function assemble(rows: Rows, options: AssembleOptions): Dataset {
     featureNames: rows.featureNames,
     classNames: rows.classNames,
     inputShape: rows.inputShape,
-    train: { x: trainX, y: train.map((i) => rows.y[i]!) },
-    val: { x: valX, y: val.map((i) => rows.y[i]!) },
+    train: { x: trainX, y: train.map((i) => rows.y[i]) },
+    val: { x: valX, y: val.map((i) => rows.y[i]) },
   };
 }

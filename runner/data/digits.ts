@@ -55,9 +55,9 @@ export function keepClasses(rows: Rows, classes: readonly number[]): Rows {
   const at = rows.y.flatMap((c, i) => (relabel.has(c) ? [i] : []));
   return {
     ...rows,
-    x: at.map((i) => rows.x[i]!),
-    y: at.map((i) => relabel.get(rows.y[i]!)!),
-    classNames: kept.map((c) => rows.classNames[c]!),
+    x: at.map((i) => rows.x[i]),
+    y: at.map((i) => relabel.get(rows.y[i])!),
+    classNames: kept.map((c) => rows.classNames[c]),
   };
 }
 
@@ -76,7 +76,7 @@ export function loadImageCsv(text: string, spec: Omit<ImageCsvData, 'kind' | 'pa
   }
   table.x.forEach((row, i) => row.forEach((v, j) => {
     if (v < 0 || v > spec.scale) {
-      throw new UserError(`Expected a pixel value from 0 to \`scale\` (${spec.scale}), got ${v}`, { file, row: table.rows[i]!, column: table.featureNames[j]! });
+      throw new UserError(`Expected a pixel value from 0 to \`scale\` (${spec.scale}), got ${v}`, { file, row: table.rows[i], column: table.featureNames[j] });
     }
   }));
   const { y, classNames } = encodeLabels(table.labels, { file, column: spec.label });

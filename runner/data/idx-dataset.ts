@@ -115,8 +115,8 @@ export function loadIdx(spec: IdxData, bytes: IdxBytes, places: IdxPlaces): Data
     const row = rowOf(train.images);
     return {
       ...common,
-      train: { x: picked.train.map(row), y: picked.train.map((i) => train.labels[i]!) },
-      val: { x: picked.val.map(row), y: picked.val.map((i) => train.labels[i]!) },
+      train: { x: picked.train.map(row), y: picked.train.map((i) => train.labels[i]) },
+      val: { x: picked.val.map(row), y: picked.val.map((i) => train.labels[i]) },
     };
   }
   const subset = (labels: number[], size: number | null, purpose: string, place: Place) => {
@@ -129,7 +129,7 @@ export function loadIdx(spec: IdxData, bytes: IdxBytes, places: IdxPlaces): Data
   const [trainRow, valRow] = [rowOf(train.images), rowOf(val.images)];
   return {
     ...common,
-    train: { x: t.map(trainRow), y: t.map((i) => train.labels[i]!) },
-    val: { x: v.map(valRow), y: v.map((i) => val.labels[i]!) },
+    train: { x: t.map(trainRow), y: t.map((i) => train.labels[i]) },
+    val: { x: v.map(valRow), y: v.map((i) => val.labels[i]) },
   };
 }

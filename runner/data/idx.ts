@@ -44,9 +44,9 @@ export function parseIdx(raw: Uint8Array): IdxArray {
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
     throw new IdxError(`not an IDX file: expected the magic bytes 00 00 <type> <dims>, got ${hex(bytes, 4) || 'an empty file'}`);
   }
-  const type = TYPES[bytes[2]!];
-  if (!type) throw new IdxError(`not an IDX file: unknown type byte 0x${bytes[2]!.toString(16).padStart(2, '0')}`);
-  const rank = bytes[3]!;
+  const type = TYPES[bytes[2]];
+  if (!type) throw new IdxError(`not an IDX file: unknown type byte 0x${bytes[2].toString(16).padStart(2, '0')}`);
+  const rank = bytes[3];
   if (rank === 0) throw new IdxError('not an IDX file: 0 dimensions');
   const header = 4 + 4 * rank;
   if (bytes.length < header) throw new IdxError(`truncated: the header needs ${header} bytes, the file has ${bytes.length}`);
@@ -56,7 +56,7 @@ export function parseIdx(raw: Uint8Array): IdxArray {
   const found = bytes.length - header;
   if (found < expected) throw new IdxError(`truncated: dimensions ${dims.join('×')} of ${type.name} need ${expected} data bytes, the file has ${found}`);
   if (found > expected) throw new IdxError(`${found - expected} bytes after the ${dims.join('×')} ${type.name} values the header announces`);
-  return { type: bytes[2]!, typeName: type.name, dims, bytes: bytes.subarray(header) };
+  return { type: bytes[2], typeName: type.name, dims, bytes: bytes.subarray(header) };
 }
 
 /** An IDX file's values as numbers (integers for the integer types). */
@@ -66,7 +66,7 @@ export function idxValues(a: IdxArray): Float64Array {
   const view = new DataView(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength);
   for (let i = 0; i < n; i++) {
     switch (a.type) {
-      case 0x08: out[i] = a.bytes[i]!; break;
+      case 0x08: out[i] = a.bytes[i]; break;
       case 0x09: out[i] = view.getInt8(i); break;
       case 0x0b: out[i] = view.getInt16(2 * i, false); break;
       case 0x0c: out[i] = view.getInt32(4 * i, false); break;

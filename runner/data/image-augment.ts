@@ -68,7 +68,7 @@ type Mat3 = [number, number, number, number, number, number, number, number, num
 const mul = (a: Mat3, b: Mat3): Mat3 => {
   const out = new Array<number>(9) as Mat3;
   for (let i = 0; i < 3; i++) {
-    for (let j = 0; j < 3; j++) out[i * 3 + j] = a[i * 3]! * b[j]! + a[i * 3 + 1]! * b[3 + j]! + a[i * 3 + 2]! * b[6 + j]!;
+    for (let j = 0; j < 3; j++) out[i * 3 + j] = a[i * 3] * b[j] + a[i * 3 + 1] * b[3 + j] + a[i * 3 + 2] * b[6 + j];
   }
   return out;
 };
@@ -95,7 +95,7 @@ export function transformImage(img: readonly number[], height: number, width: nu
   interpolation: 'bilinear' | 'nearest' = 'bilinear'): number[] {
   const m = transformMatrix(t, height, width);
   const out = new Array<number>(height * width * channels);
-  const at = (r: number, c: number, ch: number) => img[(r * width + c) * channels + ch]!;
+  const at = (r: number, c: number, ch: number) => img[(r * width + c) * channels + ch];
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
       // clamping is fill mode `nearest`; snapping float dust (cos 90° ≈ 6e-17) keeps exact maps exact

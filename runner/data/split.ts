@@ -53,11 +53,11 @@ export function allocate(sizes: readonly number[], total: number): number[] {
   const exact = sizes.map((s) => (s * total) / sum);
   const counts = exact.map(Math.floor);
   let left = total - counts.reduce((a, b) => a + b, 0);
-  const order = exact.map((e, k) => k).sort((a, b) => exact[b]! - counts[b]! - (exact[a]! - counts[a]!) || a - b);
+  const order = exact.map((e, k) => k).sort((a, b) => exact[b] - counts[b] - (exact[a] - counts[a]) || a - b);
   for (const k of order) {
     if (left === 0) break;
-    if (counts[k]! < sizes[k]!) {
-      counts[k]! += 1;
+    if (counts[k] < sizes[k]) {
+      counts[k] += 1;
       left -= 1;
     }
   }

@@ -59,12 +59,12 @@ function finish(X: number[][], nOut: number, nIn: number, rng: RandomState, shuf
   let y = [...new Array<number>(nOut).fill(0), ...new Array<number>(nIn).fill(1)];
   if (shuffle) {
     const idx = rng.shuffle(Array.from(X, (_, i) => i));
-    X = idx.map((i) => X[i]!);
-    y = idx.map((i) => y[i]!);
+    X = idx.map((i) => X[i]);
+    y = idx.map((i) => y[i]);
   }
   if (noise !== null) {
     const g = rng.normal(0, noise, X.length * 2);
-    X = X.map(([a, b], i) => [a! + g[2 * i]!, b! + g[2 * i + 1]!]);
+    X = X.map(([a, b], i) => [a + g[2 * i], b + g[2 * i + 1]]);
   }
   return { X, y };
 }

@@ -10,7 +10,7 @@ export function datasetToCsv(data: Dataset): string {
   const lines = [[...data.featureNames, 'label', 'split'].map(csvCell).join(',')];
   for (const [name, split] of [['train', data.train], ['val', data.val]] as const) {
     split.x.forEach((row, i) => {
-      lines.push([...row.map(String), csvCell(data.classNames[split.y[i]!]!), name].join(','));
+      lines.push([...row.map(String), csvCell(data.classNames[split.y[i]]), name].join(','));
     });
   }
   return lines.join('\n') + '\n';

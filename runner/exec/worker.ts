@@ -66,7 +66,7 @@ async function resolvePack(store: Store, sweep: string, manifest: Manifest, pack
       if (!bytes) throw new UserError(`pack list ${packListKey(sweep, list)} is missing from ${store.url}`);
       const packs = (JSON.parse(new TextDecoder().decode(bytes)) as { packs: number[] }).packs;
       if (position >= packs.length) throw new UserError(`array index ${position} is past the launch's ${packs.length} packs`, { field: 'AWS_BATCH_JOB_ARRAY_INDEX' });
-      index = packs[position]!;
+      index = packs[position];
     } else index = position;
   }
   if (index >= count) {
@@ -149,7 +149,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   let timer: NodeJS.Timeout | undefined;
   try {
     if (todo.length > 0) {
-      const data = await loadPackData(options, manifest, todo[0]!);
+      const data = await loadPackData(options, manifest, todo[0]);
       // A failed log write surfaces at the final flush; the periodic ones must not crash the process.
       timer = setInterval(() => log.flush().catch(() => {}), (options.logInterval ?? 10) * 1000);
       timer.unref();
@@ -189,7 +189,7 @@ async function trainOrFail(options: WorkerOptions, todo: Trial[], data: Dataset,
     return await trainPack(todo, data, { sweep: options.sweep, ...(options.engine ? { engine: options.engine } : {}), onResult, onProgress });
   } catch (error) {
     if (!(error instanceof NonRetriableError)) throw error;
-    const engine = chooseEngine(options.engine ?? todo[0]!.config.train.engine, todo[0]!.config.model, backendNameHint());
+    const engine = chooseEngine(options.engine ?? todo[0].config.train.engine, todo[0].config.model, backendNameHint());
     const none = { name: 'none', device: 'none' };
     return todo.map((trial) => failedResult({ trial, data, sweep: options.sweep, engine, backend: none, seconds: 0, error: error.message }));
   }

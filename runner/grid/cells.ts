@@ -58,6 +58,6 @@ export function planTotals(trials: Trial[], packs: number, stored: ReadonlySet<s
     packs,
     stored: trials.length - missing.length,
     trialEpochsLeft: missing.reduce((sum, t) => sum + trialEpochs(t), 0),
-    epochsToTrain: runsOf(missing).reduce((sum, run) => sum + trialEpochs(run[0]!), 0),
+    epochsToTrain: runsOf(missing).reduce((sum, run) => sum + trialEpochs(run[0]), 0),
   };
 }

@@ -35,8 +35,8 @@ function includeConfig(grid: Grid, p: PartialConfig): TrialConfig {
     data: pick('data', grid.data),
     model: pick('model', grid.model),
     train: pick('train', grid.train),
-    l2: pick('l2', grid.axes.l2[0]!),
-    dropout: pick('dropout', grid.axes.dropout[0]!),
+    l2: pick('l2', grid.axes.l2[0]),
+    dropout: pick('dropout', grid.axes.dropout[0]),
     augmentation: pick('augmentation', grid.axes.augmentation[0]!),
     patience: pick('patience', grid.axes.patience[0]!),
   };

@@ -70,7 +70,7 @@ const isMismatch = (issue: ZodIssue, at: Path) =>
  */
 function leafIssues(issue: ZodIssue): ZodIssue[] {
   if (issue.code !== 'invalid_union') {
-    return issue.code === 'unrecognized_keys' ? [{ ...issue, path: [...issue.path, issue.keys[0]!] }] : [issue];
+    return issue.code === 'unrecognized_keys' ? [{ ...issue, path: [...issue.path, issue.keys[0]] }] : [issue];
   }
   const meant = issue.unionErrors
     .map((e) => e.issues)
@@ -126,7 +126,7 @@ function checkModel(model: ModelSpec, data: DataSpec, src: Source, at: Path) {
     src.fail([...at, 'kind'], `A \`cnn\` needs image data (\`digits\`, \`images\` or \`idx\`), not \`${data.kind}\``);
   }
   const shape = data.kind === 'digits' ? [8, 8] : data.kind === 'images' ? [data.height, data.width] : undefined;
-  const shrunk = shape && cnnShrinks(model, shape[0]!, shape[1]!);
+  const shrunk = shape && cnnShrinks(model, shape[0], shape[1]);
   if (shrunk) src.fail([...at, 'blocks'], shrunk);
 }
 
@@ -239,7 +239,7 @@ function parseYaml(text: string, file: string): { doc: Document; lines: LineCoun
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   const error = doc.errors[0];
   if (error) {
-    const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     throw new UserError(`YAML does not parse: ${message}`, { file, line: error.linePos?.[0].line });
   }
   return { doc, lines };
@@ -329,7 +329,7 @@ export async function loadGrid(file: string, options: LoadGridOptions = {}): Pro
   g.grid.augmentation.forEach((a, i) => checkAugmentation(a, data, src, ['grid', 'augmentation', i]));
   checkDistinct(seeds, src, ['seeds'], 'seed');
 
-  const base: Base = { data, model, train: g.train, dropout: g.grid.dropout[0]!, augmentation: g.grid.augmentation[0]!, limits };
+  const base: Base = { data, model, train: g.train, dropout: g.grid.dropout[0], augmentation: g.grid.augmentation[0]!, limits };
   const rawSections = raw as unknown as Sections;
   const partials = async (list: 'include' | 'exclude') => {
     const out: PartialConfig[] = [];

@@ -43,7 +43,7 @@ function strict<S extends z.ZodRawShape>(shape: S, phrase = 'a mapping') {
     .object(shape, {
       errorMap: (issue) => {
         if (issue.code !== 'unrecognized_keys') return { message: phrase };
-        const key = issue.keys[0]!;
+        const key = issue.keys[0];
         return { message: `Unknown field \`${key}\`${didYouMean(key, known)}` };
       },
     })

@@ -33,7 +33,7 @@ export function float32Array(values: readonly number[], shape = [values.length])
 export function quantizedArray(values: readonly number[], max: number, shape = [values.length]): EncodedArray {
   const q = new Uint8Array(values.length);
   const top = max > 0 ? max : 1;
-  for (let i = 0; i < values.length; i++) q[i] = Math.round(Math.min(1, Math.max(0, values[i]! / top)) * 255);
+  for (let i = 0; i < values.length; i++) q[i] = Math.round(Math.min(1, Math.max(0, values[i] / top)) * 255);
   return encodeArray(q, shape, top / 255);
 }
 
@@ -74,21 +74,21 @@ export function decodeArray(a: EncodedArray): number[] {
   const typed = width === 4 ? new Float32Array(aligned.buffer) : aligned;
   const out = new Array<number>(count);
   const scale = a.scale ?? 1;
-  for (let i = 0; i < count; i++) out[i] = typed[i]! * scale;
+  for (let i = 0; i < count; i++) out[i] = typed[i] * scale;
   return out;
 }
 
 function shuffle(bytes: Uint8Array, width: number): Uint8Array {
   const n = bytes.length / width;
   const out = new Uint8Array(bytes.length);
-  for (let i = 0; i < n; i++) for (let b = 0; b < width; b++) out[b * n + i] = bytes[i * width + b]!;
+  for (let i = 0; i < n; i++) for (let b = 0; b < width; b++) out[b * n + i] = bytes[i * width + b];
   return out;
 }
 
 function unshuffle(bytes: Uint8Array, width: number): Uint8Array {
   const n = bytes.length / width;
   const out = new Uint8Array(bytes.length);
-  for (let i = 0; i < n; i++) for (let b = 0; b < width; b++) out[i * width + b] = bytes[b * n + i]!;
+  for (let i = 0; i < n; i++) for (let b = 0; b < width; b++) out[i * width + b] = bytes[b * n + i];
   return out;
 }
 

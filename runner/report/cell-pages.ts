@@ -36,7 +36,7 @@ export async function writeCellPages(s: SweepSummary, siteDir: string): Promise<
   const pending = new Set<Promise<void>>();
   const layers = new Set<string>();
   for (let i = 0; i < s.cells.length; i++) {
-    const cell = s.cells[i]!;
+    const cell = s.cells[i];
     const layer = pointsLayer(s, cell);
     if (layer && !layers.has(layer.file)) {
       layers.add(layer.file);

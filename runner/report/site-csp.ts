@@ -10,11 +10,11 @@ const EXECUTABLE = /^(|module|text\/javascript|application\/javascript|text\/ecm
 export function inlineScriptHashes(html: string): string[] {
   const hashes = new Set<string>();
   for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi)) {
-    const attributes = m[1]!;
+    const attributes = m[1];
     if (/\bsrc\s*=/i.test(attributes)) continue;
     const type = /\btype\s*=\s*(["']?)([^"'\s>]*)\1/i.exec(attributes)?.[2] ?? '';
-    if (!EXECUTABLE.test(type) || m[2]!.length === 0) continue;
-    hashes.add(`'sha256-${createHash('sha256').update(m[2]!, 'utf8').digest('base64')}'`);
+    if (!EXECUTABLE.test(type) || m[2].length === 0) continue;
+    hashes.add(`'sha256-${createHash('sha256').update(m[2], 'utf8').digest('base64')}'`);
   }
   return [...hashes].sort();
 }

@@ -25,7 +25,7 @@ export function earlyStop(valLoss: readonly number[], rule: StopRule): StopPoint
   if (rule.patience === null) return { stoppedEpoch: epochs, bestEpoch: epochs };
   const watcher = createStopWatcher(rule);
   for (let e = 0; e < epochs; e++) {
-    if (watcher.observe(valLoss[e]!) === 'stop') break;
+    if (watcher.observe(valLoss[e]) === 'stop') break;
   }
   return watcher.point(epochs);
 }

@@ -15,8 +15,8 @@ export function epochFlops(trial: Trial, data: Dataset): number {
   let weights = 0;
   let parameters = 0;
   for (let i = 1; i < widths.length; i++) {
-    weights += widths[i - 1]! * widths[i]!;
-    parameters += widths[i - 1]! * widths[i]! + widths[i]!;
+    weights += widths[i - 1] * widths[i];
+    parameters += widths[i - 1] * widths[i] + widths[i];
   }
   const forward = 2 * weights;
   return data.train.y.length * 3 * forward + data.val.y.length * forward + 14 * parameters;

@@ -80,7 +80,7 @@ export function createSnapshotTracker(rules: readonly StopRule[]): SnapshotTrack
       const slots: number[] = [];
       watchers.forEach((watcher, slot) => {
         if (stopped[slot]) return;
-        const rule = rules[slot]!;
+        const rule = rules[slot];
         const seen = watcher.observe(valLoss);
         if (seen === 'stop') stopped[slot] = true;
         if (rule.patience === null) return;
@@ -111,7 +111,7 @@ export function replayMember(history: History, observed: number, rule: StopRule)
   const watcher = createStopWatcher(rule);
   let stopped = 0;
   for (let e = 0; e < observed && !stopped; e++) {
-    if (watcher.observe(history.val_loss[e]!) === 'stop') stopped = e + 1;
+    if (watcher.observe(history.val_loss[e]) === 'stop') stopped = e + 1;
   }
   const length = stopped || history.loss.length;
   return { length, point: watcher.point(length) };

@@ -35,8 +35,8 @@ function surfaceBounds(data: Dataset): Pick<SurfaceGrid, 'x0' | 'x1' | 'y0' | 'y
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   for (const split of [data.train.x, data.val.x]) {
     for (const p of split) {
-      x0 = Math.min(x0, p[0]!); x1 = Math.max(x1, p[0]!);
-      y0 = Math.min(y0, p[1]!); y1 = Math.max(y1, p[1]!);
+      x0 = Math.min(x0, p[0]); x1 = Math.max(x1, p[0]);
+      y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]);
     }
   }
   if (!Number.isFinite(x0) || !Number.isFinite(y0)) return undefined;
@@ -56,12 +56,12 @@ export interface OutputRows { out: ArrayLike<number>; classes: number }
 
 /** p(class 1) for two classes, else the index of the most probable class. */
 export function surfaceValues(proba: number[][] | OutputRows): number[] {
-  if (Array.isArray(proba)) return proba.map((p) => (p.length === 2 ? p[1]! : argmax(p)));
+  if (Array.isArray(proba)) return proba.map((p) => (p.length === 2 ? p[1] : argmax(p)));
   const { out, classes } = proba;
   if (classes === 2) {
     // a plain loop: Array.from would walk the typed array through its iterator, a call per element
     const values = new Array<number>(out.length);
-    for (let i = 0; i < out.length; i++) values[i] = out[i]!;
+    for (let i = 0; i < out.length; i++) values[i] = out[i];
     return values;
   }
   return Array.from({ length: out.length / classes }, (_, i) => argmax(Array.prototype.slice.call(out, i * classes, (i + 1) * classes) as number[]));
@@ -84,13 +84,13 @@ export function finalMetrics(probaTrain: number[][], yTrain: number[], probaVal:
 export function trainingSet(trial: Trial, data: Dataset): Split {
   if (trial.replicate === null) return data.train;
   const idx = bootstrapIndices(data.train.x.length, trial.replicate);
-  return { x: idx.map((i) => data.train.x[i]!), y: idx.map((i) => data.train.y[i]!) };
+  return { x: idx.map((i) => data.train.x[i]), y: idx.map((i) => data.train.y[i]) };
 }
 
 /** The first 1-based epoch whose training or validation loss is not finite, or 0. */
 function divergedEpoch(history: History): number {
   for (let e = 0; e < history.loss.length; e++) {
-    if (!Number.isFinite(history.loss[e]!) || !Number.isFinite(history.val_loss[e]!)) return e + 1;
+    if (!Number.isFinite(history.loss[e]) || !Number.isFinite(history.val_loss[e])) return e + 1;
   }
   return 0;
 }
@@ -134,7 +134,7 @@ export function buildResult(input: ResultInput): TrialResult {
   if (error !== undefined) status = 'failed';
   else if (bad > 0) {
     status = 'diverged';
-    const [name, value] = Number.isFinite(history.loss[bad - 1]!) ? ['val_loss', history.val_loss[bad - 1]] : ['loss', history.loss[bad - 1]];
+    const [name, value] = Number.isFinite(history.loss[bad - 1]) ? ['val_loss', history.val_loss[bad - 1]] : ['loss', history.loss[bad - 1]];
     error = `${name} became ${value} at epoch ${bad}`;
     history = truncateHistory(history, bad - 1);
     stoppedEpoch = bad;
@@ -166,8 +166,8 @@ export function buildResult(input: ResultInput): TrialResult {
   };
   if (isPlanar(data)) {
     result.points = {
-      train: input.train.x.map((p, i) => [p[0]!, p[1]!, input.train.y[i]!]),
-      val: data.val.x.map((p, i) => [p[0]!, p[1]!, data.val.y[i]!]),
+      train: input.train.x.map((p, i) => [p[0], p[1], input.train.y[i]]),
+      val: data.val.x.map((p, i) => [p[0], p[1], data.val.y[i]]),
     };
     if (ok && input.probaSurface) {
       // the engine evaluated surfaceGrid's points: only its extent is needed here
@@ -208,6 +208,6 @@ export function round6(v: number): number {
   const a = Math.abs(v);
   if (!(a >= 1e-17 && a < 1e6)) return Number.isFinite(v) ? Number(v.toPrecision(6)) : v;
   const p = 5 - Math.floor(Math.log10(a));
-  const r = p >= 0 ? Math.round(a * POWERS[p]!) / POWERS[p]! : Math.round(a / POWERS[-p]!) * POWERS[-p]!;
+  const r = p >= 0 ? Math.round(a * POWERS[p]) / POWERS[p] : Math.round(a / POWERS[-p]) * POWERS[-p];
   return v < 0 ? -r : r;
 }

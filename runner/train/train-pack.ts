@@ -16,9 +16,9 @@ import { firstLine } from '../errors.ts';
  */
 export const trainPack: TrainPack = async (trials, data, options) => {
   if (trials.length === 0) return [];
-  const model = trials[0]!.config.model;
+  const model = trials[0].config.model;
   // Chosen before tfjs loads: a worker that runs only the fused kernel never loads tfjs.
-  const wanted = chooseEngine(options.engine ?? trials[0]!.config.train.engine, model, backendNameHint());
+  const wanted = chooseEngine(options.engine ?? trials[0].config.train.engine, model, backendNameHint());
   const engine = wanted === 'layers' ? undefined : await loadEngine(wanted, model);
   const mine = engine ? supported(engine, trials, data) : [];
 

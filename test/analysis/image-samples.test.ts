@@ -56,7 +56,7 @@ describe('image samples in the summary', () => {
       expect(s.pixels).toHaveLength(64);
       expect(inUnitRange(s.pixels)).toBe(true);
       // a real training image of that class, not a made-up one
-      const match = data.train.x.findIndex((x) => x.every((v, i) => Math.abs(v - s.pixels[i]!) < 1e-3));
+      const match = data.train.x.findIndex((x) => x.every((v, i) => Math.abs(v - s.pixels[i]) < 1e-3));
       expect(data.train.y[match]).toBe(s.label);
     }
   });
@@ -73,11 +73,11 @@ describe('image samples in the summary', () => {
       versions.forEach((px, k) => {
         expect(px).toHaveLength(64);
         expect(inUnitRange(px)).toBe(true);
-        expect(px).not.toEqual(images.samples![k]!.pixels);
+        expect(px).not.toEqual(images.samples![k].pixels);
       });
     }
     // each draw is a new transform, not the same picture four times
-    expect(images.augmented![keys[0]!]).not.toEqual(images.augmented![keys[1]!]);
+    expect(images.augmented![keys[0]]).not.toEqual(images.augmented![keys[1]]);
   });
 
   it('gives the same pictures every time the report is rebuilt', async () => {
@@ -119,7 +119,7 @@ seeds: 1
     expect(images).toMatchObject({ width: 4, height: 4, channels: 1 });
     // classes are indexed in sorted label order: 0 = "bottom", 1 = "top"
     expect(images.samples!.map((s) => s.label)).toEqual([0, 1]);
-    expect(images.samples![1]!.pixels.slice(0, 4)).toEqual([0.784, 0.784, 0.784, 0]);
+    expect(images.samples![1].pixels.slice(0, 4)).toEqual([0.784, 0.784, 0.784, 0]);
     expect(Object.keys(images.augmented!)).toHaveLength(4);
   });
 

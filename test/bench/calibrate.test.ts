@@ -15,7 +15,7 @@ vi.mock('../../runner/bench/engines.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../runner/bench/engines.ts')>()),
   runBench: async (): Promise<BenchReport> => ({
     backend: 'wasm', device: 'wasm simd (test)', epochs: 2, K: 54, mflopPerEpoch: 0.5,
-    ways: { layers: way(3), packed: way(0.1), replay: way(0.1), fused: way(fused[run++ % 3]!) },
+    ways: { layers: way(3), packed: way(0.1), replay: way(0.1), fused: way(fused[run++ % 3]) },
     speedups: { packedVsLayers: 1, replayVsLayers: 1, fusedVsLayers: 1 },
   }),
 }));
@@ -45,6 +45,6 @@ describe('fitgrid bench --calibrate', () => {
     // 0.04 ms per trial-epoch × 216 / 72 = 0.12 ms per training-epoch of 0.5 MFLOP: 0.24 s per GFLOP.
     expect(written.engines.fused.cpuSecondsPerGflop).toBeCloseTo(0.24, 10);
     expect(written.engines.fused.spread).toEqual([expect.closeTo(0.18, 10), expect.closeTo(0.3, 10)]);
-    expect((await loadCalibration(file)).calibration.engines.fused!.runs).toBe(3);
+    expect((await loadCalibration(file)).calibration.engines.fused.runs).toBe(3);
   });
 });

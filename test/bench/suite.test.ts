@@ -32,9 +32,9 @@ describe('runSuite', () => {
       expect(w.measured.plain).toBeGreaterThan(0);
       expect(w.measured.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     }
-    const tabular = suiteWorkloads[1]!;
+    const tabular = suiteWorkloads[1];
     expect(tabular.pytorch).toMatchObject({ layers: [30, 256, 256, 1], train: 170, val: 398, batch: 32 });
-    expect(suiteWorkloads[2]!.pytorch).toMatchObject({ layers: [784, 512, 512, 10], train: 1000, batch: 32 });
+    expect(suiteWorkloads[2].pytorch).toMatchObject({ layers: [784, 512, 512, 10], train: 1000, batch: 32 });
   });
 
   it('times each workload without and with dropout beside the reference loop, and divides', async () => {
@@ -43,7 +43,7 @@ describe('runSuite', () => {
     expect(report.rows.map((r) => r.dropout)).toEqual([0, 0.5]);
     for (const row of report.rows) {
       expect(row.fitgrid.cpuMs).toBeGreaterThan(0);
-      expect(row.fitgrid.gflops).toBeCloseTo(seedOnly[0]!.flopsPerEpoch / row.fitgrid.cpuMs / 1e6, 6);
+      expect(row.fitgrid.gflops).toBeCloseTo(seedOnly[0].flopsPerEpoch / row.fitgrid.cpuMs / 1e6, 6);
       expect(row.pytorch).toMatchObject({ cpuMs: 2.5, wallMs: 3, source: 'measured' });
       expect(row.ratio).toBeCloseTo(2.5 / row.fitgrid.cpuMs, 9);
     }
@@ -55,10 +55,10 @@ describe('runSuite', () => {
     const report = await runSuite({ quick: true, reps: 1, pythons: [path.join(dir, 'no-such-python')], workloads: seedOnly });
     expect(report.pytorch).toBeNull();
     const [plain, dropout] = report.rows;
-    const { measured } = seedOnly[0]!;
-    expect(plain!.pytorch).toMatchObject({ cpuMs: measured.plain, source: 'quoted', date: measured.date });
-    expect(dropout!.pytorch).toMatchObject({ cpuMs: measured.dropout, source: 'quoted' });
-    expect(plain!.ratio).toBeCloseTo(measured.plain / plain!.fitgrid.cpuMs, 9);
+    const { measured } = seedOnly[0];
+    expect(plain.pytorch).toMatchObject({ cpuMs: measured.plain, source: 'quoted', date: measured.date });
+    expect(dropout.pytorch).toMatchObject({ cpuMs: measured.dropout, source: 'quoted' });
+    expect(plain.ratio).toBeCloseTo(measured.plain / plain.fitgrid.cpuMs, 9);
     const text = formatSuite(report);
     expect(text).toContain(`(${measured.date})`);
     expect(text).toMatch(/^ {2}seed +0 +[\d.]+ +[\d.]+ +[\d.]+ \(\d{4}-\d{2}-\d{2}\) +[\d.]+ +[\d.]+×$/m);

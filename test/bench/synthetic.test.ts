@@ -74,11 +74,11 @@ describe('syntheticResult', () => {
     const synth = syntheticData(await loadDataset(grid.data, { baseDir: 'grids', dataFiles: {} }));
     const same = trials.filter((t) => t.config.l2 === 0 && t.config.dropout === 0 && !t.config.augmentation);
     const [full, early] = [null, 20].map((p) => syntheticResult(same.find((t) => t.config.patience === p)!, synth, { sweep: 'x', rates: { failed: 0, diverged: 0 } }));
-    expect(early!.stoppedEpoch).toBeLessThan(full!.stoppedEpoch);
-    expect(early!.history.val_loss.length).toBe(early!.stoppedEpoch);
+    expect(early.stoppedEpoch).toBeLessThan(full.stoppedEpoch);
+    expect(early.history.val_loss.length).toBe(early.stoppedEpoch);
     // same training, so the curves are proportional up to the stop (each is scaled to its own kept model)
-    const ratio = full!.history.val_loss[5]! / early!.history.val_loss[5]!;
-    expect(full!.history.val_loss[early!.stoppedEpoch - 1]! / early!.history.val_loss[early!.stoppedEpoch - 1]!).toBeCloseTo(ratio, 6);
+    const ratio = full.history.val_loss[5] / early.history.val_loss[5];
+    expect(full.history.val_loss[early.stoppedEpoch - 1] / early.history.val_loss[early.stoppedEpoch - 1]).toBeCloseTo(ratio, 6);
   });
 });
 
@@ -106,7 +106,7 @@ describe('fitgrid synth', () => {
         if (r.status === 'diverged') diverged.push(r);
         if (r.status === 'ok') expect(r.history.loss).toHaveLength(r.stoppedEpoch);
       }
-      expect(diverged[0]!.error).toMatch(/loss became NaN at epoch/);
+      expect(diverged[0].error).toMatch(/loss became NaN at epoch/);
       const { summary: reported } = await report({ sweep: 'moons-scale', store: dir });
       expect(reported.counts).toMatchObject({ trials: 40, ok: summary.statuses.ok, failed: summary.statuses.failed, diverged: summary.statuses.diverged, missing: 0 });
     } finally {

@@ -33,8 +33,8 @@ describe('fitgrid data', () => {
     expect(header).toEqual(['x0', 'x1', 'label', 'split']);
     expect(rows).toHaveLength(100);
     rows.forEach(([x0, x1, label, split], i) => {
-      expect(Math.abs(Number(x0) - fixture.X[i]![0]!)).toBeLessThanOrEqual(1e-12);
-      expect(Math.abs(Number(x1) - fixture.X[i]![1]!)).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(Number(x0) - fixture.X[i][0])).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(Number(x1) - fixture.X[i][1])).toBeLessThanOrEqual(1e-12);
       expect(label).toBe(String(fixture.y[i]));
       expect(split).toBe(i < 30 ? 'train' : 'val');
     });
@@ -57,6 +57,6 @@ describe('fitgrid data', () => {
     const code = await main(['node', 'fitgrid', 'data', path.join(dir, 'bad.yaml')]);
     expect(code).toBe(2);
     expect(stderr).toHaveBeenCalledTimes(1);
-    expect(String(stderr.mock.calls[0]![0])).toBe(`fitgrid: ${path.join(dir, 'bad.csv')}: row 3: column "b": Expected a number, got text\n`);
+    expect(String(stderr.mock.calls[0][0])).toBe(`fitgrid: ${path.join(dir, 'bad.csv')}: row 3: column "b": Expected a number, got text\n`);
   });
 });

@@ -35,8 +35,8 @@ beforeAll(async () => {
   manifest = JSON.parse(new TextDecoder().decode(await s.get(manifestKey('moons-scale'))));
   for (const t of manifest.trials) results.set(t.trialId, (await getTrialResult(s, t.trialId))!);
   // one trial not stored yet, one stored object cut short
-  missingId = manifest.trials[3]!.trialId;
-  brokenId = manifest.trials[4]!.trialId;
+  missingId = manifest.trials[3].trialId;
+  brokenId = manifest.trials[4].trialId;
   await rm(join(store, trialKey(missingId)));
   await writeFile(join(store, trialKey(brokenId)), '{"formatVersion": 1, "trialId": "');
   results.delete(missingId);
@@ -66,7 +66,7 @@ describe('fitgrid export', () => {
     const summary = await quietly(() => exportSweep({ sweep: 'moons-scale', store, out }));
     const { rows, metadata } = await readParquet(join(out, 'trials.parquet'));
     expect(rows).toHaveLength(24);
-    expect(Object.keys(rows[0]!)).toEqual([
+    expect(Object.keys(rows[0])).toEqual([
       'sweep', 'trialId', 'cellId', 'l2', 'dropout', 'augmentation', 'augmentation_jitter', 'patience', 'model', 'epochs',
       'seed', 'replicate', 'status', 'error', 'engine', 'backend', 'device', 'seconds', 'stoppedEpoch', 'bestEpoch',
       'loss', 'acc', 'val_loss', 'val_acc',
@@ -74,7 +74,7 @@ describe('fitgrid export', () => {
     expect(metadata.key_value_metadata).toContainEqual({ key: 'fitgrid.sweep', value: 'moons-scale' });
     expect(rows.map((r) => r.trialId)).toEqual(manifest.trials.map((t) => t.trialId));
     for (const [i, t] of manifest.trials.entries()) {
-      const row = rows[i]!;
+      const row = rows[i];
       expect(row).toMatchObject({ sweep: 'moons-scale', cellId: t.cellId, l2: t.config.l2, dropout: t.config.dropout, patience: t.config.patience, epochs: 300 });
       expect(row.seed).toBe(BigInt(t.seed));
       expect(row.augmentation_jitter).toBe(t.config.augmentation?.jitter ?? null);
@@ -90,7 +90,7 @@ describe('fitgrid export', () => {
     expect(statuses).toEqual(new Set(['ok', 'failed', 'diverged', 'missing', 'unreadable']));
     expect(rows[3]).toMatchObject({ status: 'missing', loss: null, engine: null });
     expect(rows[4]).toMatchObject({ status: 'unreadable' });
-    expect(String(rows[4]!.error)).toContain(trialKey(brokenId));
+    expect(String(rows[4].error)).toContain(trialKey(brokenId));
     expect(summary.statuses.missing).toBe(1);
   });
 
@@ -99,7 +99,7 @@ describe('fitgrid export', () => {
     const { rows } = await readParquet(join(out, 'epochs.parquet'));
     const stored = [...results.values()];
     expect(rows).toHaveLength(stored.reduce((n, r) => n + r.history.loss.length, 0));
-    expect(Object.keys(rows[0]!)).toEqual(['trialId', 'epoch', 'loss', 'acc', 'val_loss', 'val_acc']);
+    expect(Object.keys(rows[0])).toEqual(['trialId', 'epoch', 'loss', 'acc', 'val_loss', 'val_acc']);
     const r = stored.find((x) => x.status === 'ok')!;
     const mine = rows.filter((row) => row.trialId === r.trialId);
     expect(mine.map((row) => row.epoch)).toEqual(r.history.loss.map((_, e) => e + 1));
@@ -116,7 +116,7 @@ describe('fitgrid export', () => {
     const trials = parse(await readFile(join(out, 'trials.csv')), { columns: true }) as Record<string, string>[];
     expect(trials).toHaveLength(24);
     for (const row of trials) {
-      const r = results.get(row.trialId!);
+      const r = results.get(row.trialId);
       if (!r) continue;
       expect(row.status).toBe(r.status);
       expect(row.val_loss).toBe(Number.isFinite(r.final.val_loss) ? String(r.final.val_loss) : '');
@@ -151,7 +151,7 @@ describe('openTable', () => {
     const { rows, metadata } = await readParquet(file);
     expect(metadata.row_groups.map((g) => Number(g.num_rows))).toEqual([10, 10, 10, 5]);
     expect(rows.map((r) => r.i)).toEqual(Array.from({ length: 35 }, (_, i) => i));
-    expect(rows[3]!.x).toBeNull();
+    expect(rows[3].x).toBeNull();
 
     const partial = join(dir, 'partial.csv');
     const aborted = await openTable(partial, 'csv', [{ name: 's', type: 'string' }]);

@@ -68,16 +68,16 @@ describe('fitgrid plan', () => {
     const trials = expandGrid(await loadGrid(grid));
     const store = await openStore(storeDir);
     // Two trials of the first cell and one unrelated result are already stored.
-    for (const id of [trials[0]!.trialId, trials[1]!.trialId, '0123456789abcdef']) await store.put(trialKey(id), '{}');
+    for (const id of [trials[0].trialId, trials[1].trialId, '0123456789abcdef']) await store.put(trialKey(id), '{}');
 
     const output = captureStdout();
     const result = await plan({ grid, store: storeDir, packSize: 4 });
     expect(result.totals).toEqual({ trials: 16, cells: 8, packs: 4, stored: 2, trialEpochsLeft: 70, epochsToTrain: 40 });
-    expect(result.cells[0]).toMatchObject({ cellId: trials[0]!.cellId, trials: 2, stored: 2, epochsLeft: 0 });
+    expect(result.cells[0]).toMatchObject({ cellId: trials[0].cellId, trials: 2, stored: 2, epochsLeft: 0 });
     expect(result.cells[1]).toMatchObject({ trials: 2, stored: 0, epochsLeft: 10 });
     const lines = output().split('\n');
     expect(lines).toContain('cell              l2    dropout  augmentation  patience  trials  stored  trial-epochs left');
-    expect(lines).toContain(`${trials[0]!.cellId}  0     0        none          -              2       2                  0`);
+    expect(lines).toContain(`${trials[0].cellId}  0     0        none          -              2       2                  0`);
     expect(lines).toContain('total: 16 trials in 8 cells, 4 packs; 2 stored; 70 trial-epochs left (40 to train: patience values replay one run)');
   });
 

@@ -34,7 +34,7 @@ describe('fitgrid launch', () => {
     await launch(options());
     const manifest = manifestIn(store);
     expect(batch).toHaveReceivedNthCommandWith(SubmitJobCommand, 1, { arrayProperties: { size: manifest.packs.length }, jobQueue: 'gpu' });
-    const worker = batch.commandCalls(SubmitJobCommand)[0]!.args[0].input;
+    const worker = batch.commandCalls(SubmitJobCommand)[0].args[0].input;
     expect(batch).toHaveReceivedNthCommandWith(SubmitJobCommand, 2, { dependsOn: [{ jobId: `id-${worker.jobName}` }] });
     const jobs = JSON.parse(new TextDecoder().decode(store.objects.get('sweeps/smoke/jobs.json')));
     expect(jobs.launches[0].workers[0].jobId).toBe(`id-${worker.jobName}`);
@@ -49,7 +49,7 @@ describe('fitgrid launch', () => {
     batch.resetHistory();
     for (const p of manifest.packs.slice(0, -1)) for (const id of p.trialIds) store.putJson(`trials/${id}.json`, { status: 'ok' });
     await launch(options());
-    const input = batch.commandCalls(SubmitJobCommand)[0]!.args[0].input;
+    const input = batch.commandCalls(SubmitJobCommand)[0].args[0].input;
     expect(input.arrayProperties).toBeUndefined();
     expect(input.containerOverrides?.environment).toContainEqual({ name: 'FITGRID_PACK_OFFSET', value: String(manifest.packs.length - 1) });
   });
@@ -124,8 +124,8 @@ describe('fitgrid launch routing', () => {
     const { routing, requests } = dryRunJson();
     expect(new Set(routing.map((r) => [r.placement, r.queue, r.engine].join(' ')))).toEqual(new Set(['cpu cpu-q fused']));
     expect(requests.map((r) => r.input.jobQueue)).toEqual(['cpu-q', 'cpu-q']);
-    expect(envOf(requests[0]!.input)).toMatchObject({ FITGRID_BACKEND: 'wasm', FITGRID_THREADS: '8' });
-    expect(requests[1]!.input).toMatchObject({ jobDefinition: 'report', dependsOn: [{ jobId: `<jobId of ${requests[0]!.input.jobName}>` }] });
+    expect(envOf(requests[0].input)).toMatchObject({ FITGRID_BACKEND: 'wasm', FITGRID_THREADS: '8' });
+    expect(requests[1].input).toMatchObject({ jobDefinition: 'report', dependsOn: [{ jobId: `<jobId of ${requests[0].input.jobName}>` }] });
     expect(lines.some((l) => /^CPU queue cpu-q \(Fargate, 8 vCPUs each\): 1 child, .* vCPU-hours, (about \$\d+\.\d\d|under \$0\.01) \(estimate, On-Demand; Fargate Spot up to 70% less\)$/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('GPU queue'))).toBe(false);
   });
@@ -142,7 +142,7 @@ describe('fitgrid launch routing', () => {
     const { routing, requests } = dryRunJson();
     expect(new Set(routing.map((r) => `${r.placement} ${r.queue} ${r.engine}`))).toEqual(new Set(['gpu gpu-q layers']));
     expect(requests.slice(0, -1).map((r) => [r.input.jobQueue, r.input.jobDefinition])).toEqual([['gpu-q', 'gpu-worker']]);
-    expect(envOf(requests[0]!.input)).toMatchObject({ FITGRID_BACKEND: 'tensorflow' });
+    expect(envOf(requests[0].input)).toMatchObject({ FITGRID_BACKEND: 'tensorflow' });
     expect(lines.some((l) => /^GPU queue gpu-q \(g4dn\.xlarge\): \d+ child(ren)?, .* GPU-hours, about \$/.test(l))).toBe(true);
   });
 
@@ -150,11 +150,11 @@ describe('fitgrid launch routing', () => {
     await launch(routed({ grid: 'test/fixtures/grids/cloud-mixed.yaml' }));
     const calls = batch.commandCalls(SubmitJobCommand).map((c) => c.args[0].input);
     expect(calls.map((c) => c.jobQueue)).toEqual(['cpu-q', 'gpu-q', 'cpu-q']);
-    expect(calls[2]!.dependsOn).toEqual([{ jobId: `id-${calls[0]!.jobName}` }, { jobId: `id-${calls[1]!.jobName}` }]);
+    expect(calls[2].dependsOn).toEqual([{ jobId: `id-${calls[0].jobName}` }, { jobId: `id-${calls[1].jobName}` }]);
     const manifest = JSON.parse(new TextDecoder().decode(store.objects.get('sweeps/cloud-mixed/manifest.json'))) as Manifest;
-    const kindOf = (offset: string) => manifest.trials.find((t) => t.trialId === manifest.packs[Number(offset)]!.trialIds[0])!.config.model.kind;
-    expect(kindOf(envOf(calls[0]!).FITGRID_PACK_OFFSET!)).toBe('mlp');
-    expect(kindOf(envOf(calls[1]!).FITGRID_PACK_OFFSET!)).toBe('cnn');
+    const kindOf = (offset: string) => manifest.trials.find((t) => t.trialId === manifest.packs[Number(offset)].trialIds[0])!.config.model.kind;
+    expect(kindOf(envOf(calls[0]).FITGRID_PACK_OFFSET!)).toBe('mlp');
+    expect(kindOf(envOf(calls[1]).FITGRID_PACK_OFFSET!)).toBe('cnn');
     const jobs = JSON.parse(new TextDecoder().decode(store.objects.get('sweeps/cloud-mixed/jobs.json')));
     expect(jobs.launches[0].workers.map((w: { queue: string }) => w.queue)).toEqual(['cpu-q', 'gpu-q']);
   });

@@ -16,8 +16,8 @@ beforeEach(async () => {
   out = [];
   const manifest = fakeManifest(2, 2);
   await writeManifest(store, manifest);
-  store.putJson('trials/t0-0.json', fakeResult(manifest.trials[0]!, 'fake'));
-  store.putJson('trials/t0-1.json', fakeResult(manifest.trials[1]!, 'fake', 'diverged'));
+  store.putJson('trials/t0-0.json', fakeResult(manifest.trials[0], 'fake'));
+  store.putJson('trials/t0-1.json', fakeResult(manifest.trials[1], 'fake', 'diverged'));
 });
 const run = (extra = {}) => status({ sweep: 'fake', store: 'memory', batch: batch as unknown as BatchClient, openStore: async () => store, output: collect(out), sleep: async () => {}, ...extra });
 const launchRecord = { launchedAt: '', planHash: 'h', queue: 'q', workers: [{ jobId: 'arr', jobName: 'fitgrid-fake-h', size: 2 }], report: { jobId: 'rep', jobName: 'fitgrid-fake-h-report' } };

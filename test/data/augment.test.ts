@@ -3,13 +3,13 @@ import { augmentBatch, augmenter, centreOf } from '../../runner/data/augment.ts'
 import { streamFor } from '../../runner/data/random/streams.ts';
 
 const points = [[0, 0], [2, 0], [2, 2], [0, 2], [1, 3]];
-const dist = (p: number[], c: number[]) => Math.hypot(p[0]! - c[0]!, p[1]! - c[1]!);
+const dist = (p: number[], c: number[]) => Math.hypot(p[0] - c[0], p[1] - c[1]);
 
 describe('augmentBatch', () => {
   it('rotates each point about the centre, keeping its distance to it', () => {
     const centre = [1, 1];
     const out = augmentBatch(points, { rotation: 30 }, streamFor(0, 'aug'), { centre });
-    out.forEach((p, i) => expect(dist(p, centre)).toBeCloseTo(dist(points[i]!, centre), 12));
+    out.forEach((p, i) => expect(dist(p, centre)).toBeCloseTo(dist(points[i], centre), 12));
     expect(out).not.toEqual(points);
   });
 
@@ -17,7 +17,7 @@ describe('augmentBatch', () => {
     const centre = [0, 0];
     const ring = Array.from({ length: 200 }, () => [1, 0]);
     const out = augmentBatch(ring, { rotation: 10 }, streamFor(1, 'aug'), { centre });
-    const angles = out.map(([x, y]) => (Math.atan2(y!, x!) * 180) / Math.PI);
+    const angles = out.map(([x, y]) => (Math.atan2(y, x) * 180) / Math.PI);
     expect(Math.max(...angles.map(Math.abs))).toBeLessThanOrEqual(10);
     expect(Math.max(...angles)).toBeGreaterThan(5);
   });
@@ -26,7 +26,7 @@ describe('augmentBatch', () => {
     const centre = [1, 1];
     const out = augmentBatch(points, { scale: 0.2 }, streamFor(2, 'aug'), { centre });
     out.forEach((p, i) => {
-      const r = dist(p, centre) / dist(points[i]!, centre);
+      const r = dist(p, centre) / dist(points[i], centre);
       expect(r).toBeGreaterThanOrEqual(0.8);
       expect(r).toBeLessThanOrEqual(1.2);
     });
@@ -59,7 +59,7 @@ describe('augmenter', () => {
     const data = { inputShape: [2], train: { x: points, y: [0, 1, 0, 1, 0] } };
     const centre = centreOf(points);
     const out = augmenter(data, { rotation: 45 })!([[5, 5]], streamFor(0, 'aug'));
-    expect(dist(out[0]!, centre)).toBeCloseTo(dist([5, 5], centre), 12);
+    expect(dist(out[0], centre)).toBeCloseTo(dist([5, 5], centre), 12);
   });
 
   it('is null for no augmentation and refuses image-only options on points', () => {

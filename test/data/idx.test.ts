@@ -87,7 +87,7 @@ describe('idx data', () => {
     expect([...data.val.y].sort()).toEqual([0, 1, 2, 3]);
     // each kept validation image is one of the file's, with its own label
     data.val.x.forEach((img, i) => {
-      const k = Array.from({ length: 12 }, (_, j) => j).find((j) => valPixels[j * 30] === Math.round(img[0]! * 255))!;
+      const k = Array.from({ length: 12 }, (_, j) => j).find((j) => valPixels[j * 30] === Math.round(img[0] * 255))!;
       expect(img).toEqual(valPixels.slice(k * 30, k * 30 + 30).map((v) => v / 255));
       expect(data.val.y[i]).toBe(k % 4);
     });
@@ -95,8 +95,8 @@ describe('idx data', () => {
 
   it('enters trial ids by content, not by path', async () => {
     writeSet('copy', 40, 6, 5, 4, true);
-    const a = expandGrid(await loadGrid(grid(`{ kind: idx, images: train-images, labels: train-labels }`)))[0]!;
-    const b = expandGrid(await loadGrid(grid(`{ kind: idx, images: copy-images, labels: copy-labels }`)))[0]!;
+    const a = expandGrid(await loadGrid(grid(`{ kind: idx, images: train-images, labels: train-labels }`)))[0];
+    const b = expandGrid(await loadGrid(grid(`{ kind: idx, images: copy-images, labels: copy-labels }`)))[0];
     expect(a.trialId).toBe(b.trialId);
     const other = structuredClone(a.config);
     if (other.data.kind === 'idx') other.data.labels.sha256 = 'f'.repeat(64);

@@ -6,7 +6,7 @@ import { streamFor } from '../../runner/data/random/streams.ts';
 const n = 5;
 // a 5×5 single-channel image with distinct pixel values in (0, 1)
 const img = Array.from({ length: n * n }, (_, k) => (k + 1) / (n * n + 1));
-const at = (x: number[], r: number, c: number) => x[r * n + c]!;
+const at = (x: number[], r: number, c: number) => x[r * n + c];
 const grid = (x: number[]) => Array.from({ length: n }, (_, r) => Array.from({ length: n }, (_, c) => at(x, r, c)));
 
 describe('transformImage', () => {
@@ -26,7 +26,7 @@ describe('transformImage', () => {
 
   it('turns a square image by 90° into its transpose flipped left to right', () => {
     const out = grid(transformImage(img, n, n, 1, { ...IDENTITY, theta: 90 }));
-    const expected = grid(img)[0]!.map((_, c) => grid(img).map((row) => row[c]!)).map((row) => [...row].reverse());
+    const expected = grid(img)[0].map((_, c) => grid(img).map((row) => row[c])).map((row) => [...row].reverse());
     expect(out).toEqual(expected);
   });
 
@@ -39,7 +39,7 @@ describe('transformImage', () => {
     const out = transformImage(rgb, n, n, 3, { ...IDENTITY, theta: 90 });
     const grey = transformImage(img, n, n, 1, { ...IDENTITY, theta: 90 });
     expect(out.filter((_, k) => k % 3 === 0)).toEqual(grey);
-    out.filter((_, k) => k % 3 === 1).forEach((v, k) => expect(v).toBeCloseTo(1 - grey[k]!, 12));
+    out.filter((_, k) => k % 3 === 1).forEach((v, k) => expect(v).toBeCloseTo(1 - grey[k], 12));
   });
 
   it('fills from the nearest border pixel beyond the edge', () => {

@@ -41,9 +41,9 @@ describe('loadDataset', () => {
     const d = await loadDataset(csv, { baseDir: dir });
     expect(d.classNames).toEqual(['a', 'b']);
     expect(d.train.y).toEqual([1, 0, 1, 0]);
-    const mean = (j: number) => d.train.x.reduce((s, r) => s + r[j]!, 0) / 4;
+    const mean = (j: number) => d.train.x.reduce((s, r) => s + r[j], 0) / 4;
     expect(mean(0)).toBeCloseTo(0, 12);
-    expect(d.val.x[0]![0]).toBeCloseTo((100 - 2.5) / Math.sqrt(1.25), 12);
+    expect(d.val.x[0][0]).toBeCloseTo((100 - 2.5) / Math.sqrt(1.25), 12);
   });
 
   it('reads the manifest copy of a file instead of the disk', async () => {

@@ -35,7 +35,7 @@ describe('makeMoons and makeCircles', () => {
       expect(X).toHaveLength(c.X.length);
       X.forEach((row, i) => {
         expect(row).toHaveLength(2);
-        row.forEach((v, j) => expect(Math.abs(v - c.X[i]![j]!)).toBeLessThanOrEqual(1e-12));
+        row.forEach((v, j) => expect(Math.abs(v - c.X[i][j])).toBeLessThanOrEqual(1e-12));
       });
     });
   }

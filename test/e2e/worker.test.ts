@@ -20,7 +20,7 @@ describe('fitgrid worker', () => {
     const result = await cli(['worker'], { FITGRID_STORE: store, FITGRID_SWEEP: 'smoke', AWS_BATCH_JOB_ARRAY_INDEX: '1' });
     expect(result.code).toBe(0);
     const files = await trialFiles(store);
-    expect([...files.keys()]).toEqual(manifest.packs[1]!.trialIds.map((id) => `${id}.json`).sort());
+    expect([...files.keys()]).toEqual(manifest.packs[1].trialIds.map((id) => `${id}.json`).sort());
     const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events[0]).toMatchObject({ event: 'start', pack: 1, todo: 2 });
     expect(events.at(-1)).toMatchObject({ event: 'end', pack: 1, trained: 2, failed: 0 });

@@ -30,8 +30,8 @@ describe('idx files in a sweep', () => {
     // the grid's folder is gone on a Batch worker: the store's copy is what it trains on
     unlinkSync(path.join(dir, 'images.idx'));
     unlinkSync(path.join(dir, 'labels.idx'));
-    const data = await loadDataset(manifest.grid.data, { baseDir: dir, dataFiles: {}, storedData: (s) => store.get(manifest.dataKeys![s]!) });
+    const data = await loadDataset(manifest.grid.data, { baseDir: dir, dataFiles: {}, storedData: (s) => store.get(manifest.dataKeys![s]) });
     expect(data.train.x).toHaveLength(10);
-    expect(data.train.x[0]!.slice(0, 3)).toEqual([0, 1 / 255, 2 / 255]);
+    expect(data.train.x[0].slice(0, 3)).toEqual([0, 1 / 255, 2 / 255]);
   });
 });

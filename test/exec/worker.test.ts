@@ -52,7 +52,7 @@ describe('runWorker', () => {
 
   it('skips stored trials and never rewrites them', async () => {
     const { store, manifest } = await setup();
-    const before = JSON.stringify({ ...fakeResult(manifest.trials[0]!, 'fake'), seconds: 42 });
+    const before = JSON.stringify({ ...fakeResult(manifest.trials[0], 'fake'), seconds: 42 });
     await store.put('trials/t0-0.json', before);
     const trainPack = fakeTrainer();
     const summary = await runWorker({ store, sweep: 'fake', env: {}, trainPack, loadDataset: fakeData });

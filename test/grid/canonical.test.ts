@@ -57,7 +57,7 @@ name: ids
 
   test('changing any value of a config changes the trial and cell ids', async () => {
     const [trial] = expandGrid(await loadGrid(gridText(SWEEP)));
-    const base = trial!.config;
+    const base = trial.config;
     // Every leaf of the config, changed one at a time.
     const leaves: (string | number)[][] = [];
     const walk = (v: unknown, at: (string | number)[]) => {
@@ -74,23 +74,23 @@ name: ids
       const v = parent[key];
       parent[key] = typeof v === 'number' ? v + 1 : typeof v === 'boolean' ? !v : typeof v === 'string' ? `${v}x` : 1;
       const config = changed as unknown as TrialConfig;
-      expect(cellId(config), leaf.join('.')).not.toBe(trial!.cellId);
-      expect(trialId(config, trial!.seed, trial!.replicate), leaf.join('.')).not.toBe(trial!.trialId);
+      expect(cellId(config), leaf.join('.')).not.toBe(trial.cellId);
+      expect(trialId(config, trial.seed, trial.replicate), leaf.join('.')).not.toBe(trial.trialId);
     }
   });
 
   test('seed and replicate change the trial id but not the cell id', async () => {
     const [trial] = expandGrid(await loadGrid(gridText(SWEEP)));
-    const { config, seed } = trial!;
-    expect(trialId(config, seed, null)).toBe(trial!.trialId);
-    expect(cellId(config)).toBe(trial!.cellId);
+    const { config, seed } = trial;
+    expect(trialId(config, seed, null)).toBe(trial.trialId);
+    expect(cellId(config)).toBe(trial.cellId);
     expect(new Set([trialId(config, seed, null), trialId(config, seed + 1, null), trialId(config, seed, 0), trialId(config, seed, 1)]).size).toBe(4);
   });
 
   test('ids are 16 hex digits', async () => {
     const [trial] = expandGrid(await loadGrid(gridText(SWEEP)));
-    expect(trial!.trialId).toMatch(/^[0-9a-f]{16}$/);
-    expect(trial!.cellId).toMatch(/^[0-9a-f]{16}$/);
+    expect(trial.trialId).toMatch(/^[0-9a-f]{16}$/);
+    expect(trial.cellId).toMatch(/^[0-9a-f]{16}$/);
   });
 
   test('csv data: the same bytes anywhere give the same ids, other bytes other ids', async () => {

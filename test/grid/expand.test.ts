@@ -9,7 +9,7 @@ describe('expandGrid', () => {
     expect(trials).toHaveLength(216);
     expect(countCells(trials)).toBe(72);
     expect(new Set(trials.map((t) => t.trialId)).size).toBe(216);
-    expect(trials.filter((t) => t.cellId === trials[0]!.cellId).map((t) => t.seed)).toEqual([0, 1, 2]);
+    expect(trials.filter((t) => t.cellId === trials[0].cellId).map((t) => t.seed)).toEqual([0, 1, 2]);
     expect(trials.every((t) => t.replicate === null)).toBe(true);
   });
 

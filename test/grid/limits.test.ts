@@ -69,7 +69,7 @@ describe('ceilings before anything runs', () => {
     try {
       expect(await main(['node', 'fitgrid', command, file, ...extra])).toBe(2);
       expect(stderr).toHaveBeenCalledTimes(1);
-      expect(String(stderr.mock.calls[0]![0])).toMatch(/field `seeds`: The number of seeds is 1,000,000,000, above the ceiling of 1,000/);
+      expect(String(stderr.mock.calls[0][0])).toMatch(/field `seeds`: The number of seeds is 1,000,000,000, above the ceiling of 1,000/);
       expect(existsSync(store)).toBe(false);
     } finally {
       stderr.mockRestore();

@@ -23,14 +23,14 @@ const statementsOf = (logicalIdPrefix: string) => {
   const policies = template.findResources('AWS::IAM::Policy');
   const id = Object.keys(policies).find((k) => k.startsWith(logicalIdPrefix));
   expect(id, `a policy named ${logicalIdPrefix}*`).toBeDefined();
-  return policies[id!]!.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown; Sid?: string }[];
+  return policies[id!].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown; Sid?: string }[];
 };
 const actions = (s: { Action: string | string[] }) => [s.Action].flat();
 const jobDefinition = (logicalIdPrefix: string) => {
   const defs = template.findResources('AWS::Batch::JobDefinition');
   const id = Object.keys(defs).find((k) => k.startsWith(logicalIdPrefix));
   expect(id, `a job definition named ${logicalIdPrefix}*`).toBeDefined();
-  return defs[id!]!;
+  return defs[id!];
 };
 
 describe('the fitgrid stack', () => {
@@ -67,13 +67,13 @@ describe('the fitgrid stack', () => {
 
   test('the Fargate queue tries Spot first and On-Demand after, each capped at the configured vCPUs', () => {
     const environments = template.findResources('AWS::Batch::ComputeEnvironment');
-    const typeOf = (id: string) => environments[id]!.Properties.ComputeResources.Type;
+    const typeOf = (id: string) => environments[id].Properties.ComputeResources.Type;
     const fargate = Object.keys(environments).filter((id) => /FARGATE/.test(typeOf(id)));
     expect(fargate.map(typeOf).sort()).toEqual(['FARGATE', 'FARGATE_SPOT']);
-    for (const id of fargate) expect(environments[id]!.Properties.ComputeResources.MaxvCpus).toBe(64);
+    for (const id of fargate) expect(environments[id].Properties.ComputeResources.MaxvCpus).toBe(64);
     const queues = Object.values(template.findResources('AWS::Batch::JobQueue'));
     const cpuQueue = queues.find((q) => q.Properties.ComputeEnvironmentOrder.length === 2)!;
-    const idOf = (ref: { Ref?: string; 'Fn::GetAtt'?: string[] }) => ref.Ref ?? ref['Fn::GetAtt']![0]!;
+    const idOf = (ref: { Ref?: string; 'Fn::GetAtt'?: string[] }) => ref.Ref ?? ref['Fn::GetAtt']![0];
     const order = cpuQueue.Properties.ComputeEnvironmentOrder.map((o: { Order: number; ComputeEnvironment: { Ref?: string } }) => [o.Order, typeOf(idOf(o.ComputeEnvironment))]);
     expect(order).toEqual([[1, 'FARGATE_SPOT'], [2, 'FARGATE']]);
     expect(queues).toHaveLength(2);
@@ -242,8 +242,8 @@ describe('the fitgrid stack with public sites', () => {
     const statements = Object.values(site.findResources('AWS::S3::BucketPolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement as { Principal?: { Service?: string }; Resource: unknown; Action: unknown }[]);
     const grants = statements.filter((s) => s.Principal?.Service === 'cloudfront.amazonaws.com');
     expect(grants).toHaveLength(1);
-    expect(grants[0]!.Action).toBe('s3:GetObject');
-    expect(JSON.stringify(grants[0]!.Resource)).toMatch(/"\/fitgrid\/sweeps\/\*\/site\/\*"\]\]\}$/);
+    expect(grants[0].Action).toBe('s3:GetObject');
+    expect(JSON.stringify(grants[0].Resource)).toMatch(/"\/fitgrid\/sweeps\/\*\/site\/\*"\]\]\}$/);
     expect(Object.keys(site.toJSON().Outputs)).toContain('SiteUrl');
     expect(site.toJSON().Outputs.SiteUrl.Description).toMatch(/^PUBLIC/);
   });

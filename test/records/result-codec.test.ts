@@ -29,7 +29,7 @@ describe('encodeTrialResult / readTrialResult', () => {
     expect(rest).toEqual(expected);
     expect(surface!.n).toBe(80);
     expect({ ...surface, values: [] }).toEqual({ ...original, values: [] });
-    surface!.values.forEach((v, i) => expect(Math.abs(v - original!.values[i]!)).toBeLessThanOrEqual(0.5 / 255 + 1e-12));
+    surface!.values.forEach((v, i) => expect(Math.abs(v - original!.values[i])).toBeLessThanOrEqual(0.5 / 255 + 1e-12));
   });
 
   it('names its encoding and keeps the result format that enters trial ids', () => {

@@ -22,7 +22,7 @@ writeFileSync(child, [
 function builder(dir: string, mode: 'exit' | 'wait') {
   const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const made = new Promise<string>((ok, fail) => {
-    proc.stdout!.setEncoding('utf8').once('data', (d: string) => ok(d.trim()));
+    proc.stdout.setEncoding('utf8').once('data', (d: string) => ok(d.trim()));
     proc.once('exit', (code) => fail(new Error(`the builder exited (${code}) before making its folder`)));
   });
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => proc.once('exit', (code, signal) => ok({ code, signal })));

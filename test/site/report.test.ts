@@ -244,7 +244,7 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     // the sweep's points: one SVG file beside the cell pages, shared by them all, with every point
     const dots = await page.locator('figure.chart-boundary svg g[aria-label="dot"] image.points').getAttribute('href');
     const layer = readFileSync(join(siteDir, 'cells', dots!), 'utf8');
-    expect([...layer.matchAll(/<path d="([^"]*)"/g)].reduce((n, m) => n + m[1]!.split('M').length - 1, 0)).toBe(100); // 30 training + 70 validation points
+    expect([...layer.matchAll(/<path d="([^"]*)"/g)].reduce((n, m) => n + m[1].split('M').length - 1, 0)).toBe(100); // 30 training + 70 validation points
     expect(readFileSync(join(siteDir, firstCellPage()), 'utf8')).toContain(`href="${dots}"`);
     expect(await page.locator('table.trials tbody tr').count()).toBe(cell.trials.length);
     expect(await page.locator(`#trial-${cell.trials[0].trialId}`).count()).toBe(1);
@@ -353,7 +353,7 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     expect(shown).toBeLessThanOrEqual(12);
     await expect(visible.locator('figcaption').first().textContent()).resolves.toMatch(/ → .* \(\d\.\d\d\)/);
     const options = await page.locator('#gallery-cell option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-    await page.selectOption('#gallery-cell', options[1]!);
+    await page.selectOption('#gallery-cell', options[1]);
     expect(await page.locator('section.gallery-cell:visible').getAttribute('data-cell')).toBe(options[1]);
     await page.close();
     const cell = await open(pathToFileURL(join(imageSite, 'cells', `${options[1]}.html`)).href);

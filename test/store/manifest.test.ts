@@ -19,7 +19,7 @@ describe('writeManifest', () => {
     expect(await writeManifest(store, fakeManifest(3, 2))).toBe('replaced');
     const versions = await store.list('sweeps/fake/manifests/');
     expect(versions).toHaveLength(1);
-    expect(new TextDecoder().decode(store.objects.get(versions[0]!))).toBe(old);
+    expect(new TextDecoder().decode(store.objects.get(versions[0]))).toBe(old);
     expect((await readManifest(store, 'fake')).packs).toHaveLength(3);
   });
 

@@ -20,7 +20,7 @@ test('ifAbsent sends If-None-Match: * and treats 412 as "already there"', async 
   mock.on(PutObjectCommand).rejects(fault('PreconditionFailed', 412));
   await store.put('trials/t.json', '{}', { ifAbsent: true });
   expect(mock.commandCalls(PutObjectCommand)).toHaveLength(1);
-  expect(mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'b', Key: 'p/trials/t.json', IfNoneMatch: '*' });
+  expect(mock.commandCalls(PutObjectCommand)[0].args[0].input).toMatchObject({ Bucket: 'b', Key: 'p/trials/t.json', IfNoneMatch: '*' });
 });
 
 test('ifAbsent falls back to a plain PUT after the HEAD when the server rejects the header', async () => {

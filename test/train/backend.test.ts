@@ -22,7 +22,7 @@ describe('initBackend', () => {
     const b = await withBackend('cpu');
     expect(b.name).toBe('cpu');
     expect(b.tf.getBackend()).toBe('cpu');
-    expect(b.device).toContain(os.cpus()[0]!.model.trim());
+    expect(b.device).toContain(os.cpus()[0].model.trim());
   });
 
   test('FITGRID_BACKEND=wasm selects the WebAssembly backend, which computes', async () => {
@@ -45,7 +45,7 @@ describe('initBackend', () => {
     const wasm = await grad('wasm');
     const cpu = await grad('cpu');
     expect(wasm).toHaveLength(cpu.length);
-    wasm.forEach((v, i) => expect(v).toBeCloseTo(cpu[i]!, 4));
+    wasm.forEach((v, i) => expect(v).toBeCloseTo(cpu[i], 4));
   });
 
   test('auto picks the first backend that loads: wasm here, where tfjs-node cannot install', async () => {

@@ -35,15 +35,15 @@ describe('patience replay in the layers engine', () => {
     expect(live.slice(1, 4).some((r) => r.stoppedEpoch < 30)).toBe(true);
     for (const [i, r] of replayed.entries()) {
       expect(r.status).toBe('ok');
-      expect(r.stoppedEpoch).toBe(live[i]!.stoppedEpoch);
-      expect(r.bestEpoch).toBe(live[i]!.bestEpoch);
-      expect(r.history).toEqual(live[i]!.history);
-      expect(r.final).toEqual(live[i]!.final);
-      expect(r.valProba).toEqual(live[i]!.valProba);
+      expect(r.stoppedEpoch).toBe(live[i].stoppedEpoch);
+      expect(r.bestEpoch).toBe(live[i].bestEpoch);
+      expect(r.history).toEqual(live[i].history);
+      expect(r.final).toEqual(live[i].final);
+      expect(r.valProba).toEqual(live[i].valProba);
     }
     // The seed-0 trials that keep their best weights share one full run; restoreBest is part of
     // the training's config, so that trial and the seed-1 one train alone, stopping live.
-    expect(epochsTrained.length).toBe(30 + live[2]!.stoppedEpoch + live[4]!.stoppedEpoch);
+    expect(epochsTrained.length).toBe(30 + live[2].stoppedEpoch + live[4].stoppedEpoch);
   });
 
   test('leaves no tensors behind when it replays snapshots', async () => {
@@ -53,7 +53,7 @@ describe('patience replay in the layers engine', () => {
     const results = await trainPackLayers(trials, images, { sweep: 'r' });
     expect(results.map((r) => r.status)).toEqual(['ok', 'ok']);
     // patience 1 keeps an earlier epoch's weights: the snapshot path ran.
-    expect(results[1]!.bestEpoch).toBeLessThan(6);
+    expect(results[1].bestEpoch).toBeLessThan(6);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

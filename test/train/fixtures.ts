@@ -31,7 +31,7 @@ export function stripes(perClass = 10): Dataset {
   }
   const cut = Math.floor(x.length * 0.6);
   return {
-    featureNames: x[0]!.map((_, i) => `p${Math.floor(i / 6)}_${i % 6}`),
+    featureNames: x[0].map((_, i) => `p${Math.floor(i / 6)}_${i % 6}`),
     classNames: ['row', 'column', 'diagonal'],
     inputShape: [6, 6, 1],
     train: { x: x.slice(0, cut), y: y.slice(0, cut) },

@@ -22,7 +22,7 @@ describe('initialWeights', () => {
       const weights = initialWeights(t, data);
       expect(weights.map((w) => w.length)).toEqual(shapes.map((s) => s.reduce((a, b) => a * b, 1)));
       weights.forEach((w, i) => {
-        const shape = shapes[i]!;
+        const shape = shapes[i];
         if (shape.length === 1) return expect(w.every((v) => v === 0)).toBe(true);
         const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
         const limit = Math.sqrt(6 / ((shape.at(-2)! + shape.at(-1)!) * receptive));

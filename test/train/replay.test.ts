@@ -12,8 +12,8 @@ describe('planTrainings', () => {
     const trials = [trial({ patience: null }), trial({ patience: 5 }), trial({ patience: 5, seed: 1 }), trial({ patience: 20 }), trial({ patience: 5, l2: 0.1 })];
     const trainings = planTrainings(trials);
     expect(trainings.map((t) => t.members)).toEqual([[0, 1, 3], [2], [4]]);
-    expect(trainings[0]!.rules.map((r) => r.patience)).toEqual([null, 5, 20]);
-    expect(trainings[0]!.slotOf).toEqual([0, 1, 2]);
+    expect(trainings[0].rules.map((r) => r.patience)).toEqual([null, 5, 20]);
+    expect(trainings[0].slotOf).toEqual([0, 1, 2]);
   });
 });
 
@@ -24,14 +24,14 @@ describe('createSnapshotTracker', () => {
     const rules = [rule(null), rule(2), rule(4)];
     const tracker = createSnapshotTracker(rules);
     const snapshots = rules.map(() => [] as number[]);
-    curve.forEach((v, e) => tracker.observe(v).forEach((slot) => snapshots[slot]!.push(e + 1)));
+    curve.forEach((v, e) => tracker.observe(v).forEach((slot) => snapshots[slot].push(e + 1)));
     const points = replayPoints(curve, rules);
     expect(points).toEqual(rules.map((r) => earlyStop(curve, r)));
     // patience 2 stops at epoch 6 (best 4): its snapshots end there and the last one is its best.
     expect(points[1]).toEqual({ stoppedEpoch: 6, bestEpoch: 4 });
     expect(snapshots[1]).toEqual([1, 2, 4]);
     expect(points[2]).toEqual({ stoppedEpoch: 12, bestEpoch: 8 });
-    expect(snapshots[2]!.at(-1)).toBe(8);
+    expect(snapshots[2].at(-1)).toBe(8);
     expect(snapshots[0]).toEqual([]);
     expect(tracker.done).toBe(false);
   });
@@ -79,12 +79,12 @@ describe('patience replay in the packed engine', () => {
     const live = await trainPacked(trials, data, { sweep: 'r' }, { replay: false });
     expect(replayed.some((r) => r.stoppedEpoch < 40)).toBe(true);
     for (const [i, r] of replayed.entries()) {
-      expect(r.stoppedEpoch).toBe(live[i]!.stoppedEpoch);
-      expect(r.bestEpoch).toBe(live[i]!.bestEpoch);
-      expect(r.history).toEqual(live[i]!.history);
-      expect(r.final).toEqual(live[i]!.final);
-      expect(r.valProba).toEqual(live[i]!.valProba);
-      expect(r.surface).toEqual(live[i]!.surface);
+      expect(r.stoppedEpoch).toBe(live[i].stoppedEpoch);
+      expect(r.bestEpoch).toBe(live[i].bestEpoch);
+      expect(r.history).toEqual(live[i].history);
+      expect(r.final).toEqual(live[i].final);
+      expect(r.valProba).toEqual(live[i].valProba);
+      expect(r.surface).toEqual(live[i].surface);
     }
   });
 });

@@ -11,16 +11,16 @@ describe('surfaceGrid', () => {
     const data = moons();
     const g = surfaceGrid(data, 5)!;
     const all = [...data.train.x, ...data.val.x];
-    expect(g.x0).toBeCloseTo(Math.min(...all.map((p) => p[0]!)) - 0.5, 12);
-    expect(g.x1).toBeCloseTo(Math.max(...all.map((p) => p[0]!)) + 0.5, 12);
-    expect(g.y0).toBeCloseTo(Math.min(...all.map((p) => p[1]!)) - 0.5, 12);
-    expect(g.y1).toBeCloseTo(Math.max(...all.map((p) => p[1]!)) + 0.5, 12);
+    expect(g.x0).toBeCloseTo(Math.min(...all.map((p) => p[0])) - 0.5, 12);
+    expect(g.x1).toBeCloseTo(Math.max(...all.map((p) => p[0])) + 0.5, 12);
+    expect(g.y0).toBeCloseTo(Math.min(...all.map((p) => p[1])) - 0.5, 12);
+    expect(g.y1).toBeCloseTo(Math.max(...all.map((p) => p[1])) + 0.5, 12);
     expect(g.points).toHaveLength(25);
     expect(g.points[0]).toEqual([g.x0, g.y0]);
-    expect(g.points[4]![0]).toBeCloseTo(g.x1, 12);
-    expect(g.points[4]![1]).toBe(g.y0);
-    expect(g.points[5]![0]).toBe(g.x0);
-    expect(g.points[24]![1]).toBeCloseTo(g.y1, 12);
+    expect(g.points[4][0]).toBeCloseTo(g.x1, 12);
+    expect(g.points[4][1]).toBe(g.y0);
+    expect(g.points[5][0]).toBe(g.x0);
+    expect(g.points[24][1]).toBeCloseTo(g.y1, 12);
   });
 
   test('defaults to 80×80 and is absent for data that is not 2-D', () => {

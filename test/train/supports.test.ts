@@ -23,7 +23,7 @@ describe('trainPack and the engines’ supports', () => {
     expect(trials.map((t) => fusedEngine.supports(t, data))).toEqual([null, 'the fused kernel takes at most 15 hidden layers', 'the fused kernel takes at most 15 hidden layers']);
     const results = await trainPack(trials, data, { sweep: 's', engine: 'fused' });
     expect(results.map((r) => [r.trialId, r.engine, r.status])).toEqual([
-      [trials[0]!.trialId, 'fused', 'ok'], [trials[1]!.trialId, 'layers', 'ok'], [trials[2]!.trialId, 'layers', 'ok'],
+      [trials[0].trialId, 'fused', 'ok'], [trials[1].trialId, 'layers', 'ok'], [trials[2].trialId, 'layers', 'ok'],
     ]);
     const lines = stderr.mock.calls.map((c) => String(c[0]));
     expect(lines).toEqual(['fitgrid: the fused kernel takes at most 15 hidden layers; training those trials with layers\n']);

@@ -13,7 +13,7 @@ vi.mock('../../runner/train/packed/train.ts', () => ({
     name: 'packed',
     supports: () => null,
     trainPack: async (trials: Trial[], data: Dataset, options: TrainOptions) => {
-      const first = await trainTrialLayers(trials[0]!, data, { sweep: options.sweep });
+      const first = await trainTrialLayers(trials[0], data, { sweep: options.sweep });
       await options.onResult?.({ ...first, engine: 'packed' });
       throw new Error('out of packed memory');
     },
@@ -51,7 +51,7 @@ describe('trainPack', () => {
     const trials = [trial({ epochs: 3, model: mlp }), trial({ epochs: 3, model: mlp, seed: 1 })];
     const stored: string[] = [];
     const results = await trainPack(trials, moons(), { sweep: 's', engine: 'packed', onResult: (r) => void stored.push(`${r.engine}:${r.seed}`) });
-    expect(results.map((r) => [r.engine, r.status, r.trialId])).toEqual([['packed', 'ok', trials[0]!.trialId], ['layers', 'ok', trials[1]!.trialId]]);
+    expect(results.map((r) => [r.engine, r.status, r.trialId])).toEqual([['packed', 'ok', trials[0].trialId], ['layers', 'ok', trials[1].trialId]]);
     expect(stored).toEqual(['packed:0', 'layers:1']);
     const lines = stderr.mock.calls.map((c) => String(c[0]));
     expect(lines.filter((l) => l.includes('packed engine failed'))).toHaveLength(1);
@@ -61,8 +61,8 @@ describe('trainPack', () => {
   test('uses layers when the chosen engine module cannot provide it, and records that engine', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const results = await trainPack([trial({ epochs: 2, model: mlp })], moons(), { sweep: 's', engine: 'fused' });
-    expect(results[0]!.engine).toBe('layers');
-    expect(results[0]!.status).toBe('ok');
+    expect(results[0].engine).toBe('layers');
+    expect(results[0].status).toBe('ok');
     expect(String(stderr.mock.calls[0]?.[0])).toMatch(/fused engine is unavailable/);
   });
 
@@ -71,8 +71,8 @@ describe('trainPack', () => {
     const t = trial({ epochs: 2, model: cnn });
     t.config.train.engine = 'packed';
     const [r] = await trainPack([t], stripes(), { sweep: 's' });
-    expect(r!.engine).toBe('layers');
-    expect(r!.status).toBe('ok');
+    expect(r.engine).toBe('layers');
+    expect(r.status).toBe('ok');
     expect(stderr).not.toHaveBeenCalled();
   });
 

@@ -50,22 +50,22 @@ export class RandomState {
     let i = 1;
     let j = 0;
     for (let k = Math.max(N, key.length); k > 0; k--) {
-      const prev = mt[i - 1]!;
-      mt[i] = ((mt[i]! ^ Math.imul(prev ^ (prev >>> 30), 1664525)) + key[j]! + j) >>> 0;
+      const prev = mt[i - 1];
+      mt[i] = ((mt[i] ^ Math.imul(prev ^ (prev >>> 30), 1664525)) + key[j] + j) >>> 0;
       i++;
       j++;
       if (i >= N) {
-        mt[0] = mt[N - 1]!;
+        mt[0] = mt[N - 1];
         i = 1;
       }
       if (j >= key.length) j = 0;
     }
     for (let k = N - 1; k > 0; k--) {
-      const prev = mt[i - 1]!;
-      mt[i] = ((mt[i]! ^ Math.imul(prev ^ (prev >>> 30), 1566083941)) - i) >>> 0;
+      const prev = mt[i - 1];
+      mt[i] = ((mt[i] ^ Math.imul(prev ^ (prev >>> 30), 1566083941)) - i) >>> 0;
       i++;
       if (i >= N) {
-        mt[0] = mt[N - 1]!;
+        mt[0] = mt[N - 1];
         i = 1;
       }
     }
@@ -76,22 +76,22 @@ export class RandomState {
     const mt = this.mt;
     let kk = 0;
     for (; kk < N - M; kk++) {
-      const y = (mt[kk]! & UPPER) | (mt[kk + 1]! & LOWER);
-      mt[kk] = mt[kk + M]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+      const y = (mt[kk] & UPPER) | (mt[kk + 1] & LOWER);
+      mt[kk] = mt[kk + M] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
     }
     for (; kk < N - 1; kk++) {
-      const y = (mt[kk]! & UPPER) | (mt[kk + 1]! & LOWER);
-      mt[kk] = mt[kk + M - N]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+      const y = (mt[kk] & UPPER) | (mt[kk + 1] & LOWER);
+      mt[kk] = mt[kk + M - N] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
     }
-    const y = (mt[N - 1]! & UPPER) | (mt[0]! & LOWER);
-    mt[N - 1] = mt[M - 1]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    const y = (mt[N - 1] & UPPER) | (mt[0] & LOWER);
+    mt[N - 1] = mt[M - 1] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
     this.pos = 0;
   }
 
   /** The next tempered 32-bit output. */
   nextUint32(): number {
     if (this.pos >= N) this.twist();
-    let y = this.mt[this.pos++]!;
+    let y = this.mt[this.pos++];
     y ^= y >>> 11;
     y ^= (y << 7) & 0x9d2c5680;
     y ^= (y << 15) & 0xefc60000;

@@ -43,7 +43,7 @@ function packedBytesPerRun(trial: Trial, data: Dataset): number {
   const inputs = data.inputShape.reduce((a, b) => a * b, 1);
   const widths = [inputs, ...model.hidden, Math.max(1, data.classNames.length > 2 ? data.classNames.length : 1)];
   let parameters = 0;
-  for (let i = 1; i < widths.length; i++) parameters += widths[i - 1]! * widths[i]! + widths[i]!;
+  for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
   const activations = trial.config.train.batchSize * widths.reduce((a, b) => a + b, 0) * 3;
   return 4 * (4 * parameters + activations + data.train.y.length * inputs);
 }
@@ -87,7 +87,7 @@ export async function planCloud(grid: Grid, trials: Trial[], options: CloudPlanO
   const groupIndex = new Map<string, number>();
   const packs = planPacks(trials, {
     packSize: (compatible) => {
-      const first = compatible[0]!;
+      const first = compatible[0];
       const data = datasets.get(canonicalJson(first.config.data))!;
       const placement = placementFor(first.config.train.engine, first.config.model);
       const speed = speedOf(first, data, placement, options.calibration);
@@ -99,7 +99,7 @@ export async function planCloud(grid: Grid, trials: Trial[], options: CloudPlanO
     },
   });
   const byId = new Map(trials.map((t) => [t.trialId, t]));
-  const groupOfPack = packs.map((p) => groupIndex.get(packKey(byId.get(p.trialIds[0]!)!))!);
+  const groupOfPack = packs.map((p) => groupIndex.get(packKey(byId.get(p.trialIds[0])!))!);
   return { packs, groups, groupOfPack };
 }
 
@@ -129,7 +129,7 @@ export function summarizeCloud(plan: CloudPlan, trials: Trial[], stored: Set<str
   const byId = new Map(trials.map((t) => [t.trialId, t]));
   const queues = new Map<Placement, QueueSummary>();
   plan.packs.forEach((pack, i) => {
-    const group = plan.groups[plan.groupOfPack[i]!]!;
+    const group = plan.groups[plan.groupOfPack[i]];
     const q = queues.get(group.placement) ?? { placement: group.placement, trials: 0, packs: 0, children: 0, longestSeconds: 0, engines: [], figures: [] };
     queues.set(group.placement, q);
     const missing = pack.trialIds.filter((id) => !stored.has(id)).map((id) => byId.get(id)!);

@@ -100,7 +100,7 @@ export function buildRoutedRequests(manifest: Manifest, targets: LaunchTarget[],
   const packLists: LaunchRequests['packLists'] = [];
   for (const target of targets.filter((t) => t.packs.length > 0)) {
     const missing = target.packs;
-    const first = missing[0]!;
+    const first = missing[0];
     const contiguous = missing.every((p, i) => p === first + i);
     const packList = contiguous ? undefined : { id: sha(missing).slice(0, 16), packs: missing };
     if (packList) packLists.push(packList);

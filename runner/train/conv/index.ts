@@ -22,7 +22,7 @@ export const trainPackConv: TrainPack = async (trials, data, options) => {
   const valX = new Float32Array(data.val.x.length * data.inputShape.reduce((a, b) => a * b, 1));
   data.val.x.forEach((row, i) => valX.set(row, i * row.length));
   const jobs = planTrainings(trials).map((training) => {
-    const first = trials[training.members[0]!]!;
+    const first = trials[training.members[0]];
     const train = trainingSet(first, data);
     const job: ConvJob = {
       trial: first, training, inputShape: data.inputShape, classes: data.classNames.length,
@@ -38,7 +38,7 @@ export const trainPackConv: TrainPack = async (trials, data, options) => {
       await options.onResult?.(results.get(r.trialId)!);
     }
     done += tag.training.members.length;
-    const epochs = trials[0]!.config.train.epochs;
+    const epochs = trials[0].config.train.epochs;
     options.onProgress?.({ epoch: epochs, epochs, trialsDone: done, trials: trials.length });
   }, options.signal, new URL('./worker.mjs', import.meta.url));
   return trials.map((t) => results.get(t.trialId)!);

@@ -59,8 +59,8 @@ function convConfig(job: Pick<ConvJob, 'trial' | 'inputShape' | 'classes'>): { c
   const opt = spec.optimizer;
   const cfg = Int32Array.from([
     h, w, c, model.blocks.length, model.dense.length, outputUnits(job.classes), opt.kind === 'adam' ? 0 : 1, spec.batchSize,
-    ...model.blocks.flatMap((b, i) => [b.filters, b.kernel, b.pool, rates[i]! > 0 ? 1 : 0]),
-    ...model.dense.flatMap((u, i) => [u, rates[model.blocks.length + i]! > 0 ? 1 : 0]),
+    ...model.blocks.flatMap((b, i) => [b.filters, b.kernel, b.pool, rates[i] > 0 ? 1 : 0]),
+    ...model.dense.flatMap((u, i) => [u, rates[model.blocks.length + i] > 0 ? 1 : 0]),
   ]);
   const fcfg = Float64Array.from([
     opt.learningRate, opt.kind === 'adam' ? opt.beta1 : 0, opt.kind === 'adam' ? opt.beta2 : 0,
@@ -237,14 +237,14 @@ function trainEpoch(memory: ConvMemory, job: ConvJob, streams: TrialStreams, dro
     if (masks) {
       let offset = 0;
       dropout.sizes.forEach((size, l) => {
-        if (dropout.rates[l]! <= 0) return;
-        streams.dropout.fillMask(masks, offset, b * size, dropout.rates[l]!);
+        if (dropout.rates[l] <= 0) return;
+        streams.dropout.fillMask(masks, offset, b * size, dropout.rates[l]);
         offset += b * size;
       });
     }
     const { penalty, ptrue, correct } = memory.step(rows);
     let data = 0;
-    for (let j = 0; j < b; j++) data -= Math.log(Math.min(1 - EPS, Math.max(EPS, ptrue[j]!)));
+    for (let j = 0; j < b; j++) data -= Math.log(Math.min(1 - EPS, Math.max(EPS, ptrue[j])));
     lossSum += data + l2 * penalty * b;
     accSum += correct;
   }

@@ -23,7 +23,7 @@ export const trainPackFused: TrainPack = async (trials, data, options) => {
   const grid = surfaceGrid(data);
   const results = new Map<string, TrialResult>();
   const jobs = planTrainings(trials).map((training) => {
-    const first = trials[training.members[0]!]!;
+    const first = trials[training.members[0]];
     const train = trainingSet(first, data);
     return { tag: { training, train }, job: kernelJob(first, training, data, train, grid?.points) };
   });
@@ -34,7 +34,7 @@ export const trainPackFused: TrainPack = async (trials, data, options) => {
       await options.onResult?.(r);
     }
     done += tag.training.members.length;
-    const epochs = trials[0]!.config.train.epochs;
+    const epochs = trials[0].config.train.epochs;
     options.onProgress?.({ epoch: epochs, epochs, trialsDone: done, trials: trials.length });
   }, options.signal);
   return trials.map((t) => results.get(t.trialId)!);
@@ -46,7 +46,7 @@ export const fusedEngine: Engine = { name: 'fused', supports: fusedSupports, tra
 export function trainingResults(trials: readonly Trial[], training: Training, train: Split, run: KernelResult, data: Dataset,
   sweep: string, backend: { name: string; device: string }, seconds: number): TrialResult[] {
   const classes = data.classNames.length;
-  const epochs = trials[training.members[0]!]!.config.train.epochs;
+  const epochs = trials[training.members[0]].config.train.epochs;
   const full: History = {
     loss: Array.from(run.history.subarray(0, run.epochsRun)),
     val_loss: Array.from(run.history.subarray(epochs, epochs + run.epochsRun)),
@@ -55,11 +55,11 @@ export function trainingResults(trials: readonly Trial[], training: Training, tr
     val_acc: ratios(run.history.subarray(3 * epochs, 3 * epochs + run.epochsRun), data.val.x.length),
   };
   return training.members.map((index, j) => {
-    const slot = training.slotOf[j]!;
-    const point = { stoppedEpoch: run.stops[2 * slot]!, bestEpoch: run.stops[2 * slot + 1]! };
+    const slot = training.slotOf[j];
+    const point = { stoppedEpoch: run.stops[2 * slot], bestEpoch: run.stops[2 * slot + 1] };
     const proba = run.proba[slot]!;
     return buildResult({
-      trial: trials[index]!, sweep, engine: 'fused', backend, data, train,
+      trial: trials[index], sweep, engine: 'fused', backend, data, train,
       seconds: seconds / training.members.length,
       history: truncateHistory(full, point.stoppedEpoch),
       ...point,

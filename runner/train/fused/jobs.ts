@@ -31,7 +31,7 @@ export function kernelJob(trial: Trial, training: Training, data: Dataset, train
   const opt = spec.optimizer;
   // The kernel's own dropout/jitter/shuffle generator, seeded per seed and replicate (never per patience).
   const [seedLo, seedHi] = streamSeed(trial.seed, 'fused-kernel', trial.replicate);
-  const rule = training.rules[0]!;
+  const rule = training.rules[0];
   const cfg = Int32Array.from([
     features, outputUnits(data.classNames.length), model.hidden.length, ACTIVATIONS[model.activation],
     train.x.length, data.val.x.length, spec.batchSize, spec.epochs, opt.kind === 'adam' ? 0 : 1, spec.shuffle ? 1 : 0,

@@ -24,7 +24,7 @@ export async function runJobs<T, J = KernelJob>(jobs: { tag: T; job: J }[], thre
     await Promise.all(workers.map(async (worker) => {
       while (next < jobs.length && !failed) {
         if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-        const { tag, job } = jobs[next++]!;
+        const { tag, job } = jobs[next++];
         const started = performance.now();
         try {
           const result = await runOne(worker, job);

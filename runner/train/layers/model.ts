@@ -76,7 +76,7 @@ function streamDropout(tf: Tf): StreamDropoutClass {
         return shape;
       }
       override call(inputs: TF.Tensor | TF.Tensor[], kwargs: { training?: boolean }): TF.Tensor {
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
         if (!kwargs.training) return x;
         const mask = new Float32Array(x.size);
         this.masks.fillMask(mask, 0, x.size, this.rate);

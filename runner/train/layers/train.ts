@@ -25,7 +25,7 @@ export const trainPackLayers: TrainPack = async (trials, data, options) => {
   const results: TrialResult[] = new Array(trials.length);
   let done = 0;
   for (const training of planTrainings(trials)) {
-    const members = training.members.map((i) => trials[i]!);
+    const members = training.members.map((i) => trials[i]);
     const trained = await trainLayers(members, training, data, {
       backend,
       sweep: options.sweep,
@@ -34,7 +34,7 @@ export const trainPackLayers: TrainPack = async (trials, data, options) => {
     });
     for (const [j, result] of trained.entries()) {
       await options.onResult?.(result);
-      results[training.members[j]!] = result;
+      results[training.members[j]] = result;
       done++;
     }
   }
@@ -56,7 +56,7 @@ export interface TrialOptions {
 /** One trial, start to finish, stopping live. Errors in the trial become a failed result; an abort throws. */
 export async function trainTrialLayers(trial: Trial, data: Dataset, options: TrialOptions = {}): Promise<TrialResult> {
   const [result] = await trainLayers([trial], { members: [0], rules: [stopRule(trial)], slotOf: [0] }, data, options);
-  return result!;
+  return result;
 }
 
 /**
@@ -69,9 +69,9 @@ async function trainLayers(trials: Trial[], training: Training, data: Dataset, o
   const common = { data, sweep: options.sweep ?? '', engine: 'layers' as const, backend };
   const seconds = () => (performance.now() - started) / 1000 / trials.length;
   try {
-    const runs = await fit(backend.tf, trials[0]!, training, data, options);
+    const runs = await fit(backend.tf, trials[0], training, data, options);
     const share = seconds();
-    return runs.map((run, j) => buildResult({ ...common, trial: trials[j]!, ...run, seconds: share }));
+    return runs.map((run, j) => buildResult({ ...common, trial: trials[j], ...run, seconds: share }));
   } catch (e) {
     if (options.signal?.aborted) throw e;
     const message = e instanceof Error ? e.message : String(e);
@@ -150,12 +150,12 @@ async function trainEpoch(f: Fitting, spec: Trial['config']['train']): Promise<{
   let accSum = 0;
   for (let from = 0; from < n; from += spec.batchSize) {
     const rows = order.slice(from, from + spec.batchSize);
-    const xb = inputTensor(tf, rows.map((r) => x[r]!), f.plan.inputShape);
-    const yb = targetTensor(tf, rows.map((r) => train.y[r]!), f.plan.classes);
+    const xb = inputTensor(tf, rows.map((r) => x[r]), f.plan.inputShape);
+    const yb = targetTensor(tf, rows.map((r) => train.y[r]), f.plan.classes);
     const [loss, acc] = (await f.model.trainOnBatch(xb, yb)) as number[];
     tf.dispose([xb, yb]);
-    lossSum += loss! * rows.length;
-    accSum += acc! * rows.length;
+    lossSum += loss * rows.length;
+    accSum += acc * rows.length;
   }
   return { loss: lossSum / n, acc: accSum / n };
 }
@@ -169,7 +169,7 @@ async function memberRuns(f: Fitting, training: Training, data: Dataset, history
   const trained = history.loss.length;
   const grid = surfaceGrid(data);
   const members = training.slotOf.map((slot) => {
-    const { length, point } = replayMember(history, observed, training.rules[slot]!);
+    const { length, point } = replayMember(history, observed, training.rules[slot]);
     const source = keptWeights(point, trained) === 'snapshot' ? snapshots[slot] : undefined;
     return { slot, length, point, source };
   });
@@ -235,9 +235,9 @@ function targetTensor(tf: Tf, labels: number[], classes: number): TF.Tensor {
 
 async function predictProba(tf: Tf, model: TF.LayersModel, x: TF.Tensor, classes: number): Promise<number[][]> {
   // One batch: predict's default of 32 rows costs 200 calls for a decision surface.
-  const out = tf.tidy(() => model.predict(x, { batchSize: Math.max(32, x.shape[0]!) }) as TF.Tensor);
+  const out = tf.tidy(() => model.predict(x, { batchSize: Math.max(32, x.shape[0]) }) as TF.Tensor);
   const values = await out.data();
   out.dispose();
-  return toClassProba(values, x.shape[0]!, classes);
+  return toClassProba(values, x.shape[0], classes);
 }
 

@@ -22,7 +22,7 @@ export function registerWasmConvGrad(tf: typeof TF): void {
       if (dataFormat && dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${dataFormat}`);
       if (dilations !== undefined && [dilations].flat().some((d) => d !== 1)) throw new Error('Conv2DBackpropFilter on wasm supports dilation 1 only');
       const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
-      const depth = (t: TF.TensorInfo): TF.TensorInfo => ({ dataId: t.dataId, dtype: t.dtype, shape: [t.shape[0]!, 1, ...t.shape.slice(1)] });
+      const depth = (t: TF.TensorInfo): TF.TensorInfo => ({ dataId: t.dataId, dtype: t.dtype, shape: [t.shape[0], 1, ...t.shape.slice(1)] });
       const dw = conv3d.kernelFunc({
         inputs: { x: depth(x), dy: depth(dy) },
         backend,

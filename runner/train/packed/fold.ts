@@ -32,7 +32,7 @@ export const foldsOutputKernel = (tf: Tf, layers: number, shape: PackedShape): b
 
 /** The folded layer of K trials' host weights (HostParams of features → units → 1), uploaded. */
 export function foldLayer(tf: Tf, host: HostParams, k: number, features: number): FoldedLayer {
-  return uploadFold(tf, signedRows(host, k, features, host[1]!.length / k), host[2]!);
+  return uploadFold(tf, signedRows(host, k, features, host[1].length / k), host[2]);
 }
 
 /**
@@ -47,7 +47,7 @@ export function uploadFold(tf: Tf, fold: FoldBuffers, bias: Float32Array, from =
   return {
     rows: tf.tensor2d(fold.rows.subarray(first * width, end * width), [end - first, width]),
     ids: tf.tensor1d(fold.ids.subarray(first, end), 'int32'),
-    segments: fold.ids[end - 1]! + 1, bias: tf.tensor2d(bias.subarray(from, to), [to - from, 1]),
+    segments: fold.ids[end - 1] + 1, bias: tf.tensor2d(bias.subarray(from, to), [to - from, 1]),
   };
 }
 
@@ -90,7 +90,7 @@ export function signedRows(host: HostParams, k: number, features: number, units:
   const width = features + 1;
   // every row, id and unit is written below: buffers from an earlier fold need no clearing
   const fits = into?.rows.length === k * units * width && into.perm.length === k * units;
-  const out = fits ? into! : emptyFold(k * units, width);
+  const out = fits ? into : emptyFold(k * units, width);
   const { rows, perm } = out;
   for (let t = 0; t < k; t++) {
     const first = t * units;
@@ -98,7 +98,7 @@ export function signedRows(host: HostParams, k: number, features: number, units:
     let front = first;
     let back = first + units;
     for (let u = first; u < first + units; u++) {
-      const w = kernel1[u]!;
+      const w = kernel1[u];
       const at = w < 0 ? --back : front++;
       perm[at] = u;
       foldRow(rows, at * width, input, u * width, width, w);
@@ -124,10 +124,10 @@ function foldRow(rows: Float32Array, to: number, input: Float32Array, from: numb
   const scale = foldScale(w);
   if (width === 3) {
     // two features, the common case, spelled out: a third faster than the loop
-    rows[to] = input[from]! * scale;
-    rows[to + 1] = input[from + 1]! * scale;
-    rows[to + 2] = input[from + 2]! * scale;
-  } else for (let f = 0; f < width; f++) rows[to + f] = input[from + f]! * scale;
+    rows[to] = input[from] * scale;
+    rows[to + 1] = input[from + 1] * scale;
+    rows[to + 2] = input[from + 2] * scale;
+  } else for (let f = 0; f < width; f++) rows[to + f] = input[from + f] * scale;
 }
 
 /**

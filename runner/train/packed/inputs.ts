@@ -37,7 +37,7 @@ export interface Batch {
 
 export function epochInputs(units: EpochUnit[], o: { batchSize: number; shuffle: boolean; features: number; outputs: number; model: MlpModel }): Batch[] {
   const k = units.length;
-  const n = units[0]!.train.x.length;
+  const n = units[0].train.x.length;
   if (units.some((u) => u.train.x.length !== n)) throw new Error('a pack needs the same number of training points in every trial');
   const prepared = units.map((u) => {
     if (!u.active) return { x: u.train.x, y: u.train.y, order: epochOrder(n, null) };
@@ -46,7 +46,7 @@ export function epochInputs(units: EpochUnit[], o: { batchSize: number; shuffle:
     const order = epochOrder(n, o.shuffle ? u.streams.shuffle : null);
     return { x, y: u.train.y, order };
   });
-  const dropping = o.model.hidden.map((_, l) => units.some((u) => u.active && u.streams.rates[l]! > 0));
+  const dropping = o.model.hidden.map((_, l) => units.some((u) => u.active && u.streams.rates[l] > 0));
   const batches: Batch[] = [];
   for (let startAt = 0; startAt < n; startAt += o.batchSize) {
     const size = Math.min(o.batchSize, n - startAt);
@@ -55,11 +55,11 @@ export function epochInputs(units: EpochUnit[], o: { batchSize: number; shuffle:
     const y = new Float32Array(k * size * o.outputs);
     prepared.forEach((p, i) => {
       for (let b = 0; b < size; b++) {
-        const row = p.order[startAt + b]!;
-        const point = p.x[row]!;
-        for (let f = 0; f < o.features; f++) x[(b * width + f) * k + i] = point[f]!;
+        const row = p.order[startAt + b];
+        const point = p.x[row];
+        for (let f = 0; f < o.features; f++) x[(b * width + f) * k + i] = point[f];
         x[(b * width + o.features) * k + i] = 1;
-        const label = p.y[row]!;
+        const label = p.y[row];
         if (o.outputs === 1) y[b * k + i] = label === 1 ? 1 : 0;
         else y[(b * k + i) * o.outputs + label] = 1;
       }
@@ -69,7 +69,7 @@ export function epochInputs(units: EpochUnit[], o: { batchSize: number; shuffle:
       const mask = new Float32Array(k * size * width);
       // each trial draws its mask row by row, in the order the layers engine draws it
       units.forEach((u, i) => {
-        const rate = u.active ? u.streams.rates[l]! : 0;
+        const rate = u.active ? u.streams.rates[l] : 0;
         for (let b = 0; b < size; b++) u.streams.dropout.fillMask(mask, (b * k + i) * width, width, rate);
       });
       return mask;

@@ -44,7 +44,7 @@ const fewFeatures = 8;
 const fewOutputs = 16;
 
 /** The input rows, then each later layer's kernel and bias. */
-export const flatParams = (p: PackedParams): TF.Tensor3D[] => [p.input, ...p.kernels.flatMap((k, i) => [k, p.biases[i]!])];
+export const flatParams = (p: PackedParams): TF.Tensor3D[] => [p.input, ...p.kernels.flatMap((k, i) => [k, p.biases[i]])];
 export const unflatParams = (flat: TF.Tensor[]): PackedParams => ({
   input: flat[0] as TF.Tensor3D,
   kernels: flat.filter((_, i) => i % 2 === 1) as TF.Tensor3D[],
@@ -158,7 +158,7 @@ export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT:
   const layers = params.kernels.length + 1;
   let h: TF.Tensor = firstLayerUnitsFirst(tf, params, xT, shape.activation, layers === 1);
   for (let l = 1; l < layers; l++) {
-    const kernel = params.kernels[l - 1]!;
+    const kernel = params.kernels[l - 1];
     const [inner, out] = [kernel.shape[1], kernel.shape[2]];
     let z: TF.Tensor;
     if (l === layers - 1 && out <= fewOutputs) {
@@ -168,9 +168,9 @@ export function predictAll(tf: Tf, cache: TensorCache, params: PackedParams, xT:
         const column = tf.reshape(out === 1 ? kernel : tf.slice(kernel, [0, 0, c], [-1, -1, 1]), [k * inner, 1]);
         return segmentSums(tf, cache, tf.mul(rows, column), k, inner);
       });
-      z = tf.add(tf.stack(columns, 1), tf.reshape(params.biases[l - 1]!, [k, out, 1]));
+      z = tf.add(tf.stack(columns, 1), tf.reshape(params.biases[l - 1], [k, out, 1]));
     } else {
-      z = tf.add(tf.matMul(kernel, tf.reshape(h, [k, inner, n]), true, false), tf.reshape(params.biases[l - 1]!, [k, out, 1]));
+      z = tf.add(tf.matMul(kernel, tf.reshape(h, [k, inner, n]), true, false), tf.reshape(params.biases[l - 1], [k, out, 1]));
     }
     h = l === layers - 1 ? z : activate(tf, z, shape.activation);
   }
@@ -184,27 +184,27 @@ export type HostParams = Float32Array[];
 
 /** HostParams for K trials from each trial's weights in Keras order (kernel [in·out], bias [out] per layer). */
 export function hostParams(weights: Float32Array[][], sizes: number[]): HostParams {
-  const [features, units] = [sizes[0]!, sizes[1]!];
+  const [features, units] = [sizes[0], sizes[1]];
   const width = features + 1;
   const input = new Float32Array(weights.length * units * width);
   weights.forEach((w, t) => {
     checkLayer(w, 0, features, units);
-    const [kernel, bias] = [w[0]!, w[1]!];
+    const [kernel, bias] = [w[0], w[1]];
     for (let u = 0; u < units; u++) {
       const row = (t * units + u) * width;
-      for (let f = 0; f < features; f++) input[row + f] = kernel[f * units + u]!;
-      input[row + features] = bias[u]!;
+      for (let f = 0; f < features; f++) input[row + f] = kernel[f * units + u];
+      input[row + features] = bias[u];
     }
   });
   return [input, ...sizes.slice(2).flatMap((fanOut, i) => {
     const l = i + 1;
-    const fanIn = sizes[l]!;
+    const fanIn = sizes[l];
     const kernel = new Float32Array(weights.length * fanIn * fanOut);
     const bias = new Float32Array(weights.length * fanOut);
     weights.forEach((w, t) => {
       checkLayer(w, l, fanIn, fanOut);
-      kernel.set(w[2 * l]!, t * fanIn * fanOut);
-      bias.set(w[2 * l + 1]!, t * fanOut);
+      kernel.set(w[2 * l], t * fanIn * fanOut);
+      bias.set(w[2 * l + 1], t * fanOut);
     });
     return [kernel, bias];
   })];
@@ -217,9 +217,9 @@ function checkLayer(w: Float32Array[], l: number, fanIn: number, fanOut: number)
 /** HostParams of K trials as tensors; `sizes` are the layer widths, features first. */
 export function uploadParams(tf: Tf, host: HostParams, k: number, sizes: number[]): PackedParams {
   return {
-    input: tf.tensor3d(host[0]!, [k, sizes[1]!, sizes[0]! + 1]),
-    kernels: sizes.slice(2).map((fanOut, i) => tf.tensor3d(host[2 * i + 1]!, [k, sizes[i + 1]!, fanOut])),
-    biases: sizes.slice(2).map((fanOut, i) => tf.tensor3d(host[2 * i + 2]!, [k, 1, fanOut])),
+    input: tf.tensor3d(host[0], [k, sizes[1], sizes[0] + 1]),
+    kernels: sizes.slice(2).map((fanOut, i) => tf.tensor3d(host[2 * i + 1], [k, sizes[i + 1], fanOut])),
+    biases: sizes.slice(2).map((fanOut, i) => tf.tensor3d(host[2 * i + 2], [k, 1, fanOut])),
   };
 }
 
@@ -228,7 +228,7 @@ export function validationInputs(tf: Tf, x: number[][], features: number): TF.Te
   const n = x.length;
   const values = new Float32Array((features + 1) * n);
   x.forEach((row, j) => {
-    for (let i = 0; i < features; i++) values[i * n + j] = row[i]!;
+    for (let i = 0; i < features; i++) values[i * n + j] = row[i];
     values[features * n + j] = 1;
   });
   return tf.tensor2d(values, [features + 1, n]);
@@ -294,8 +294,8 @@ function lossAndGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: 
   const twiceL2 = tf.mul(tf.reshape(inputs.l2, [k, 1, 1]), 2);
   const flat = flatParams(params);
   const grads = data.grads.map((g, i) => {
-    if (i === 0) return tf.add(g, tf.mul(tf.mul(twiceL2, kernelEntries(tf, width)), flat[0]!)) as TF.Tensor3D;
-    return i % 2 === 1 ? (tf.add(g, tf.mul(twiceL2, flat[i]!)) as TF.Tensor3D) : g;
+    if (i === 0) return tf.add(g, tf.mul(tf.mul(twiceL2, kernelEntries(tf, width)), flat[0])) as TF.Tensor3D;
+    return i % 2 === 1 ? (tf.add(g, tf.mul(twiceL2, flat[i])) as TF.Tensor3D) : g;
   });
   return { grads, acc: data.acc, loss: tf.add(data.loss, l2Penalty(tf, params, inputs.l2)) as TF.Tensor1D };
 }
@@ -331,7 +331,7 @@ function generalGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: 
     slopes.push(mask ? tf.mul(slope, mask) : slope);
     const h = mask ? tf.mul(z, mask) : z;
     hidden.push(h);
-    z = densePointsFirst(tf, h, params.kernels[l]!, params.biases[l]!, l + 1 === layers - 1 ? null : shape.activation);
+    z = densePointsFirst(tf, h, params.kernels[l], params.biases[l], l + 1 === layers - 1 ? null : shape.activation);
   }
   const { loss, dLogits, acc } = lossAtLogits(tf, z, shape, inputs.y);
 
@@ -339,12 +339,12 @@ function generalGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: 
   const grads: TF.Tensor3D[] = new Array(2 * layers - 1);
   let dz: TF.Tensor = dLogits;
   for (let l = layers - 1; l > 0; l--) {
-    const kernel = params.kernels[l - 1]!;
+    const kernel = params.kernels[l - 1];
     const [inner, out] = [kernel.shape[1], kernel.shape[2]];
-    grads[2 * l - 1] = kernelGradPointsFirst(tf, inputs.cache, hidden[l - 1]!, dz, b, k, inner, out) as TF.Tensor3D;
+    grads[2 * l - 1] = kernelGradPointsFirst(tf, inputs.cache, hidden[l - 1], dz, b, k, inner, out) as TF.Tensor3D;
     grads[2 * l] = tf.reshape(sumLeading(tf, inputs.cache, dz, b), [k, 1, out]);
     const dh = out === 1 ? tf.mul(dz, tf.reshape(kernel, [1, k, inner])) : backThroughKernel(tf, dz, kernel);
-    dz = tf.mul(dh, slopes[l - 1]!);
+    dz = tf.mul(dh, slopes[l - 1]);
   }
   grads[0] = tf.transpose(firstLayerKernelGrad(tf, inputs.cache, inputs.x, dz, params.input.shape[1]), [0, 2, 1]) as TF.Tensor3D;
   return { grads, loss, acc };
@@ -360,7 +360,7 @@ function generalGrads(tf: Tf, params: PackedParams, shape: PackedShape, inputs: 
  */
 function oneHiddenReluGrads(tf: Tf, params: PackedParams, inputs: StepInputs): Gradients {
   const [b, width, k] = inputs.x.shape;
-  const kernel1 = params.kernels[0]!;
+  const kernel1 = params.kernels[0];
   const units = params.input.shape[1];
   const mask = inputs.masks[0];
   const scale = mask ? inputs.scales[0] : null;
@@ -369,7 +369,7 @@ function oneHiddenReluGrads(tf: Tf, params: PackedParams, inputs: StepInputs): G
   const hidden = mask ? tf.mul(a, mask) : a;
   const active = tf.step(hidden);
   const w = tf.reshape(kernel1, [1, k, units]);
-  const logits = tf.add(tf.sum(tf.mul(hidden, w), 2, true), tf.reshape(params.biases[0]!, [1, k, 1]));
+  const logits = tf.add(tf.sum(tf.mul(hidden, w), 2, true), tf.reshape(params.biases[0], [1, k, 1]));
   const { loss, dLogits, acc } = lossAtLogits(tf, logits, { activation: 'relu', outputs: 1 }, inputs.y);
   // backward: F + 1 reductions over the points, [K, units, F + 1] as the input rows
   const reduce = (c: TF.Tensor) => tf.reshape(sumLeading(tf, inputs.cache, tf.mul(active, c), b), [k, 1, units]);
@@ -391,12 +391,12 @@ function oneHiddenReluGrads(tf: Tf, params: PackedParams, inputs: StepInputs): G
  */
 function sharedPointsGrads(tf: Tf, params: PackedParams, inputs: StepInputs, shared: NonNullable<StepInputs['shared']>): Gradients {
   const [k, units, width] = params.input.shape;
-  const w = tf.reshape(params.kernels[0]!, [k * units, 1]);
+  const w = tf.reshape(params.kernels[0], [k * units, 1]);
   const b = shared.points.shape[0];
   // forward
   const rows = tf.reshape(params.input, [k * units, width]);
   const hidden = tf.fused.matMul({ a: rows, b: shared.pointsT, activation: 'relu' }) as TF.Tensor2D;
-  const logitsKB = tf.add(segmentSums(tf, inputs.cache, tf.mul(hidden, w), k, units), tf.reshape(params.biases[0]!, [k, 1]));
+  const logitsKB = tf.add(segmentSums(tf, inputs.cache, tf.mul(hidden, w), k, units), tf.reshape(params.biases[0], [k, 1]));
   const logits = tf.reshape(tf.transpose(logitsKB), [b, k, 1]);
   const { loss, dLogits, acc } = lossAtLogits(tf, logits, { activation: 'relu', outputs: 1 }, inputs.y);
   // backward: r [K·units, F + 1] holds oneHiddenReluGrads' R_i and R_b per unit, as the input rows
@@ -517,16 +517,16 @@ export function adamStep(tf: Tf, params: PackedParams, adam: AdamState, hyper: A
   const oneMinusAccBeta1 = Math.fround(1 - adam.accBeta1);
   const oneMinusAccBeta2 = Math.fround(1 - adam.accBeta2);
   const next = flat.map((value, i) => {
-    const g = grads[i]!;
-    let m = tf.add(tf.mul(adam.m[i]!, hyper.beta1), tf.mul(g, 1 - hyper.beta1));
-    let v = tf.add(tf.mul(adam.v[i]!, hyper.beta2), tf.mul(tf.square(g), 1 - hyper.beta2));
+    const g = grads[i];
+    let m = tf.add(tf.mul(adam.m[i], hyper.beta1), tf.mul(g, 1 - hyper.beta1));
+    let v = tf.add(tf.mul(adam.v[i], hyper.beta2), tf.mul(tf.square(g), 1 - hyper.beta2));
     const mHat = tf.div(m, oneMinusAccBeta1);
     const vHat = tf.div(v, oneMinusAccBeta2);
     let w = tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), hyper.epsilon)), -hyper.learningRate), value);
     if (inputs.active) {
       w = pickTrials(tf, inputs.active, w, value);
-      m = pickTrials(tf, inputs.active, m, adam.m[i]!);
-      v = pickTrials(tf, inputs.active, v, adam.v[i]!);
+      m = pickTrials(tf, inputs.active, m, adam.m[i]);
+      v = pickTrials(tf, inputs.active, v, adam.v[i]);
     }
     return { w: w as TF.Tensor3D, m: m as TF.Tensor3D, v: v as TF.Tensor3D };
   });
@@ -547,11 +547,11 @@ export function adamStep(tf: Tf, params: PackedParams, adam: AdamState, hyper: A
 export function sgdStep(tf: Tf, params: PackedParams, velocity: TF.Tensor3D[], hyper: { learningRate: number; momentum: number }, shape: PackedShape, inputs: StepInputs) {
   const { grads, loss, acc } = lossAndGrads(tf, params, shape, inputs);
   const next = flatParams(params).map((value, i) => {
-    let vel = hyper.momentum > 0 ? tf.add(tf.mul(velocity[i]!, hyper.momentum), grads[i]!) : grads[i]!;
+    let vel = hyper.momentum > 0 ? tf.add(tf.mul(velocity[i], hyper.momentum), grads[i]) : grads[i];
     let w = tf.add(tf.mul(vel, -hyper.learningRate), value);
     if (inputs.active) {
       w = pickTrials(tf, inputs.active, w, value);
-      vel = pickTrials(tf, inputs.active, vel, velocity[i]!);
+      vel = pickTrials(tf, inputs.active, vel, velocity[i]);
     }
     return { w: w as TF.Tensor3D, vel: vel as TF.Tensor3D };
   });

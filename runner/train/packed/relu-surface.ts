@@ -26,8 +26,8 @@ export function reluSurfaceProba(rows: ArrayLike<number>, kernel: ArrayLike<numb
     slope.fill(0);
     intercept.fill(0);
     for (let u = 0; u < units; u++) {
-      const a = rows[3 * u]!;
-      const alpha = a * x0 + rows[3 * u + 1]! * y + rows[3 * u + 2]!;
+      const a = rows[3 * u];
+      const alpha = a * x0 + rows[3 * u + 1] * y + rows[3 * u + 2];
       const beta = a * dx;
       // the columns j in [from, to) where α + β·j > 0
       let from = 0;
@@ -37,27 +37,27 @@ export function reluSurfaceProba(rows: ArrayLike<number>, kernel: ArrayLike<numb
       else if (!(alpha > 0)) continue;
       if (from >= to) continue;
       if (outputs === 1) {
-        const w = kernel[u]!;
-        slope[from]! += w * beta;
-        slope[to]! -= w * beta;
-        intercept[from]! += w * alpha;
-        intercept[to]! -= w * alpha;
+        const w = kernel[u];
+        slope[from] += w * beta;
+        slope[to] -= w * beta;
+        intercept[from] += w * alpha;
+        intercept[to] -= w * alpha;
         continue;
       }
       for (let o = 0; o < outputs; o++) {
-        const w = kernel[u * outputs + o]!;
-        slope[from * outputs + o]! += w * beta;
-        slope[to * outputs + o]! -= w * beta;
-        intercept[from * outputs + o]! += w * alpha;
-        intercept[to * outputs + o]! -= w * alpha;
+        const w = kernel[u * outputs + o];
+        slope[from * outputs + o] += w * beta;
+        slope[to * outputs + o] -= w * beta;
+        intercept[from * outputs + o] += w * alpha;
+        intercept[to * outputs + o] -= w * alpha;
       }
     }
     for (let o = 0; o < outputs; o++) {
       let s = 0;
-      let c = bias[o]!;
+      let c = bias[o];
       for (let j = 0; j < n; j++) {
-        s += slope[j * outputs + o]!;
-        c += intercept[j * outputs + o]!;
+        s += slope[j * outputs + o];
+        c += intercept[j * outputs + o];
         logits[(i * n + j) * outputs + o] = c + j * s;
       }
     }
@@ -69,7 +69,7 @@ const clamp = (j: number, n: number) => Math.min(n, Math.max(0, j));
 
 function sigmoid(z: Float64Array): Float32Array {
   const out = new Float32Array(z.length);
-  for (let i = 0; i < z.length; i++) out[i] = 1 / (1 + Math.exp(-z[i]!));
+  for (let i = 0; i < z.length; i++) out[i] = 1 / (1 + Math.exp(-z[i]));
   return out;
 }
 
@@ -77,10 +77,10 @@ function softmaxRows(z: Float64Array, width: number): Float32Array {
   const out = new Float32Array(z.length);
   for (let r = 0; r < z.length; r += width) {
     let max = -Infinity;
-    for (let o = 0; o < width; o++) max = Math.max(max, z[r + o]!);
+    for (let o = 0; o < width; o++) max = Math.max(max, z[r + o]);
     let sum = 0;
-    for (let o = 0; o < width; o++) sum += Math.exp(z[r + o]! - max);
-    for (let o = 0; o < width; o++) out[r + o] = Math.exp(z[r + o]! - max) / sum;
+    for (let o = 0; o < width; o++) sum += Math.exp(z[r + o] - max);
+    for (let o = 0; o < width; o++) out[r + o] = Math.exp(z[r + o] - max) / sum;
   }
   return out;
 }

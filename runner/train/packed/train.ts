@@ -47,11 +47,11 @@ export async function trainPacked(trials: Trial[], data: Dataset, options: Train
   const results: TrialResult[] = new Array(trials.length);
   for (const key of keys) {
     const indices = trials.flatMap((t, i) => (homogeneousKey(t) === key ? [i] : []));
-    const part = await trainHomogeneous(indices.map((i) => trials[i]!), data, options, {
+    const part = await trainHomogeneous(indices.map((i) => trials[i]), data, options, {
       ...packed,
-      initialWeights: packed.initialWeights && indices.map((i) => packed.initialWeights![i]!),
+      initialWeights: packed.initialWeights && indices.map((i) => packed.initialWeights![i]),
     });
-    part.forEach((r, j) => (results[indices[j]!] = r));
+    part.forEach((r, j) => (results[indices[j]] = r));
   }
   return results;
 }
@@ -71,16 +71,16 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   const started = performance.now();
   const backend = await initBackend();
   const tf = backend.tf;
-  const model = trials[0]!.config.model as MlpModel;
-  const spec = trials[0]!.config.train;
+  const model = trials[0].config.model as MlpModel;
+  const spec = trials[0].config.train;
   const classes = data.classNames.length;
   const shape: PackedShape = { activation: model.activation, outputs: classes === 2 ? 1 : classes };
-  const features = data.train.x[0]!.length;
+  const features = data.train.x[0].length;
   const units = (packed.replay === false ? liveTrainings(trials) : planTrainings(trials)).map((training) => newUnit(training, trials, data, model));
 
   // Initial weights, stacked [K, in, out]: exactly what the layers engine would start from.
   const start = hostParams(
-    await Promise.all(units.map(async (u) => packed.initialWeights?.[u.training.members[0]!] ?? initialWeights(u.trial, data))),
+    await Promise.all(units.map(async (u) => packed.initialWeights?.[u.training.members[0]] ?? initialWeights(u.trial, data))),
     [features, ...model.hidden, shape.outputs],
   );
   const pack: PackTensors = {
@@ -93,7 +93,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
   try {
     // with shared points on wasm the pack trains from the host around its folded layer
     training = shared && foldsOutputKernel(tf, model.hidden.length + 1, shape)
-      ? await HostTraining.create(pack, start, units, { ...shared.tensors.shared, labels: units[0]!.train.y }, { pointsT: pack.xVal, labels: data.val.y })
+      ? await HostTraining.create(pack, start, units, { ...shared.tensors.shared, labels: units[0].train.y }, { pointsT: pack.xVal, labels: data.val.y })
       : new TensorTraining(pack, start, units, shared);
     await trainEpochs(training, units, spec.epochs, options, trials.length);
     // (before finish, which may yield to another pack that wants the helper thread)
@@ -108,7 +108,7 @@ async function trainHomogeneous(trials: Trial[], data: Dataset, options: TrainOp
 }
 
 function newUnit(training: Training, trials: Trial[], data: Dataset, model: MlpModel): Unit {
-  const trial = trials[training.members[0]!]!;
+  const trial = trials[training.members[0]];
   return {
     training,
     trial,
@@ -150,7 +150,7 @@ function recordEpoch(units: Unit[], figures: ArrayLike<number>, epoch: number): 
   const snapshotAt: boolean[][] = Array.from({ length: slotCount }, () => new Array(k).fill(false));
   units.forEach((u, i) => {
     if (!u.active) return;
-    const [loss, acc, valLoss, valAcc] = [figures[i]!, figures[k + i]!, figures[2 * k + i]!, figures[3 * k + i]!];
+    const [loss, acc, valLoss, valAcc] = [figures[i], figures[k + i], figures[2 * k + i], figures[3 * k + i]];
     u.history.loss.push(loss);
     u.history.acc.push(acc);
     u.history.val_loss.push(valLoss);
@@ -161,7 +161,7 @@ function recordEpoch(units: Unit[], figures: ArrayLike<number>, epoch: number): 
       u.active = false;
       return;
     }
-    for (const slot of u.tracker.observe(valLoss)) snapshotAt[slot]![i] = true;
+    for (const slot of u.tracker.observe(valLoss)) snapshotAt[slot][i] = true;
     if (u.tracker.done) u.active = false;
   });
   return snapshotAt;
@@ -195,17 +195,17 @@ async function finish(f: Finish): Promise<TrialResult[]> {
   for (const [member, trial] of trials.entries()) byReplicate.set(trial.replicate, [...(byReplicate.get(trial.replicate) ?? []), member]);
   const probaTrain: number[][][] = new Array(trials.length);
   for (const members of byReplicate.values()) {
-    evaluate(members, units[plans[members[0]!]!.unit]!.train.x).forEach((p, i) => (probaTrain[members[i]!] = p));
+    evaluate(members, units[plans[members[0]].unit].train.x).forEach((p, i) => (probaTrain[members[i]] = p));
   }
   const grid = surfaceGrid(data);
-  const model = trials[0]!.config.model as MlpModel;
+  const model = trials[0].config.model as MlpModel;
   const surfaces = grid ? Math.max(1, Math.floor(2 ** 24 / (widest(model) * grid.points.length))) : trials.length;
   // one hidden relu layer on two features: each surface exactly from its weights on the host
   const planar = grid && f.pack.features === 2 && model.hidden.length === 1 && model.activation === 'relu';
   const surfaceOf = (members: number[]): (number[][] | OutputRows)[] => {
     if (!grid) return [];
     if (!planar) return evaluate(members, grid.points);
-    return members.map((m) => ({ out: reluSurfaceProba(weights[m]![0]!, weights[m]![1]!, weights[m]![2]!, grid), classes: data.classNames.length }));
+    return members.map((m) => ({ out: reluSurfaceProba(weights[m][0], weights[m][1], weights[m][2], grid), classes: data.classNames.length }));
   };
 
   const results: TrialResult[] = [];
@@ -214,10 +214,10 @@ async function finish(f: Finish): Promise<TrialResult[]> {
     const members = everyone.slice(first, first + surfaces);
     const surface = surfaceOf(members);
     for (const [i, member] of members.entries()) {
-      const plan = plans[member]!;
+      const plan = plans[member];
       const ok = Number.isFinite(plan.history.loss.at(-1)) && Number.isFinite(plan.history.val_loss.at(-1));
       const result = buildResult({
-        trial: trials[member]!, sweep: f.options.sweep, engine: 'packed', backend: f.backend, seconds: f.seconds, data, train: units[plan.unit]!.train,
+        trial: trials[member], sweep: f.options.sweep, engine: 'packed', backend: f.backend, seconds: f.seconds, data, train: units[plan.unit].train,
         history: plan.history, stoppedEpoch: plan.stopped, bestEpoch: plan.best,
         probaTrain: ok ? probaTrain[member] : undefined,
         probaVal: ok ? probaVal[member] : undefined,
@@ -225,7 +225,7 @@ async function finish(f: Finish): Promise<TrialResult[]> {
       });
       results.push(result);
       await f.options.onResult?.(result);
-      f.options.onProgress?.({ epoch: units[0]!.epochs, epochs: trials[0]!.config.train.epochs, trialsDone: results.length, trials: trials.length });
+      f.options.onProgress?.({ epoch: units[0].epochs, epochs: trials[0].config.train.epochs, trialsDone: results.length, trials: trials.length });
     }
   }
   return results;
@@ -236,7 +236,7 @@ function trialPlans(count: number, units: Unit[]): TrialPlan[] {
   const plans: TrialPlan[] = new Array(count);
   units.forEach((u, i) => {
     u.training.members.forEach((member, j) => {
-      const rule = u.training.rules[u.training.slotOf[j]!]!;
+      const rule = u.training.rules[u.training.slotOf[j]];
       const point = earlyStop(u.history.val_loss, rule);
       // A rule that stopped before the loss went non-finite never saw it: a normal result.
       if (u.diverged && point.stoppedEpoch >= u.epochs) {
@@ -244,7 +244,7 @@ function trialPlans(count: number, units: Unit[]): TrialPlan[] {
         return;
       }
       const source = keptWeights(point, u.epochs);
-      plans[member] = { unit: i, slot: source === 'final' ? -1 : u.training.slotOf[j]!, history: truncateHistory(u.history, point.stoppedEpoch), stopped: point.stoppedEpoch, best: point.bestEpoch };
+      plans[member] = { unit: i, slot: source === 'final' ? -1 : u.training.slotOf[j], history: truncateHistory(u.history, point.stoppedEpoch), stopped: point.stoppedEpoch, best: point.bestEpoch };
     });
   });
   return plans;
@@ -276,7 +276,7 @@ function evaluator(f: Finish, weights: Float32Array[][]): (members: number[], x:
   const fold = foldsOutputKernel(tf, model.hidden.length + 1, shape);
   const sizes = [features, ...model.hidden, shape.outputs];
   const evaluateChunk = (members: number[], points: number, xT: TF.Tensor2D): number[][][] => {
-    const host = stackHost(members.map((m) => weights[m]!));
+    const host = stackHost(members.map((m) => weights[m]));
     const kept = fold ? undefined : uploadParams(tf, host, members.length, sizes);
     // (read outside tf.tidy, which would walk every number of a returned array)
     const proba = tf.tidy(() => (kept ? predictAll(tf, cache, kept, xT, shape) : predictFolded(tf, cache, foldLayer(tf, host, members.length, features), xT)));
@@ -286,7 +286,7 @@ function evaluator(f: Finish, weights: Float32Array[][]): (members: number[], x:
     // [members, outputs, points] → per member [points][classes]
     return members.map((_, i) => {
       const mine = new Float32Array(points * shape.outputs);
-      for (let c = 0; c < shape.outputs; c++) for (let n = 0; n < points; n++) mine[n * shape.outputs + c] = values[(i * shape.outputs + c) * points + n]!;
+      for (let c = 0; c < shape.outputs; c++) for (let n = 0; n < points; n++) mine[n * shape.outputs + c] = values[(i * shape.outputs + c) * points + n];
       return toClassProba(mine, points, classes);
     });
   };
@@ -307,7 +307,7 @@ function evaluator(f: Finish, weights: Float32Array[][]): (members: number[], x:
  * sums over it round, so per-trial shuffles are skipped (they draw from a stream nothing else reads).
  */
 function sharesPoints(units: Unit[], batchSize: number): boolean {
-  const first = units[0]!;
+  const first = units[0];
   return batchSize >= first.train.x.length && units.every((u) =>
     !u.trial.config.augmentation && u.streams.rates.every((r) => r === 0) && u.trial.replicate === first.trial.replicate);
 }
@@ -317,11 +317,11 @@ function sharesPoints(units: Unit[], batchSize: number): boolean {
  * StepInputs.shared. Built as epochInputs builds a frozen training's: in order, drawing nothing.
  */
 function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, model: MlpModel): SharedBatch {
-  const train = units[0]!.train;
+  const train = units[0].train;
   const n = train.x.length;
   const batch = epochInputs(units.map((u) => ({ train: u.train, streams: u.streams, active: false, trial: u.trial })), {
     batchSize: n, shuffle: false, features, outputs, model,
-  })[0]!;
+  })[0];
   const pointsT = validationInputs(tf, train.x, features);
   return {
     batch,
@@ -335,10 +335,10 @@ function sharedBatch(tf: Tf, units: Unit[], features: number, outputs: number, m
 
 /** Per-trial host arrays (HostParams of one trial each) stacked trial by trial into one array per tensor. */
 function stackHost(weights: Float32Array[][]): HostParams {
-  return weights[0]!.map((_, i) => {
-    const size = weights[0]![i]!.length;
+  return weights[0].map((_, i) => {
+    const size = weights[0][i].length;
     const stacked = new Float32Array(weights.length * size);
-    weights.forEach((w, t) => stacked.set(w[i]!, t * size));
+    weights.forEach((w, t) => stacked.set(w[i], t * size));
     return stacked;
   });
 }

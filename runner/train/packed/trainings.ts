@@ -115,13 +115,13 @@ export class TensorTraining implements PackTraining {
     this.params = uploadParams(tf, start, k, [features, ...model.hidden, shape.outputs]);
     this.optimizer = tensorOptimizer(pack, this.params);
     this.l2 = units.some((u) => u.trial.config.l2 !== 0) ? tf.tensor1d(units.map((u) => u.trial.config.l2)) : null;
-    this.scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l]! > 0) ? tf.tensor1d(units.map((u) => keepScale(u.streams.rates[l]!))) : null));
+    this.scales = model.hidden.map((_, l) => (units.some((u) => u.streams.rates[l] > 0) ? tf.tensor1d(units.map((u) => keepScale(u.streams.rates[l]))) : null));
   }
 
   epoch(active: readonly boolean[]): Float32Array {
     this.freeze(active);
     // augmentation, shuffle and dropout masks drawn in JS per training, uploaded once per batch
-    const batches = this.shared ? [this.shared.batch] : epochInputs(this.units.map((u, i) => ({ ...u, active: active[i]! })), {
+    const batches = this.shared ? [this.shared.batch] : epochInputs(this.units.map((u, i) => ({ ...u, active: active[i] })), {
       batchSize: this.pack.batchSize, shuffle: this.pack.shuffle, features: this.pack.features, outputs: this.pack.shape.outputs, model: this.pack.model,
     });
     const sums = new EpochSums(this.pack.tf);
@@ -177,7 +177,7 @@ export class TensorTraining implements PackTraining {
         y: tf.tensor3d(batch.y, [batch.size, k, shape.outputs]),
         shared: null,
       }),
-      masks: batch.masks.map((m, l) => (m ? tf.tensor3d(m, [batch.size, k, model.hidden[l]!]) : null)),
+      masks: batch.masks.map((m, l) => (m ? tf.tensor3d(m, [batch.size, k, model.hidden[l]]) : null)),
       scales: this.scales,
       l2: this.l2,
       active: this.activeMask,
@@ -282,7 +282,7 @@ function selectParams(tf: Tf, which: readonly boolean[], current: PackedParams, 
   return tidy(tf, () => {
     const mask = tf.tensor3d(which.map(Number), [which.length, 1, 1]);
     const before = flatParams(previous);
-    return unflatParams(flatParams(current).map((t, i) => pickTrials(tf, mask, t, before[i]!)));
+    return unflatParams(flatParams(current).map((t, i) => pickTrials(tf, mask, t, before[i])));
   });
 }
 

@@ -30,10 +30,10 @@ export function tradeOff(cells: CellSummary[], kind: 'mse' | 'zeroOne'): string 
  * rank (a dot per cell would make it a hundred thousand pixels wide), and its key.
  */
 function tradeOffLines(cells: CellSummary[], kind: 'mse' | 'zeroOne', parts: readonly (readonly [string, string])[]): string {
-  const colours = [okabeIto[7]!, okabeIto[0]!, okabeIto[1]!];
+  const colours = [okabeIto[7], okabeIto[0], okabeIto[1]];
   const series = parts.map(([key, name], k) => ({
     points: cells.map((c, i) => [i + 1, (c.biasVariance?.[kind] as Record<string, number> | undefined)?.[key] ?? NaN] as [number, number]),
-    stroke: colours[k]!, width: 1.2, title: name,
+    stroke: colours[k], width: 1.2, title: name,
   }));
   const values = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
   const key = parts.map(([, name], k) => `<span><svg width="34" height="8"><line x1="0" y1="4" x2="34" y2="4" stroke="${colours[k]}" stroke-width="2" /></svg> ${esc(name)}</span>`).join('');

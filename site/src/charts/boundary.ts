@@ -18,7 +18,7 @@ function surfaceColour(multiclass: boolean): (v: number) => [number, number, num
   const seen = new Map<number, [number, number, number]>();
   return (v) => {
     let c = seen.get(v);
-    if (!c) seen.set(v, (c = multiclass ? classTint[v % classTint.length]! : probability(v)));
+    if (!c) seen.set(v, (c = multiclass ? classTint[v % classTint.length] : probability(v)));
     return c;
   };
 }
@@ -55,7 +55,7 @@ export function boundary(cell: CellSummary, o: { width?: number; points?: CellSu
   // values are p(class 1) for two classes, the predicted class index for more
   const multiclass = s.values.some((v) => v > 1);
   const colour = surfaceColour(multiclass);
-  const href = pngDataUrl(s.n, s.n, (x, y) => colour(s.values[(s.n - 1 - y) * s.n + x]!));
+  const href = pngDataUrl(s.n, s.n, (x, y) => colour(s.values[(s.n - 1 - y) * s.n + x]));
   const [left, right] = [grid.x1, grid.x2].map(svg.scale('x').apply);
   const [bottom, top] = [grid.y1, grid.y2].map(svg.scale('y').apply);
   const image = document.createElementNS('http://www.w3.org/2000/svg', 'image');
@@ -101,7 +101,7 @@ export function boundaryLight(cell: CellSummary, o: { width?: number; points?: C
   const py = (j: number) => y(s.y0 + (j * (s.y1 - s.y0)) / (s.n - 1));
   const multiclass = s.values.some((v) => v > 1);
   const colour = surfaceColour(multiclass);
-  const href = pngDataUrl(s.n, s.n, (i, j) => colour(s.values[(s.n - 1 - j) * s.n + i]!));
+  const href = pngDataUrl(s.n, s.n, (i, j) => colour(s.values[(s.n - 1 - j) * s.n + i]));
   const [left, right] = x.range, [bottom, top] = y.range;
   const contours: string[] = [];
   if (!multiclass) contours.push(`<path d="${contourPath(s.values, s.n, 0.5, px, py)}" fill="none" stroke="black" stroke-width="1.2"/>`);

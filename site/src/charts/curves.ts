@@ -69,7 +69,7 @@ export function epochExtent(cells: CellSummary[]): [number, number] {
  */
 export function cellCurvesLight(cell: CellSummary, metric: Metric, o: { yDomain?: [number, number]; xDomain?: [number, number]; width?: number; height?: number } = {}): string {
   const ok = cell.trials.filter((t) => t.status === 'ok');
-  const pts = (c: CurveSeries, key: keyof CurveSeries) => c.epoch.map((e, i) => [e, c[key][i]!] as [number, number]);
+  const pts = (c: CurveSeries, key: keyof CurveSeries) => c.epoch.map((e, i) => [e, c[key][i]] as [number, number]);
   const series: Series[] = ok.flatMap((t) => [
     { points: pts(t.curves, metric), stroke: trainColor, width: 0.8, opacity: 0.45, dash: '3,2', title: `seed ${t.seed}, training` },
     { points: pts(t.curves, `val_${metric}`), stroke: valColor, width: 0.8, opacity: 0.45, title: `seed ${t.seed}, validation` },
@@ -81,7 +81,7 @@ export function cellCurvesLight(cell: CellSummary, metric: Metric, o: { yDomain?
   }
   const dots: Dot[] = ok.map((t) => {
     const i = t.curves.epoch.indexOf(t.bestEpoch);
-    const value = i < 0 ? NaN : t.curves[`val_${metric}`][i]!;
+    const value = i < 0 ? NaN : t.curves[`val_${metric}`][i];
     return { x: t.bestEpoch, y: value, title: `seed ${t.seed}: kept epoch ${t.bestEpoch}, validation ${Number.isFinite(value) ? value.toPrecision(3) : '—'}` };
   });
   return lineChart({

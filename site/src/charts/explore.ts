@@ -15,7 +15,7 @@ function cividis(t: number): string {
   const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
   const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;
-  return `rgb(${stops[i]!.map((c, k) => Math.round(c + f * (stops[i + 1]![k]! - c))).join(',')})`;
+  return `rgb(${stops[i].map((c, k) => Math.round(c + f * (stops[i + 1][k] - c))).join(',')})`;
 }
 
 /**
@@ -62,10 +62,10 @@ export function parallelCoordinates(s: SweepSummary, width = 960, height = 420):
   const axisMarks = ys.map((axis, k) => {
     const x = xAt(k);
     const labels = axis.ticks.map(([y, t]) => `<text x="${x - 6}" y="${y.toFixed(1)}" dy="0.32em" text-anchor="end" stroke="white" stroke-width="3" paint-order="stroke">${esc(t)}</text>`).join('');
-    return `<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}" stroke="currentColor"/><text x="${x}" y="${top - 14}" text-anchor="middle" font-weight="600">${esc(columns[k]!)}</text>${labels}`;
+    return `<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}" stroke="currentColor"/><text x="${x}" y="${top - 14}" text-anchor="middle" font-weight="600">${esc(columns[k])}</text>${labels}`;
   }).join('');
   // a strip a little longer than its axis, so that a drag can start on the end values
-  const brushes = ys.map((axis, k) => `<rect class="brush-area" data-axis="${k}" data-name="${esc(columns[k]!)}" ${axis.meaning} x="${xAt(k) - 12}" y="${top - 8}" width="24" height="${bottom - top + 16}" fill="transparent" tabindex="0" aria-label="${esc(columns[k]!)}: drag along the axis to keep the cells in a range; arrow keys move a range, Shift+arrows resize it, Escape clears"/>`).join('');
+  const brushes = ys.map((axis, k) => `<rect class="brush-area" data-axis="${k}" data-name="${esc(columns[k])}" ${axis.meaning} x="${xAt(k) - 12}" y="${top - 8}" width="24" height="${bottom - top + 16}" fill="transparent" tabindex="0" aria-label="${esc(columns[k])}: drag along the axis to keep the cells in a range; arrow keys move a range, Shift+arrows resize it, Escape clears"/>`).join('');
   return `${open(width, height, 'Parallel coordinates of the cells')}<g fill="none" aria-label="cells">${lines}</g><g aria-label="axes">${axisMarks}</g><g aria-label="brushes" data-top="${top}" data-bottom="${bottom}">${brushes}</g></svg>`;
 }
 
@@ -100,7 +100,7 @@ export function effectPlot(a: AxisAnalysis['axes'][number], metric: string, widt
     return `<text x="104" y="${cy.toFixed(1)}" dy="0.32em" text-anchor="end">${esc(valueText(v.value))}</text><line x1="${x(l).toFixed(1)}" x2="${x(h).toFixed(1)}" y1="${cy.toFixed(1)}" y2="${cy.toFixed(1)}" stroke="${okabeIto[0]}" stroke-width="2"/><circle cx="${x(v.effect.mean).toFixed(1)}" cy="${cy.toFixed(1)}" r="4" fill="${okabeIto[0]}"><title>${esc(title)}</title></circle>`;
   }).join('');
   const zero = `<line x1="${x(0).toFixed(1)}" x2="${x(0).toFixed(1)}" y1="16" y2="${height - 30}" stroke="currentColor" stroke-dasharray="3,2"/>`;
-  const axis = frame({ width, height, x, y: linear([0, 1], [height - 30, 16]), xLabel: `Δ ${metric} vs ${valueText(a.values[0]!.value)}`, yLabel: '', yTicks: false });
+  const axis = frame({ width, height, x, y: linear([0, 1], [height - 30, 16]), xLabel: `Δ ${metric} vs ${valueText(a.values[0].value)}`, yLabel: '', yTicks: false });
   return `${open(width, height, `Effect of ${AXIS_TITLES[a.axis]} on ${metric}`)}${axis}${zero}<g aria-label="effect">${marks}</g></svg>`;
 }
 

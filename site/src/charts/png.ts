@@ -48,8 +48,8 @@ export function pngDataUrl(width: number, height: number, rgb: (x: number, y: nu
     const row = y * (width * channels + 1) + 1; // each row starts with filter type 0 (none)
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
-      if (indexed) raw[row + x] = index[i]!;
-      else raw.set([pixels[i]! >>> 16, (pixels[i]! >>> 8) & 255, pixels[i]! & 255], row + 3 * x);
+      if (indexed) raw[row + x] = index[i];
+      else raw.set([pixels[i] >>> 16, (pixels[i] >>> 8) & 255, pixels[i] & 255], row + 3 * x);
     }
   }
   const header = Buffer.alloc(13);

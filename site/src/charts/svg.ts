@@ -92,10 +92,10 @@ export function lineChart(o: {
  */
 function pathOf(points: number[][]): string {
   if (!points.length) return '';
-  let [px, py] = [Math.round(points[0]![0]!), Math.round(points[0]![1]!)];
+  let [px, py] = [Math.round(points[0][0]), Math.round(points[0][1])];
   let d = `M${px},${py}`;
   for (let i = 1; i < points.length; i++) {
-    const x = Math.round(points[i]![0]!), y = Math.round(points[i]![1]!);
+    const x = Math.round(points[i][0]), y = Math.round(points[i][1]);
     if (x === px && y === py) continue;
     d += `l${x - px},${y - py}`;
     px = x; py = y;
@@ -109,7 +109,7 @@ function pathOf(points: number[][]): string {
  */
 export function contourPath(values: ArrayLike<number>, n: number, level: number, px: (i: number) => number, py: (j: number) => number): string {
   const out: string[] = [];
-  const at = (i: number, j: number) => values[j * n + i]!;
+  const at = (i: number, j: number) => values[j * n + i];
   const cross = (a: number, b: number) => (level - a) / (b - a);
   for (let j = 0; j + 1 < n; j++) {
     for (let i = 0; i + 1 < n; i++) {
@@ -122,15 +122,15 @@ export function contourPath(values: ArrayLike<number>, n: number, level: number,
       // corners 0 (i, j), 1 (i+1, j), 2 (i+1, j+1), 3 (i, j+1); an edge is crossed when its ends straddle the level
       const corner = [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1]];
       for (let e = 0; e < 4; e++) {
-        const a = v[e]!, b = v[(e + 1) % 4]!;
+        const a = v[e], b = v[(e + 1) % 4];
         if ((a >= level) !== (b >= level)) {
           const t = cross(a, b);
-          const [x0, y0] = corner[e]!, [x1, y1] = corner[(e + 1) % 4]!;
-          edges.push([x0! + t * (x1! - x0!), y0! + t * (y1! - y0!)]);
+          const [x0, y0] = corner[e], [x1, y1] = corner[(e + 1) % 4];
+          edges.push([x0 + t * (x1 - x0), y0 + t * (y1 - y0)]);
         }
       }
       for (let k = 0; k + 1 < edges.length; k += 2) {
-        const [a, b] = [edges[k]!, edges[k + 1]!];
+        const [a, b] = [edges[k], edges[k + 1]];
         const x0 = Math.round(px(a[0])), y0 = Math.round(py(a[1]));
         out.push(`M${x0},${y0}l${Math.round(px(b[0])) - x0},${Math.round(py(b[1])) - y0}`);
       }

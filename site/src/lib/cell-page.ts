@@ -29,7 +29,7 @@ export function pointsLayer(s: SweepSummary, cell: CellSummary): { file: string;
 }
 
 export function cellPageBody(s: SweepSummary, index: number): string {
-  const cell = s.cells[index]!;
+  const cell = s.cells[index];
   const prev = s.cells[index - 1], next = s.cells[index + 1];
   const c = cell.counts;
   const parts: string[] = [];

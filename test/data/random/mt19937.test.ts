@@ -14,7 +14,7 @@ const fixture = JSON.parse(readFileSync(new URL('../../fixtures/data/numpy-rando
 
 const close = (actual: number[], expected: number[]) => {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(1e-12));
+  actual.forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThanOrEqual(1e-12));
 };
 
 describe('RandomState', () => {

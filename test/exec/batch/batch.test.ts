@@ -17,7 +17,7 @@ describe('buildLaunchRequests', () => {
   it('submits one array job with one child per missing pack, the overrides and a per-child timeout', () => {
     const r = buildLaunchRequests(fakeManifest(5, 2), range(0, 5), settings);
     expect(r.workers).toHaveLength(1);
-    const job = r.workers[0]!;
+    const job = r.workers[0];
     expect(job.arrayProperties).toEqual({ size: 5 });
     expect(job.jobQueue).toBe('gpu-queue');
     expect(job.jobDefinition).toBe('fitgrid-worker');
@@ -28,7 +28,7 @@ describe('buildLaunchRequests', () => {
   });
 
   it('retries Spot reclaims and infrastructure exit codes only, ending with a catch-all EXIT', () => {
-    const strategy = buildLaunchRequests(fakeManifest(2, 1), [0, 1], settings).workers[0]!.retryStrategy!;
+    const strategy = buildLaunchRequests(fakeManifest(2, 1), [0, 1], settings).workers[0].retryStrategy!;
     expect(strategy.attempts).toBe(3);
     expect(strategy.evaluateOnExit![0]).toEqual({ onStatusReason: 'Host EC2*', action: 'RETRY' });
     expect(strategy.evaluateOnExit).toContainEqual({ onExitCode: '75', action: 'RETRY' });
@@ -37,7 +37,7 @@ describe('buildLaunchRequests', () => {
   });
 
   it('submits a plain job pointing at the pack when a single pack is missing', () => {
-    const job = buildLaunchRequests(fakeManifest(5, 1), [3], settings).workers[0]!;
+    const job = buildLaunchRequests(fakeManifest(5, 1), [3], settings).workers[0];
     expect(job.arrayProperties).toBeUndefined();
     expect(envOf(job).FITGRID_PACK_OFFSET).toBe('3');
   });
@@ -45,14 +45,14 @@ describe('buildLaunchRequests', () => {
   it('offsets a contiguous tail of missing packs without a pack list', () => {
     const r = buildLaunchRequests(fakeManifest(6, 1), [4, 5], settings);
     expect(r.packLists).toEqual([]);
-    expect(envOf(r.workers[0]!).FITGRID_PACK_OFFSET).toBe('4');
+    expect(envOf(r.workers[0]).FITGRID_PACK_OFFSET).toBe('4');
   });
 
   it('maps scattered missing packs through a pack list', () => {
     const r = buildLaunchRequests(fakeManifest(6, 1), [1, 4, 5], settings);
     expect(r.packLists.map((l) => l.packs)).toEqual([[1, 4, 5]]);
-    expect(envOf(r.workers[0]!)).toMatchObject({ FITGRID_PACK_LIST: r.packLists[0]!.id, FITGRID_PACK_OFFSET: '0' });
-    expect(r.workers[0]!.arrayProperties).toEqual({ size: 3 });
+    expect(envOf(r.workers[0])).toMatchObject({ FITGRID_PACK_LIST: r.packLists[0].id, FITGRID_PACK_OFFSET: '0' });
+    expect(r.workers[0].arrayProperties).toEqual({ size: 3 });
   });
 
   it('splits more than 10,000 packs into several array jobs with offsets', () => {
@@ -78,21 +78,21 @@ describe('buildRoutedRequests', () => {
   it('submits one array job per queue, each with its own packs, environment and retry rule', () => {
     const r = buildRoutedRequests(fakeManifest(6, 1), [{ ...cpu, packs: [0, 1, 2, 3] }, { ...gpu, packs: [4, 5] }], { ...settings, reportQueue: 'cpu-queue', reportOnFargate: true, reportJobDefinition: 'report' });
     expect(r.workers.map((w) => [w.jobQueue, w.jobDefinition, w.arrayProperties?.size])).toEqual([['cpu-queue', 'cpu-worker', 4], ['gpu-queue', 'gpu-worker', 2]]);
-    expect(r.workers[0]!.jobName).toMatch(/^fitgrid-fake-[0-9a-f]{8}-cpu$/);
-    expect(r.workers[1]!.jobName).toMatch(/^fitgrid-fake-[0-9a-f]{8}-gpu$/);
-    expect(envOf(r.workers[0]!)).toMatchObject({ FITGRID_BACKEND: 'wasm', FITGRID_THREADS: '4', FITGRID_PACK_OFFSET: '0' });
-    expect(envOf(r.workers[1]!)).toMatchObject({ FITGRID_BACKEND: 'tensorflow', FITGRID_PACK_OFFSET: '4' });
-    expect(r.workers[0]!.retryStrategy!.evaluateOnExit![0]).toEqual({ onStatusReason: 'Your Spot Task was interrupted*', action: 'RETRY' });
-    expect(r.workers[1]!.retryStrategy!.evaluateOnExit![0]).toEqual({ onStatusReason: 'Host EC2*', action: 'RETRY' });
+    expect(r.workers[0].jobName).toMatch(/^fitgrid-fake-[0-9a-f]{8}-cpu$/);
+    expect(r.workers[1].jobName).toMatch(/^fitgrid-fake-[0-9a-f]{8}-gpu$/);
+    expect(envOf(r.workers[0])).toMatchObject({ FITGRID_BACKEND: 'wasm', FITGRID_THREADS: '4', FITGRID_PACK_OFFSET: '0' });
+    expect(envOf(r.workers[1])).toMatchObject({ FITGRID_BACKEND: 'tensorflow', FITGRID_PACK_OFFSET: '4' });
+    expect(r.workers[0].retryStrategy!.evaluateOnExit![0]).toEqual({ onStatusReason: 'Your Spot Task was interrupted*', action: 'RETRY' });
+    expect(r.workers[1].retryStrategy!.evaluateOnExit![0]).toEqual({ onStatusReason: 'Host EC2*', action: 'RETRY' });
     const report = r.report(['a', 'b']);
     expect(report).toMatchObject({ jobQueue: 'cpu-queue', jobDefinition: 'report', dependsOn: [{ jobId: 'a' }, { jobId: 'b' }] });
-    expect(report.retryStrategy!.evaluateOnExit![0]!.onStatusReason).toBe('Your Spot Task was interrupted*');
+    expect(report.retryStrategy!.evaluateOnExit![0].onStatusReason).toBe('Your Spot Task was interrupted*');
   });
 
   it('gives each queue whose packs are scattered its own pack list', () => {
     const r = buildRoutedRequests(fakeManifest(6, 1), [{ ...cpu, packs: [0, 2, 4] }, { ...gpu, packs: [1, 3, 5] }], settings);
     expect(r.packLists.map((l) => l.packs)).toEqual([[0, 2, 4], [1, 3, 5]]);
-    expect(envOf(r.workers[1]!).FITGRID_PACK_LIST).toBe(r.packLists[1]!.id);
+    expect(envOf(r.workers[1]).FITGRID_PACK_LIST).toBe(r.packLists[1].id);
   });
 
   it('submits nothing for a queue without packs', () => {
@@ -110,8 +110,8 @@ describe('submit', () => {
     const requests = buildLaunchRequests(fakeManifest(3, 1), range(0, 3), settings);
     const record = await submit(batch as unknown as BatchClient, requests, settings);
     expect(batch).toHaveReceivedCommandTimes(SubmitJobCommand, 2);
-    expect(batch).toHaveReceivedNthCommandWith(SubmitJobCommand, 2, { dependsOn: [{ jobId: record.workers[0]!.jobId }] });
-    expect(record.workers[0]!.size).toBe(3);
+    expect(batch).toHaveReceivedNthCommandWith(SubmitJobCommand, 2, { dependsOn: [{ jobId: record.workers[0].jobId }] });
+    expect(record.workers[0].size).toBe(3);
   });
 
   it('turns a missing queue into a one-line UserError naming it', async () => {

@@ -27,7 +27,7 @@ describe('calibrationFromBench', () => {
   it('keeps the median of the runs and their spread, with the machine, date and command', () => {
     const c = calibrationFromBench([report(0.03), report(0.05), report(0.04)], { machine: 'here', date: '2026-12-03', command: 'fitgrid bench --calibrate' });
     expect(c.engines.fused).toEqual({ cpuSecondsPerGflop: expect.closeTo(0.24, 10), spread: [expect.closeTo(0.18, 10), expect.closeTo(0.3, 10)], runs: 3 });
-    expect(c.engines.layers!.runs).toBe(3);
+    expect(c.engines.layers.runs).toBe(3);
     expect(c).toMatchObject({ machine: 'here', date: '2026-12-03', command: 'fitgrid bench --calibrate', assumed: ASSUMED });
   });
 });
@@ -36,8 +36,8 @@ describe('loadCalibration', () => {
   it('reads the bundled calibration, which names its machine, date and command', async () => {
     const { calibration: c, file } = await loadCalibration(undefined, {});
     expect(file).toMatch(/runner\/exec\/batch\/calibration\.json$/);
-    expect(c.engines.fused!.cpuSecondsPerGflop).toBeGreaterThan(0);
-    expect(c.engines.fused!.spread[0]).toBeLessThanOrEqual(c.engines.fused!.spread[1]);
+    expect(c.engines.fused.cpuSecondsPerGflop).toBeGreaterThan(0);
+    expect(c.engines.fused.spread[0]).toBeLessThanOrEqual(c.engines.fused.spread[1]);
     expect(c.date).toMatch(/^\d{4}-\d\d-\d\d$/);
     expect(c.command).toMatch(/^fitgrid bench --calibrate/);
   });

@@ -21,7 +21,7 @@ import { expectSnapshot, normalize } from './snapshot.ts';
 // a short sweep keeps each curve, and so each snapshot, small
 const sweep = generateSweep({ epochs: 24 });
 const summary = summarize(sweep.manifest, sweep.results);
-const cell = summary.cells[0]!;
+const cell = summary.cells[0];
 const effects = summary.axisEffects!.val_loss;
 
 // a 3×2 RGB image and a 2×2 grey one: enough pixels to tell channels and rows apart
@@ -44,9 +44,9 @@ const charts: Record<string, () => string> = {
   'curves-light': () => cellCurvesLight(cell, 'acc'),
   'explore-parallel-coordinates': () => parallelCoordinates(summary),
   'explore-importance-bars': () => importanceBars(effects),
-  'explore-effect-plot': () => effectPlot(effects.axes[0]!, 'validation loss'),
+  'explore-effect-plot': () => effectPlot(effects.axes[0], 'validation loss'),
   'gallery': () => gallery([{ index: 3, label: 1, predicted: 2, confidence: 0.875 }, { index: 8, label: 0, predicted: 1, confidence: 0.6 }], grey, ['zero', 'one', 'two & <more>']),
-  'gallery-thumbnail': () => thumbnail((k) => rgb[k]!, { width: 3, height: 2, channels: 3 }, 60, 'a "quoted" alt'),
+  'gallery-thumbnail': () => thumbnail((k) => rgb[k], { width: 3, height: 2, channels: 3 }, 60, 'a "quoted" alt'),
   'gallery-unit-thumbnail': () => unitThumbnail([0, 0.5, 1.2, -0.1], { width: 2, height: 2, channels: 1 }),
   'heatmap': () => heatmap(summary, (s) => s.val_loss, 'Validation loss'),
   'svg-line-chart': () => lineChart({

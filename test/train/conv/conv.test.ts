@@ -23,8 +23,8 @@ beforeAll(async () => {
 async function both(o: TrialOptions, data: Dataset): Promise<[TrialResult, TrialResult]> {
   const t = trial(o);
   const [conv] = await trainPackConv([t], data, { sweep: 'conv-test' });
-  expect(conv!.engine).toBe('conv');
-  return [conv!, await trainTrialLayers(t, data)];
+  expect(conv.engine).toBe('conv');
+  return [conv, await trainTrialLayers(t, data)];
 }
 
 describe('conv engine against the layers engine', () => {
@@ -48,8 +48,8 @@ describe('conv engine against the layers engine', () => {
     const keepVal = two.val.y.map((c, i) => (c < 2 ? i : -1)).filter((i) => i >= 0);
     const data: Dataset = {
       ...two, classNames: ['row', 'column'],
-      train: { x: keep.map((i) => two.train.x[i]!), y: keep.map((i) => two.train.y[i]!) },
-      val: { x: keepVal.map((i) => two.val.x[i]!), y: keepVal.map((i) => two.val.y[i]!) },
+      train: { x: keep.map((i) => two.train.x[i]), y: keep.map((i) => two.train.y[i]) },
+      val: { x: keepVal.map((i) => two.val.x[i]), y: keepVal.map((i) => two.val.y[i]) },
     };
     const model: ModelSpec = { kind: 'cnn', blocks: [{ filters: 8, kernel: 5, pool: 3 }], dense: [6, 5], activation: 'relu' };
     const [conv, layers] = await both({ model, epochs: 8, batchSize: 5, l2: 0.01, optimizer: { kind: 'sgd', learningRate: 0.05, momentum: 0.9 } }, data);
@@ -64,12 +64,12 @@ describe('conv engine against the layers engine', () => {
     };
     const trials = [trial({ ...base, patience: null }), trial({ ...base, patience: 2 })];
     const results = await trainPackConv(trials, stripes(), { sweep: 'conv-test' });
-    const live = await trainTrialLayers(trials[1]!, stripes());
-    expect(results[1]!.stoppedEpoch).toBe(live.stoppedEpoch);
-    expect(results[1]!.bestEpoch).toBe(live.bestEpoch);
-    expect(results[1]!.stoppedEpoch).toBeLessThan(30);
-    expect(results[0]!.stoppedEpoch).toBe(30);
-    expect(maxRelDiff([results[1]!.final.val_loss], [live.final.val_loss])).toBeLessThan(1e-4);
+    const live = await trainTrialLayers(trials[1], stripes());
+    expect(results[1].stoppedEpoch).toBe(live.stoppedEpoch);
+    expect(results[1].bestEpoch).toBe(live.bestEpoch);
+    expect(results[1].stoppedEpoch).toBeLessThan(30);
+    expect(results[0].stoppedEpoch).toBe(30);
+    expect(maxRelDiff([results[1].final.val_loss], [live.final.val_loss])).toBeLessThan(1e-4);
   });
 });
 
@@ -90,12 +90,12 @@ describe('trainPack with CNNs', () => {
     const supported = trial({ epochs: 2, model: { kind: 'cnn', blocks: [{ filters: 4, kernel: 3, pool: 2 }], dense: [8], activation: 'relu' } });
     supported.config.train.engine = 'auto';
     const [r] = await trainPack([supported], stripes(), { sweep: 's' });
-    expect(r!.engine).toBe('conv');
-    expect(r!.status).toBe('ok');
+    expect(r.engine).toBe('conv');
+    expect(r.status).toBe('ok');
     const odd = trial({ epochs: 2, model: { kind: 'cnn', blocks: [{ filters: 3, kernel: 3, pool: 2 }], dense: [8], activation: 'relu' } });
     odd.config.train.engine = 'conv';
     const [l] = await trainPack([odd], stripes(), { sweep: 's' });
-    expect(l!.engine).toBe('layers');
-    expect(l!.status).toBe('ok');
+    expect(l.engine).toBe('layers');
+    expect(l.status).toBe('ok');
   });
 });

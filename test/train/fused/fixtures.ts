@@ -27,7 +27,7 @@ export function blobsData(classes: number, features: number, perClass: number, t
   const gauss = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   const centres = Array.from({ length: classes }, () => Array.from({ length: features }, () => 3 * gauss()));
   const rows: { x: number[]; y: number }[] = [];
-  for (let i = 0; i < perClass; i++) for (let c = 0; c < classes; c++) rows.push({ x: centres[c]!.map((m) => m + 1.2 * gauss()), y: c });
+  for (let i = 0; i < perClass; i++) for (let c = 0; c < classes; c++) rows.push({ x: centres[c].map((m) => m + 1.2 * gauss()), y: c });
   const cut = Math.round(rows.length * trainFraction);
   return {
     featureNames: Array.from({ length: features }, (_, i) => `x${i}`), classNames: Array.from({ length: classes }, (_, c) => `c${c}`),
@@ -75,7 +75,7 @@ export function makeTrial(o: TrialOverrides = {}): Trial {
 export function maxRelDiff(a: readonly number[], b: readonly number[], floor = 1e-3): number {
   if (a.length !== b.length) return Infinity;
   let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(b[i]!), floor));
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor));
   return worst;
 }
 
@@ -101,9 +101,9 @@ export function expectAgreement(fused: TrialResult, layers: TrialResult, toleran
 export async function fusedAgainstLayers(trial: Trial, data: Dataset, sweep: string): Promise<{ fused: TrialResult; layers: TrialResult }> {
   const [fused] = await trainPackFused([trial], data, { sweep });
   const layers = await trainTrialLayers(trial, data);
-  expect(fused!.engine).toBe('fused');
-  expectAgreement(fused!, layers, 1e-5);
-  return { fused: fused!, layers };
+  expect(fused.engine).toBe('fused');
+  expectAgreement(fused, layers, 1e-5);
+  return { fused: fused, layers };
 }
 
 /**

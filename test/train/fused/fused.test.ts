@@ -21,7 +21,7 @@ describe('fused engine against the layers engine', () => {
     // 1e-5 over 50 epochs and the report gives the 200/4000-epoch numbers.
     const trial = makeTrial({ epochs: 50, hidden: [32], seed: seed % 1000, optimizer: adam(1e-3) });
     const { fused, layers } = await fusedAgainstLayers(trial, data, opts.sweep);
-    expect(fused!.final.acc).toBe(layers.final.acc);
+    expect(fused.final.acc).toBe(layers.final.acc);
   });
 
   it('matches with minibatches, a partial last batch, L2, tanh and two hidden layers', async () => {
@@ -30,7 +30,7 @@ describe('fused engine against the layers engine', () => {
     // shuffle off: both engines then see the same batches (each draws its own shuffle otherwise)
     const trial = makeTrial({ epochs: 100, hidden: [12, 8], activation: 'tanh', batchSize: 8, shuffle: false, l2: 0.01, seed: seed % 1000, optimizer: adam(1e-3) });
     const { fused, layers } = await fusedAgainstLayers(trial, data, opts.sweep);
-    expect(maxRelDiff(fused!.history.acc, layers.history.acc)).toBeLessThan(1e-6);
+    expect(maxRelDiff(fused.history.acc, layers.history.acc)).toBeLessThan(1e-6);
   });
 
   it('matches on three classes through softmax + categorical cross-entropy, with SGD and momentum', async () => {
@@ -39,8 +39,8 @@ describe('fused engine against the layers engine', () => {
     const trial = makeTrial({ epochs: 100, hidden: [10], activation: 'sigmoid', batchSize: 16, shuffle: false,
       optimizer: { kind: 'sgd', learningRate: 0.05, momentum: 0.9 }, seed: seed % 1000 });
     const { fused, layers } = await fusedAgainstLayers(trial, data, opts.sweep);
-    expect(fused!.valProba[0]).toHaveLength(3);
-    expect(maxRelDiff(fused!.valProba.flat(), layers.valProba.flat(), 1e-2)).toBeLessThan(1e-4);
+    expect(fused.valProba[0]).toHaveLength(3);
+    expect(maxRelDiff(fused.valProba.flat(), layers.valProba.flat(), 1e-2)).toBeLessThan(1e-4);
   });
 
   it('agrees in distribution over 10 seeds with dropout and jitter', async () => {
@@ -74,15 +74,15 @@ describe('fused engine early stopping', () => {
     for (const t of trials) live.push(...(await trainPackFused([t], data, opts)));
     expect(new Set(replayed.map((r) => r.stoppedEpoch)).size).toBeGreaterThan(1); // the patiences really differ
     for (let i = 0; i < trials.length; i++) {
-      const [r, l] = [replayed[i]!, live[i]!];
-      expect(r.trialId).toBe(trials[i]!.trialId);
+      const [r, l] = [replayed[i], live[i]];
+      expect(r.trialId).toBe(trials[i].trialId);
       expect(r.history).toEqual(l.history);
       expect([r.stoppedEpoch, r.bestEpoch]).toEqual([l.stoppedEpoch, l.bestEpoch]);
       expect(r.final).toEqual(l.final);
       expect(r.valProba).toEqual(l.valProba);
       expect(r.surface!.values).toEqual(l.surface!.values);
       // the kernel's stop points are early-stopping.ts' rule on the history it reports
-      expect(earlyStop(replayed[0]!.history.val_loss.slice(0, r.stoppedEpoch), { patience: trials[i]!.config.patience, minDelta: 0, restoreBest: true }))
+      expect(earlyStop(replayed[0].history.val_loss.slice(0, r.stoppedEpoch), { patience: trials[i].config.patience, minDelta: 0, restoreBest: true }))
         .toEqual({ stoppedEpoch: r.stoppedEpoch, bestEpoch: r.bestEpoch });
     }
   });
@@ -91,9 +91,9 @@ describe('fused engine early stopping', () => {
     const data = moonsData(100, 30);
     const [r] = await trainPackFused([makeTrial({ epochs: 150, hidden: [16], patience: 10, seed: 3,
       optimizer: { kind: 'adam', learningRate: 0.05, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } })], data, opts);
-    expect(r!.bestEpoch).toBeLessThan(r!.stoppedEpoch);
-    expect(r!.final.val_loss).toBeCloseTo(r!.history.val_loss[r!.bestEpoch - 1]!, 5);
-    expect(r!.final.val_acc).toBe(r!.history.val_acc[r!.bestEpoch - 1]);
+    expect(r.bestEpoch).toBeLessThan(r.stoppedEpoch);
+    expect(r.final.val_loss).toBeCloseTo(r.history.val_loss[r.bestEpoch - 1], 5);
+    expect(r.final.val_acc).toBe(r.history.val_acc[r.bestEpoch - 1]);
   });
 });
 
@@ -103,7 +103,7 @@ describe('fused kernel', () => {
     const data = moonsData(60, 25);
     const trials = [null, 3].map((patience) => makeTrial({ epochs: 40, hidden: [8, 8], dropout: 0.2, patience, seed: freshSeed() % 1000 }));
     const [training] = planTrainings(trials);
-    const job = kernelJob(trials[0]!, training!, data, trainingSet(trials[0]!, data), surfaceGrid(data, 5)!.points);
+    const job = kernelJob(trials[0], training, data, trainingSet(trials[0], data), surfaceGrid(data, 5)!.points);
     const run = kernel.trainGroup(job);
     const epochs = 40;
     for (let k = 0; k < 4; k++) expect(run.history.subarray(k * epochs, k * epochs + run.epochsRun).every(Number.isFinite)).toBe(true);
@@ -116,12 +116,12 @@ describe('fused kernel', () => {
     const kernel = createKernel({ poison: true });
     const data = moonsData(80, 30);
     const trial = makeTrial({ hidden: [32], seed: freshSeed() % 1000 });
-    const job = kernelJob(trial, liveTrainings([trial])[0]!, data, data.train, undefined);
+    const job = kernelJob(trial, liveTrainings([trial])[0], data, data.train, undefined);
     const w = concat(initialWeights(trial, data));
     // forward by hand in float64: relu hidden layer, sigmoid output
-    const x = data.val.x[3]!;
-    const hidden = Array.from({ length: 32 }, (_, j) => Math.max(0, x[0]! * w[j]! + x[1]! * w[32 + j]! + w[64 + j]!));
-    const z = hidden.reduce((s, h, j) => s + h * w[96 + j]!, w[128]!);
+    const x = data.val.x[3];
+    const hidden = Array.from({ length: 32 }, (_, j) => Math.max(0, x[0] * w[j] + x[1] * w[32 + j] + w[64 + j]));
+    const z = hidden.reduce((s, h, j) => s + h * w[96 + j], w[128]);
     const p = kernel.predict(job.cfg, w, Float32Array.from(x));
     expect(p[0]).toBeCloseTo(1 / (1 + Math.exp(-z)), 6);
   });
@@ -130,8 +130,8 @@ describe('fused kernel', () => {
     const data = moonsData(60, 30);
     const [r] = await trainPackFused([makeTrial({ epochs: 200, hidden: [16], seed: 1,
       optimizer: { kind: 'sgd', learningRate: 1e30, momentum: 0 } })], data, opts);
-    expect(r!.status).toBe('diverged');
-    expect(r!.history.loss.length).toBeLessThan(200);
+    expect(r.status).toBe('diverged');
+    expect(r.history.loss.length).toBeLessThan(200);
   });
 
   it('refuses a pack holding a trial it does not support, before training any', async () => {

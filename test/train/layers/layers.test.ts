@@ -27,14 +27,14 @@ describe('trainTrialLayers', () => {
       expect(series).toHaveLength(30);
       expect(series.every(Number.isFinite)).toBe(true);
     }
-    expect(r.history.loss.at(-1)!).toBeLessThan(r.history.loss[0]! * 0.8);
+    expect(r.history.loss.at(-1)!).toBeLessThan(r.history.loss[0] * 0.8);
     expect(r.stoppedEpoch).toBe(30);
     expect(r.bestEpoch).toBe(30);
     // Without dropout the last epoch's val_loss is the kept model's.
     expect(r.final.val_loss).toBeCloseTo(r.history.val_loss.at(-1)!, 5);
     expect(r.final.acc).toBeGreaterThan(0.7);
     expect(r.valProba).toHaveLength(data.val.x.length);
-    expect(r.valProba.every((p) => Math.abs(p[0]! + p[1]! - 1) < 1e-5)).toBe(true);
+    expect(r.valProba.every((p) => Math.abs(p[0] + p[1] - 1) < 1e-5)).toBe(true);
     expect(r.surface!.values).toHaveLength(80 * 80);
     expect(r.points!.train).toHaveLength(data.train.x.length);
     expect(r.seconds).toBeGreaterThan(0);
@@ -63,16 +63,16 @@ describe('trainTrialLayers', () => {
     const l2 = await trainTrialLayers(trial({ epochs: 3, model: small, l2: 0.01 }), data);
     // Epoch 1 is one batch from the same weights: the difference is exactly c·Σw² of the start.
     const penalty = 0.01 * initialWeights(trial({ model: small }), data).reduce((s, w, i) => s + (i % 2 === 0 ? w.reduce((a, v) => a + v * v, 0) : 0), 0);
-    expect(l2.history.loss[0]! - none.history.loss[0]!).toBeCloseTo(penalty, 4);
-    expect(l2.history.val_loss[0]).toBeCloseTo(none.history.val_loss[0]!, 2);
+    expect(l2.history.loss[0] - none.history.loss[0]).toBeCloseTo(penalty, 4);
+    expect(l2.history.val_loss[0]).toBeCloseTo(none.history.val_loss[0], 2);
   });
 
   test('dropout and augmentation each change the run', async () => {
     const base = await trainTrialLayers(trial({ epochs: 3, model: small }), data);
     const dropped = await trainTrialLayers(trial({ epochs: 3, model: small, dropout: 0.5 }), data);
     const jittered = await trainTrialLayers(trial({ epochs: 3, model: small, augmentation: { jitter: 0.2 } }), data);
-    expect(dropped.history.loss[0]).not.toBeCloseTo(base.history.loss[0]!, 6);
-    expect(jittered.history.loss[0]).not.toBeCloseTo(base.history.loss[0]!, 6);
+    expect(dropped.history.loss[0]).not.toBeCloseTo(base.history.loss[0], 6);
+    expect(jittered.history.loss[0]).not.toBeCloseTo(base.history.loss[0], 6);
     // Inference ignores dropout: the first validation pass after one identical update differs only through training.
     expect(dropped.history.val_loss).toHaveLength(3);
   });
@@ -84,7 +84,7 @@ describe('trainTrialLayers', () => {
     expect(r.history.val_loss).toHaveLength(r.stoppedEpoch);
     expect(earlyStop(r.history.val_loss, { patience: 3, minDelta: 0, restoreBest: true })).toEqual({ stoppedEpoch: r.stoppedEpoch, bestEpoch: r.bestEpoch });
     expect(r.bestEpoch).toBeLessThan(r.stoppedEpoch);
-    expect(r.final.val_loss).toBeCloseTo(r.history.val_loss[r.bestEpoch - 1]!, 5);
+    expect(r.final.val_loss).toBeCloseTo(r.history.val_loss[r.bestEpoch - 1], 5);
   });
 
   test('trains a CNN on images with softmax over three classes', async () => {
@@ -95,7 +95,7 @@ describe('trainTrialLayers', () => {
     expect(shapes).toEqual([[3, 3, 1, 4], [4], [36, 8], [8], [8, 3], [3]]);
     const r = await trainTrialLayers(t, images);
     expect(r.status).toBe('ok');
-    expect(r.history.loss.at(-1)!).toBeLessThan(r.history.loss[0]!);
+    expect(r.history.loss.at(-1)!).toBeLessThan(r.history.loss[0]);
     expect(r.valProba[0]).toHaveLength(3);
     expect(r.surface).toBeUndefined();
     expect(r.points).toBeUndefined();
@@ -110,7 +110,7 @@ describe('trainTrialLayers', () => {
   test('trains a bootstrap replicate on its resample and records those points', async () => {
     const r = await trainTrialLayers(trial({ epochs: 2, model: small, replicate: 1 }), data);
     const idx = bootstrapIndices(data.train.x.length, 1);
-    expect(r.points!.train).toEqual(idx.map((i) => [data.train.x[i]![0], data.train.x[i]![1], data.train.y[i]]));
+    expect(r.points!.train).toEqual(idx.map((i) => [data.train.x[i][0], data.train.x[i][1], data.train.y[i]]));
   });
 
   test('leaves no tensors behind', async () => {
@@ -131,8 +131,8 @@ describe('trainPackLayers', () => {
     ];
     const results = await trainPackLayers(trials, data, { sweep: 's', onResult: (r) => void seen.push(r), onProgress: (p) => progress.push(p.trialsDone) });
     expect(results.map((r) => r.status)).toEqual(['ok', 'diverged', 'ok']);
-    expect(results[1]!.error).toMatch(/epoch \d+/);
-    expect(results[1]!.history.loss.every(Number.isFinite)).toBe(true);
+    expect(results[1].error).toMatch(/epoch \d+/);
+    expect(results[1].history.loss.every(Number.isFinite)).toBe(true);
     expect(seen.map((r) => r.trialId)).toEqual(trials.map((t) => t.trialId));
     expect(progress.at(-1)).toBe(2);
   });
@@ -140,7 +140,7 @@ describe('trainPackLayers', () => {
   test('turns a trial that throws into a failed result', async () => {
     const bad = trial({ epochs: 2, model: small, augmentation: { shift: 0.1 } });
     const [r] = await trainPackLayers([bad], data, { sweep: 's' });
-    expect(r!.status).toBe('failed');
-    expect(r!.error).toMatch(/images only/);
+    expect(r.status).toBe('failed');
+    expect(r.error).toMatch(/images only/);
   });
 });

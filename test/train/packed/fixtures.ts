@@ -11,7 +11,7 @@ export function blobs(perClass = 12): Dataset {
   const y: number[] = [];
   let s = 7;
   const r = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
-  for (let i = 0; i < perClass; i++) centres.forEach(([cx, cy], c) => { x.push([cx! + 1.6 * r(), cy! + 1.6 * r()]); y.push(c); });
+  for (let i = 0; i < perClass; i++) centres.forEach(([cx, cy], c) => { x.push([cx + 1.6 * r(), cy + 1.6 * r()]); y.push(c); });
   const cut = Math.floor(x.length / 2);
   return { featureNames: ['x0', 'x1'], classNames: ['a', 'b', 'c'], inputShape: [2], train: { x: x.slice(0, cut), y: y.slice(0, cut) }, val: { x: x.slice(cut), y: y.slice(cut) } };
 }
@@ -30,7 +30,7 @@ export function trial(o: TrialOptions = {}): Trial {
 /** Largest |a − b| / |b| over two series of equal length. */
 export function maxRelativeError(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length) return Infinity;
-  return Math.max(0, ...a.map((v, i) => Math.abs(v - b[i]!) / Math.max(Math.abs(b[i]!), 1e-12)));
+  return Math.max(0, ...a.map((v, i) => Math.abs(v - b[i]) / Math.max(Math.abs(b[i]), 1e-12)));
 }
 
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -12,14 +12,14 @@ describe('the packed engine', () => {
     const packed = await trainPackPacked(trials, data, { sweep: 't' });
     for (const [i, t] of trials.entries()) {
       const layers = await trainTrialLayers(t, data, { initialWeights: initialWeights(t, data) });
-      expect(packed[i]!.history.loss).toHaveLength(200);
-      expect(maxRelativeError(packed[i]!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
-      expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
-      expect(packed[i]!.final.val_loss).toBeCloseTo(layers.final.val_loss, 4);
-      expect(packed[i]!.engine).toBe('packed');
+      expect(packed[i].history.loss).toHaveLength(200);
+      expect(maxRelativeError(packed[i].history.loss, layers.history.loss)).toBeLessThan(1e-5);
+      expect(maxRelativeError(packed[i].history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      expect(packed[i].final.val_loss).toBeCloseTo(layers.final.val_loss, 4);
+      expect(packed[i].engine).toBe('packed');
     }
     // L2 is in the reported training loss: the penalised trials report more at the same start.
-    expect(packed[1]!.history.loss[0]!).toBeGreaterThan(packed[0]!.history.loss[0]!);
+    expect(packed[1].history.loss[0]).toBeGreaterThan(packed[0].history.loss[0]);
   });
 
   it('gives the same runs whether the pack shares its points (units-first step) or each trial brings its own', async () => {
@@ -28,18 +28,18 @@ describe('the packed engine', () => {
     // an augmented trial in the pack makes every trial's batch its own
     const own = await trainPacked([...trials, trial({ seed: 2, epochs: 200, augmentation: { jitter: 0.1 } })], data, { sweep: 't' });
     for (const [i, r] of shared.entries()) {
-      expect(maxRelativeError(r.history.loss, own[i]!.history.loss)).toBeLessThan(1e-5);
-      expect(maxRelativeError(r.history.val_loss, own[i]!.history.val_loss)).toBeLessThan(1e-5);
-      expect(r.final.val_acc).toBe(own[i]!.final.val_acc);
+      expect(maxRelativeError(r.history.loss, own[i].history.loss)).toBeLessThan(1e-5);
+      expect(maxRelativeError(r.history.val_loss, own[i].history.val_loss)).toBeLessThan(1e-5);
+      expect(r.final.val_acc).toBe(own[i].final.val_acc);
     }
   });
 
   it('trains several batches per epoch, averaging their losses as Keras does', async () => {
     const trials = [trial({ seed: 3, batchSize: 8, epochs: 15 })];
     const [packed] = await trainPackPacked(trials, data, { sweep: 't' });
-    const layers = await trainTrialLayers(trials[0]!, data);
-    expect(maxRelativeError(packed!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
-    expect(maxRelativeError(packed!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+    const layers = await trainTrialLayers(trials[0], data);
+    expect(maxRelativeError(packed.history.loss, layers.history.loss)).toBeLessThan(1e-5);
+    expect(maxRelativeError(packed.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
   });
 
   it('matches the layers engine with softmax over three classes and with SGD', async () => {
@@ -49,8 +49,8 @@ describe('the packed engine', () => {
     const packed = await trainPacked(trials, three, { sweep: 't' });
     for (const [i, t] of trials.entries()) {
       const layers = await trainTrialLayers(t, three);
-      expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
-      expect(packed[i]!.valProba[0]).toHaveLength(3);
+      expect(maxRelativeError(packed[i].history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      expect(packed[i].valProba[0]).toHaveLength(3);
     }
   });
 
@@ -64,15 +64,15 @@ describe('the packed engine', () => {
     for (const t of deep) {
       const [packed] = await trainPacked([t], data, { sweep: 't' });
       const layers = await trainTrialLayers(t, data);
-      expect(maxRelativeError(packed!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
-      expect(maxRelativeError(packed!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
-      expect(packed!.final.val_loss).toBeCloseTo(layers.final.val_loss, 4);
+      expect(maxRelativeError(packed.history.loss, layers.history.loss)).toBeLessThan(1e-5);
+      expect(maxRelativeError(packed.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      expect(packed.final.val_loss).toBeCloseTo(layers.final.val_loss, 4);
     }
     // a three-class softmax over two hidden layers, several batches per epoch
     const three = blobs();
     const t = trial({ seed: 7, epochs: 30, hidden: [10, 10], batchSize: 8 });
     const [packed] = await trainPacked([t], three, { sweep: 't' });
-    expect(maxRelativeError(packed!.history.val_loss, (await trainTrialLayers(t, three)).history.val_loss)).toBeLessThan(1e-5);
+    expect(maxRelativeError(packed.history.val_loss, (await trainTrialLayers(t, three)).history.val_loss)).toBeLessThan(1e-5);
   });
 
   it('trains a shared-points pack from the host with SGD and momentum as the layers engine does', async () => {
@@ -81,9 +81,9 @@ describe('the packed engine', () => {
     const packed = await trainPacked(trials, data, { sweep: 't' });
     for (const [i, t] of trials.entries()) {
       const layers = await trainTrialLayers(t, data);
-      expect(maxRelativeError(packed[i]!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
-      expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
-      expect(packed[i]!.history.val_acc).toEqual(layers.history.val_acc);
+      expect(maxRelativeError(packed[i].history.loss, layers.history.loss)).toBeLessThan(1e-5);
+      expect(maxRelativeError(packed[i].history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      expect(packed[i].history.val_acc).toEqual(layers.history.val_acc);
     }
   });
 
@@ -100,10 +100,10 @@ describe('the packed engine', () => {
       process.env.FITGRID_THREADS = '1';
       expect(await helperThread()).toBe(false);
       const alone = await trainPacked(trials, data, { sweep: 't' }, { replay: false });
-      expect(shared[4]!.stoppedEpoch).toBeLessThan(30);
+      expect(shared[4].stoppedEpoch).toBeLessThan(30);
       for (const [i, r] of shared.entries()) {
-        expect(r.history).toEqual(alone[i]!.history);
-        expect(r.valProba).toEqual(alone[i]!.valProba);
+        expect(r.history).toEqual(alone[i].history);
+        expect(r.valProba).toEqual(alone[i].valProba);
       }
     } finally {
       if (budget === undefined) delete process.env.FITGRID_THREADS;
@@ -125,7 +125,7 @@ describe('the packed engine', () => {
     const n = labels.length;
     const sums = new Float32Array(5 * n);
     logits.forEach((row, t) => row.forEach((z, j) => {
-      const part = z - bias[t]!;
+      const part = z - bias[t];
       if (t === 2) sums[2 * t * n + j] = part;
       else {
         sums[2 * t * n + j] = Math.max(part, 0) + 1;
@@ -140,13 +140,13 @@ describe('the packed engine', () => {
       const y = tf.tensor3d(labels, [n, 1, 1]);
       return [crossEntropy(tf, proba, y).arraySync(), accuracy(tf, proba, y).arraySync()];
     });
-    expect(maxRelativeError(Array.from(figures.subarray(0, 3)), loss!)).toBeLessThan(1e-5);
-    Array.from(figures.subarray(3, 6)).forEach((a, t) => expect(a).toBeCloseTo(acc![t]!, 6));
+    expect(maxRelativeError(Array.from(figures.subarray(0, 3)), loss)).toBeLessThan(1e-5);
+    Array.from(figures.subarray(3, 6)).forEach((a, t) => expect(a).toBeCloseTo(acc[t], 6));
     // δ = (σ(z) − y)/N where the clip lets p through, 0 where it holds it
     logits.flat().forEach((z, i) => {
       const p = 1 / (1 + Math.exp(-z));
-      const expected = p >= eps && p <= 1 - eps ? (p - labels[i % n]!) / n : 0;
-      expect(delta[i]!).toBeCloseTo(expected, 6);
+      const expected = p >= eps && p <= 1 - eps ? (p - labels[i % n]) / n : 0;
+      expect(delta[i]).toBeCloseTo(expected, 6);
     });
     expect(delta.filter((d) => d === 0).length).toBeGreaterThanOrEqual(4);
     // a NaN logit gives a NaN loss, so the trial is marked diverged
@@ -200,19 +200,19 @@ describe('the packed engine', () => {
       expect(folded.flat(2)).toHaveLength(k * 9);
       expect(maxRelativeError(folded.flat(2), plain.flat(2))).toBeLessThan(1e-6);
       // the mixed trial is not saturated: its probabilities vary from point to point
-      expect(new Set(plain[0]![0]!.map((p) => p.toFixed(4))).size).toBeGreaterThan(1);
+      expect(new Set(plain[0][0].map((p) => p.toFixed(4))).size).toBeGreaterThan(1);
       // the unit with w = 0 keeps a (tiny) row among trial 0's w ≥ 0 units, so its activations
       // still say where it is on, and every row goes back to its own unit
       const { rows, ids, perm } = signedRows(host, k, features, units);
       const at = perm.indexOf(2);
       expect(ids[at]).toBe(0);
-      expect(rows.subarray(3 * at, 3 * at + 3).every((v, f) => v !== 0 && Math.sign(v) === Math.sign(host[0]![6 + f]!))).toBe(true);
+      expect(rows.subarray(3 * at, 3 * at + 3).every((v, f) => v !== 0 && Math.sign(v) === Math.sign(host[0][6 + f]))).toBe(true);
       expect([...perm].sort((a, b) => a - b)).toEqual(Array.from({ length: k * units }, (_, i) => i));
       // a diverged output weight stays visible in the folded rows
       const nan = host.map((a) => a.slice());
-      nan[1]![2] = NaN;
+      nan[1][2] = NaN;
       const withNaN = signedRows(nan, k, features, units);
-      expect(Number.isNaN(withNaN.rows[3 * withNaN.perm.indexOf(2)]!)).toBe(true);
+      expect(Number.isNaN(withNaN.rows[3 * withNaN.perm.indexOf(2)])).toBe(true);
     } finally {
       tf.dispose([params.input, ...params.kernels, ...params.biases, xT]);
       cache.dispose();
@@ -224,10 +224,10 @@ describe('the packed engine', () => {
     const packed = await trainPackPacked(trials, data, { sweep: 't' });
     for (const [i, t] of trials.entries()) {
       const layers = await trainTrialLayers(t, data, { initialWeights: initialWeights(t, data) });
-      const surface = packed[i]!.surface!.values;
+      const surface = packed[i].surface!.values;
       expect(surface).toHaveLength(80 * 80);
-      expect(Math.max(...surface.map((v, j) => Math.abs(v - layers.surface!.values[j]!)))).toBeLessThan(1e-4);
-      expect(Math.max(...packed[i]!.valProba.flat().map((v, j) => Math.abs(v - layers.valProba.flat()[j]!)))).toBeLessThan(1e-4);
+      expect(Math.max(...surface.map((v, j) => Math.abs(v - layers.surface!.values[j])))).toBeLessThan(1e-4);
+      expect(Math.max(...packed[i].valProba.flat().map((v, j) => Math.abs(v - layers.valProba.flat()[j])))).toBeLessThan(1e-4);
     }
   });
 
@@ -241,7 +241,7 @@ describe('the packed engine', () => {
     const packed = await trainPacked(trials, wide, { sweep: 't' });
     for (const [i, t] of trials.entries()) {
       const layers = await trainTrialLayers(t, wide);
-      expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+      expect(maxRelativeError(packed[i].history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
     }
   });
 
@@ -255,8 +255,8 @@ describe('the packed engine', () => {
       const packed = await trainPacked(trials, wider, { sweep: 't' });
       for (const [i, t] of trials.entries()) {
         const layers = await trainTrialLayers(t, wider);
-        expect(maxRelativeError(packed[i]!.history.loss, layers.history.loss)).toBeLessThan(1e-5);
-        expect(maxRelativeError(packed[i]!.history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
+        expect(maxRelativeError(packed[i].history.loss, layers.history.loss)).toBeLessThan(1e-5);
+        expect(maxRelativeError(packed[i].history.val_loss, layers.history.val_loss)).toBeLessThan(1e-5);
       }
     }
   });
@@ -271,9 +271,9 @@ describe('the packed engine', () => {
     await tf.setBackend('cpu');
     try {
       const onCpu = await trainPacked(trials, data, { sweep: 't' });
-      for (const [i, r] of onCpu.entries()) expect(maxRelativeError(r.history.val_loss, onWasm[i]!.history.val_loss)).toBeLessThan(1e-4);
+      for (const [i, r] of onCpu.entries()) expect(maxRelativeError(r.history.val_loss, onWasm[i].history.val_loss)).toBeLessThan(1e-4);
       const [threeCpu] = await trainPacked([trial({ seed: 10, epochs: 25 })], blobs(), { sweep: 't' });
-      expect(maxRelativeError(threeCpu!.history.val_loss, three[0]!.history.val_loss)).toBeLessThan(1e-4);
+      expect(maxRelativeError(threeCpu.history.val_loss, three[0].history.val_loss)).toBeLessThan(1e-4);
     } finally {
       await tf.setBackend(before);
     }
@@ -288,12 +288,12 @@ describe('the packed engine', () => {
     const l = layers.map((r) => r.final.val_loss);
     expect(Math.abs(mean(p) - mean(l))).toBeLessThan(Math.max(std(p), std(l)));
     // Both engines draw masks, jitter and order from the trial's own streams: they agree run by run.
-    for (const [i, r] of packed.entries()) expect(maxRelativeError(r.history.val_loss, layers[i]!.history.val_loss)).toBeLessThan(1e-5);
+    for (const [i, r] of packed.entries()) expect(maxRelativeError(r.history.val_loss, layers[i].history.val_loss)).toBeLessThan(1e-5);
     // Each seed draws its own masks: the runs differ from one another.
     expect(new Set(p.map((v) => v.toFixed(6))).size).toBe(seeds.length);
     // and from the same trial without dropout
     const [plain] = await trainPackPacked([trial({ seed: 0, epochs: 40 })], data, { sweep: 't' });
-    expect(plain!.history.loss).not.toEqual(packed[0]!.history.loss);
+    expect(plain.history.loss).not.toEqual(packed[0].history.loss);
   });
 
   it('evaluates each bootstrap replicate on its own resample', async () => {
@@ -301,34 +301,34 @@ describe('the packed engine', () => {
     const packed = await trainPacked(trials, data, { sweep: 't' });
     for (const [i, t] of trials.entries()) {
       const layers = await trainTrialLayers(t, data);
-      expect(packed[i]!.points!.train).toEqual(layers.points!.train);
-      expect(packed[i]!.final.loss).toBeCloseTo(layers.final.loss, 4);
-      expect(packed[i]!.final.val_loss).toBeCloseTo(layers.final.val_loss, 4);
+      expect(packed[i].points!.train).toEqual(layers.points!.train);
+      expect(packed[i].final.loss).toBeCloseTo(layers.final.loss, 4);
+      expect(packed[i].final.val_loss).toBeCloseTo(layers.final.val_loss, 4);
     }
-    expect(packed[1]!.points!.train).not.toEqual(packed[2]!.points!.train);
+    expect(packed[1].points!.train).not.toEqual(packed[2].points!.train);
   });
 
   it('freezes a trial that stops early while the rest of the pack trains on', async () => {
     const trials = [trial({ seed: 0, patience: 2, minDelta: 0.05, epochs: 40 }), trial({ seed: 1, epochs: 40 })];
     const packed = await trainPacked(trials, data, { sweep: 't' }, { replay: false });
-    const live = await trainTrialLayers(trials[0]!, data);
-    expect(packed[0]!.stoppedEpoch).toBeLessThan(40);
-    expect(packed[0]!.stoppedEpoch).toBe(live.stoppedEpoch);
-    expect(packed[0]!.bestEpoch).toBe(live.bestEpoch);
-    expect(packed[0]!.history.val_loss).toHaveLength(packed[0]!.stoppedEpoch);
-    expect(maxRelativeError(packed[0]!.history.val_loss, live.history.val_loss)).toBeLessThan(1e-5);
-    expect(packed[0]!.final.val_loss).toBeCloseTo(live.final.val_loss, 4);
-    expect(packed[1]!.history.loss).toHaveLength(40);
+    const live = await trainTrialLayers(trials[0], data);
+    expect(packed[0].stoppedEpoch).toBeLessThan(40);
+    expect(packed[0].stoppedEpoch).toBe(live.stoppedEpoch);
+    expect(packed[0].bestEpoch).toBe(live.bestEpoch);
+    expect(packed[0].history.val_loss).toHaveLength(packed[0].stoppedEpoch);
+    expect(maxRelativeError(packed[0].history.val_loss, live.history.val_loss)).toBeLessThan(1e-5);
+    expect(packed[0].final.val_loss).toBeCloseTo(live.final.val_loss, 4);
+    expect(packed[1].history.loss).toHaveLength(40);
   });
 
   it('records a trial whose loss stops being finite as diverged and trains the others normally', async () => {
     // An absurd penalty multiplies the weights by about −2·10¹⁰ a step: infinite within a few epochs.
     const sgd = { kind: 'sgd' as const, learningRate: 1, momentum: 0 };
     const results = await trainPackPacked([trial({ seed: 0, epochs: 10, optimizer: sgd, l2: 1e10 }), trial({ seed: 1, epochs: 10, optimizer: sgd })], data, { sweep: 't' });
-    expect(results[0]!.status).toBe('diverged');
-    expect(results[0]!.history.loss.length).toBeLessThan(10);
-    expect(results[1]!.status).toBe('ok');
-    expect(results[1]!.history.loss).toHaveLength(10);
+    expect(results[0].status).toBe('diverged');
+    expect(results[0].history.loss.length).toBeLessThan(10);
+    expect(results[1].status).toBe('ok');
+    expect(results[1].history.loss).toHaveLength(10);
   });
 
   it('gives every result a surface, validation probabilities and the points it trained on, and leaves no tensor behind', async () => {
@@ -341,9 +341,9 @@ describe('the packed engine', () => {
     // a pack that trains from the host (shared points), stopping one trial early
     await trainPackPacked([trial({ epochs: 6 }), trial({ seed: 1, epochs: 6, patience: 1, minDelta: 1 })], data, { sweep: 's' });
     expect(tf.memory().numTensors).toBe(before);
-    expect(r!.sweep).toBe('s');
-    expect(r!.valProba).toHaveLength(data.val.x.length);
-    expect(r!.surface!.values).toHaveLength(80 * 80);
-    expect(r!.points!.train).toHaveLength(data.train.x.length);
+    expect(r.sweep).toBe('s');
+    expect(r.valProba).toHaveLength(data.val.x.length);
+    expect(r.surface!.values).toHaveLength(80 * 80);
+    expect(r.points!.train).toHaveLength(data.train.x.length);
   });
 });

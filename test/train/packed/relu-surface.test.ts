@@ -11,10 +11,10 @@ function direct(rows: number[], kernel: number[], bias: number[], g: { x0: numbe
       const x = g.x0 + (j * (g.x1 - g.x0)) / (g.n - 1);
       const z = bias.slice();
       for (let u = 0; u < rows.length / 3; u++) {
-        const h = Math.max(0, rows[3 * u]! * x + rows[3 * u + 1]! * y + rows[3 * u + 2]!);
-        for (let o = 0; o < outputs; o++) z[o]! += kernel[u * outputs + o]! * h;
+        const h = Math.max(0, rows[3 * u] * x + rows[3 * u + 1] * y + rows[3 * u + 2]);
+        for (let o = 0; o < outputs; o++) z[o] += kernel[u * outputs + o] * h;
       }
-      if (outputs === 1) out.push(1 / (1 + Math.exp(-z[0]!)));
+      if (outputs === 1) out.push(1 / (1 + Math.exp(-z[0])));
       else {
         const e = z.map((v) => Math.exp(v - Math.max(...z)));
         const sum = e.reduce((a, b) => a + b, 0);
@@ -44,7 +44,7 @@ describe('decision surfaces of one relu layer from its breakpoints', () => {
       const fast = reluSurfaceProba(rows, kernel, bias, grid);
       const plain = direct(rows, kernel, bias, grid);
       expect(fast).toHaveLength(grid.n * grid.n * outputs);
-      for (const [i, p] of plain.entries()) expect(Math.abs(fast[i]! - p)).toBeLessThan(1e-6);
+      for (const [i, p] of plain.entries()) expect(Math.abs(fast[i] - p)).toBeLessThan(1e-6);
       // the surface is not flat: the test would notice a constant
       expect(new Set(Array.from(fast, (p) => p.toFixed(3))).size).toBeGreaterThan(10);
     }

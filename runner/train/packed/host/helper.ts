@@ -118,10 +118,10 @@ export function serveSteps(setup: PackSetup): void {
     seen = Atomics.load(control, GENERATION);
     if (Atomics.load(control, STOP)) return;
     try {
-      update.stepRate = corrections[0]!;
-      update.rootCorrection = corrections[1]!;
-      const from = control[FROM]!;
-      stepTrials(arrays, update, control[CURRENT]!, from, control[TO]!, sums, from * arrays.units);
+      update.stepRate = corrections[0];
+      update.rootCorrection = corrections[1];
+      const from = control[FROM];
+      stepTrials(arrays, update, control[CURRENT], from, control[TO], sums, from * arrays.units);
     } catch {
       Atomics.store(control, FAILED, 1);
     }

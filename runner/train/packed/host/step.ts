@@ -38,8 +38,8 @@ export function stepTrials(a: StepArrays, update: Update, current: number, from:
   const [input, kernel, bias] = a.params;
   const [m0, m1, m2] = a.first;
   const [v0, v1, v2] = a.second;
-  const fold = a.folds[current]!;
-  const next = a.folds[1 - current]!;
+  const fold = a.folds[current];
+  const next = a.folds[1 - current];
   const { perm } = fold;
   const { rows } = next;
   const offset = sumsFrom * width;
@@ -51,24 +51,24 @@ export function stepTrials(a: StepArrays, update: Update, current: number, from:
       next.perm.set(perm.subarray(first, first + units), first);
       continue;
     }
-    const twice = 2 * l2[t]!;
+    const twice = 2 * l2[t];
     let squares = 0;
     let front = first;
     let back = first + units;
     for (let at = first; at < first + units; at++) {
-      const u = perm[at]!;
-      const w = kernel[u]!;
+      const u = perm[at];
+      const w = kernel[u];
       const s = at * width - offset;
       const p = u * width;
       let dw = twice * w;
       if (width === 3) {
         // two features, spelled out: a third faster than the loop
-        const x0 = input[p]!;
-        const x1 = input[p + 1]!;
-        const x2 = input[p + 2]!;
-        const s0 = sums[s]!;
-        const s1 = sums[s + 1]!;
-        const s2 = sums[s + 2]!;
+        const x0 = input[p];
+        const x1 = input[p + 1];
+        const x2 = input[p + 2];
+        const s0 = sums[s];
+        const s1 = sums[s + 1];
+        const s2 = sums[s + 2];
         dw += x0 * s0 + x1 * s1 + x2 * s2;
         squares += x0 * x0 + x1 * x1;
         input[p] = update.next(m0, v0, p, s0 * w + twice * x0, x0);
@@ -76,8 +76,8 @@ export function stepTrials(a: StepArrays, update: Update, current: number, from:
         input[p + 2] = update.next(m0, v0, p + 2, s2 * w, x2);
       } else {
         for (let f = 0; f < width; f++) {
-          const x = input[p + f]!;
-          const g = sums[s + f]!;
+          const x = input[p + f];
+          const g = sums[s + f];
           dw += x * g;
           const kernelEntry = f < width - 1;
           if (kernelEntry) squares += x * x;
@@ -92,14 +92,14 @@ export function stepTrials(a: StepArrays, update: Update, current: number, from:
       const scale = foldScale(updated);
       const q = at2 * width;
       if (width === 3) {
-        rows[q] = input[p]! * scale;
-        rows[q + 1] = input[p + 1]! * scale;
-        rows[q + 2] = input[p + 2]! * scale;
-      } else for (let f = 0; f < width; f++) rows[q + f] = input[p + f]! * scale;
+        rows[q] = input[p] * scale;
+        rows[q + 1] = input[p + 1] * scale;
+        rows[q + 2] = input[p + 2] * scale;
+      } else for (let f = 0; f < width; f++) rows[q + f] = input[p + f] * scale;
     }
     markSegments(next.ids, t, first, front, units);
-    bias[t] = update.next(m2, v2, t, a.biasGrad[t]!, bias[t]!);
-    penalty[t] = l2[t]! * squares;
+    bias[t] = update.next(m2, v2, t, a.biasGrad[t], bias[t]);
+    penalty[t] = l2[t] * squares;
   }
 }
 
@@ -148,13 +148,13 @@ export class Update {
   /** p's next value after gradient g, updating the moments m[i] (and v[i]). */
   next(m: Float32Array, v: Float32Array, i: number, g: number, p: number): number {
     if (this.adam) {
-      const mi = (m[i] = m[i]! * this.beta1 + g * this.rest1);
-      const vi = (v[i] = v[i]! * this.beta2 + g * g * this.rest2);
+      const mi = (m[i] = m[i] * this.beta1 + g * this.rest1);
+      const vi = (v[i] = v[i] * this.beta2 + g * g * this.rest2);
       // (m/c₁)/(√(v/c₂) + ε) with the corrections taken out: one division a weight, not three
       return p + (this.stepRate * mi) / (Math.sqrt(vi) * this.rootCorrection + this.epsilon);
     }
     if (this.momentum === 0) return p + this.rate * g;
-    const velocity = (m[i] = m[i]! * this.momentum + g);
+    const velocity = (m[i] = m[i] * this.momentum + g);
     return p + this.rate * velocity;
   }
 }

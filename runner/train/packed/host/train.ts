@@ -55,7 +55,7 @@ export class FoldedTraining {
     l2: readonly number[], train: SharedPoints, val: ValidationPoints,
   ): Promise<FoldedTraining> {
     const width = features + 1;
-    const units = params[1]!.length / k;
+    const units = params[1].length / k;
     const threads = k >= 2 && (await helperThread());
     const floats = (n: number) => (threads ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
     const ints = (n: number) => (threads ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
@@ -118,7 +118,7 @@ export class FoldedTraining {
     helper?.wait();
     this.validate(this.ranges.length - 1, next, figures);
     this.current = next;
-    for (let t = 0; t < arrays.k; t++) figures[t] += arrays.penalty[t]!;
+    for (let t = 0; t < arrays.k; t++) figures[t] += arrays.penalty[t];
     return figures;
   }
 
@@ -136,16 +136,16 @@ export class FoldedTraining {
    */
   private backward(h: number, figures: Float64Array): TF.Tensor2D {
     const { tf, cache, arrays, train } = this;
-    const [from, to] = this.ranges[h]!;
+    const [from, to] = this.ranges[h];
     const b = train.labels.length;
-    const folded = this.folded[h]!;
+    const folded = this.folded[h];
     const forward = tf.tidy(() => foldedSums(tf, cache, folded, train.pointsT));
     try {
       const delta = new Float32Array((to - from) * b);
       binaryFigures(peek(tf, forward.sums), folded.segments, arrays.params[2], train.labels, this.epsilon, figures, 0, delta, from, to);
       for (let t = from; t < to; t++) {
         let sum = 0;
-        for (let n = 0; n < b; n++) sum += delta[(t - from) * b + n]!;
+        for (let n = 0; n < b; n++) sum += delta[(t - from) * b + n];
         arrays.biasGrad[t] = sum;
       }
       return tf.tidy(() => sharedPointSums(tf, forward.hidden, tf.tensor3d(delta, [to - from, 1, b]), train.points));
@@ -157,9 +157,9 @@ export class FoldedTraining {
   /** Range h's updated weights uploaded from fold `fold`, and its validation figures. */
   private validate(h: number, fold: number, figures: Float64Array): void {
     const { tf, cache, arrays } = this;
-    const [from, to] = this.ranges[h]!;
-    disposeFolded(tf, this.folded[h]!);
-    const folded = (this.folded[h] = uploadFold(tf, arrays.folds[fold]!, arrays.params[2], from, to));
+    const [from, to] = this.ranges[h];
+    disposeFolded(tf, this.folded[h]);
+    const folded = (this.folded[h] = uploadFold(tf, arrays.folds[fold], arrays.params[2], from, to));
     const sums = tf.tidy(() => foldedSums(tf, cache, folded, this.val.pointsT).sums);
     binaryFigures(peek(tf, sums), folded.segments, arrays.params[2], this.val.labels, this.epsilon, figures, 2 * arrays.k, undefined, from, to);
     sums.dispose();
@@ -173,7 +173,7 @@ export function copyTrials(from: HostParams, which: readonly boolean[], into?: H
   from.forEach((a, i) => {
     const size = a.length / k;
     which.forEach((take, t) => {
-      if (take) into[i]!.set(a.subarray(t * size, (t + 1) * size), t * size);
+      if (take) into[i].set(a.subarray(t * size, (t + 1) * size), t * size);
     });
   });
   return into;
@@ -203,8 +203,8 @@ export function binaryFigures(
     let loss = 0;
     let right = 0;
     for (let j = 0; j < n; j++) {
-      const logit = sums[positive + j]! - (negative < 0 ? 0 : sums[negative + j]!) + bias[t]!;
-      const y = labels[j]!;
+      const logit = sums[positive + j] - (negative < 0 ? 0 : sums[negative + j]) + bias[t];
+      const y = labels[j];
       if ((logit > 0 ? 1 : 0) === y) right++;
       let z = logit;
       let d = 0;
