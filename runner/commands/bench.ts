@@ -26,11 +26,13 @@ export interface BenchCommandOptions {
 /** `fitgrid bench`: prints the engines' per trial-epoch times and speedups (or one JSON object with --json). */
 export async function bench(options: BenchCommandOptions): Promise<BenchReport | SuiteReport | CnnBenchReport | ReportBench> {
   const output = options.output ?? terminal;
+  // --json prints one object and nothing else
+  const log = options.json ? undefined : (line: string) => output.note(line);
   if (options.report !== undefined) {
     const { benchReport, formatReportBench } = await import('../bench/report.ts');
     const figures = await benchReport({
       trials: options.report, grid: options.grid, s3: options.s3 ?? 10_000, summaryOnly: options.summaryOnly, store: options.store,
-      log: options.json ? undefined : (line) => output.note(`${line}\n`),
+      log,
     });
     output.print(options.json ? `${JSON.stringify(figures)}\n` : formatReportBench(figures));
     return figures;
@@ -38,20 +40,20 @@ export async function bench(options: BenchCommandOptions): Promise<BenchReport |
   if (options.calibrate) return (await import('../bench/calibrate.ts')).calibrate(options);
   if (options.cnn) {
     const { runCnnBench, formatCnnBench } = await import('../bench/cnn.ts');
-    const report = await runCnnBench({ epochs: options.epochs, log: options.json ? undefined : (line) => output.note(`${line}\n`) });
+    const report = await runCnnBench({ epochs: options.epochs, log });
     output.print(options.json ? `${JSON.stringify(report)}\n` : formatCnnBench(report));
     return report;
   }
   if (options.suite) {
     const { formatSuite, runSuite } = await import('../bench/suite.ts');
-    const report = await runSuite({ quick: options.quick, log: options.json ? undefined : (line) => output.note(`${line}\n`) });
+    const report = await runSuite({ quick: options.quick, log });
     output.print(options.json ? `${JSON.stringify(report)}\n` : formatSuite(report));
     return report;
   }
   const report = await runBench({
     quick: options.quick,
     epochs: options.epochs,
-    log: options.json ? undefined : (line) => output.note(`${line}\n`),
+    log,
   });
   output.print(options.json ? `${JSON.stringify(report)}\n` : formatBench(report));
   return report;

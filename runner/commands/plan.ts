@@ -78,14 +78,14 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
       `${n(totals.stored)} stored; ${n(totals.trialEpochsLeft)} trial-epochs left ` +
       `(${n(totals.epochsToTrain)} to train: patience values replay one run)\n`,
   );
-  const cloud = await cloudSection(grid, trials, stored, options);
+  const cloud = await cloudSection(grid, trials, stored, options, output);
   return { cells, totals, cloud };
 }
 
 const duration = (seconds: number) => (seconds < 90 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`);
 
 /** What `fitgrid launch` would submit: packs per queue, children, estimated child time. */
-async function cloudSection(grid: Awaited<ReturnType<typeof loadGrid>>, trials: ReturnType<typeof expandGrid>, stored: Set<string>, options: PlanOptions): Promise<QueueSummary[]> {
+async function cloudSection(grid: Awaited<ReturnType<typeof loadGrid>>, trials: ReturnType<typeof expandGrid>, stored: Set<string>, options: PlanOptions, output: Output): Promise<QueueSummary[]> {
   if (options.targetMinutes !== undefined && !(options.targetMinutes > 0))
     throw new UserError(`Expected \`--target-minutes\` to be a number above 0, got ${options.targetMinutes}`, { field: 'target-minutes' });
   const targetMinutes = options.targetMinutes ?? DEFAULT_TARGET_MINUTES;
@@ -102,7 +102,7 @@ async function cloudSection(grid: Awaited<ReturnType<typeof loadGrid>>, trials: 
     q.children > 0 ? `~${duration(q.longestSeconds)}` : '-',
     q.figures.includes('assumed') ? 'assumed' : 'measured',
   ]);
-  (options.output ?? terminal).print(
+  output.print(
     `\non AWS Batch (\`fitgrid launch\`: packs sized for children of ~${targetMinutes} min; speeds from ${file}):\n` +
       formatTable(['queue', 'engine', 'trials', 'packs', 'children', 'longest child', 'speed'], rows, [false, false, true, true, true, true, false]) +
       'estimates: training time only; container start and queueing come on top\n',
