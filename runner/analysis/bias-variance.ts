@@ -32,29 +32,109 @@ export interface Decomposition {
 
 export function biasVarianceDecomp(predictions: number[][], labels: number[], loss: BiasVarianceLoss): Decomposition {
   checkShape(predictions, labels.length);
-  const points = labels.length;
-  const perPoint = { loss: new Array<number>(points), bias: new Array<number>(points), variance: new Array<number>(points) };
-  const column = (j: number) => predictions.map((row) => row[j]);
-  for (let j = 0; j < points; j++) {
-    const preds = column(j);
-    const y = labels[j];
-    if (loss === '0-1') {
-      const main = modeLowest(preds);
-      perPoint.loss[j] = fraction(preds, (p) => p !== y);
-      perPoint.bias[j] = main !== y ? 1 : 0;
-      perPoint.variance[j] = fraction(preds, (p) => p !== main);
-    } else {
-      const main = average(preds);
-      perPoint.loss[j] = average(preds.map((p) => (p - y) ** 2));
-      perPoint.bias[j] = (main - y) ** 2;
-      perPoint.variance[j] = average(preds.map((p) => (p - main) ** 2));
+  if (loss === '0-1') {
+    const votes = new ClassVotes(labels.length, classCount([...predictions, labels]));
+    for (const row of predictions) votes.add(row);
+    return decomposeVotes(votes, labels);
+  }
+  const moments = new Moments(labels.length);
+  for (const row of predictions) moments.add(row);
+  return decomposeMoments(moments, labels);
+}
+
+/**
+ * Class predictions of replicates, added one row (one replicate's prediction for every point) at
+ * a time and kept as counts per point and class: a cell's decomposition then holds points ×
+ * classes numbers however many replicates it has, and no row is kept.
+ */
+export class ClassVotes {
+  private readonly counts: Uint32Array;
+  replicates = 0;
+
+  constructor(readonly points: number, readonly classes: number) {
+    this.counts = new Uint32Array(points * classes);
+  }
+
+  add(row: ArrayLike<number>): void {
+    if (row.length !== this.points) throw new RangeError(`biasVarianceDecomp: replicate ${this.replicates} has ${row.length} predictions for ${this.points} points`);
+    for (let j = 0; j < row.length; j++) {
+      const c = row[j];
+      if (!Number.isInteger(c) || c < 0 || c >= this.classes) throw new RangeError(`biasVarianceDecomp: class ${c} of replicate ${this.replicates} is not one of 0…${this.classes - 1}`);
+      this.counts[j * this.classes + c]++;
+    }
+    this.replicates++;
+  }
+
+  /** The most frequent class at point j, the lowest of those tied (numpy's argmax of bincount). */
+  main(j: number): number {
+    let best = 0;
+    for (let c = 1; c < this.classes; c++) if (this.counts[j * this.classes + c] > this.counts[j * this.classes + best]) best = c;
+    return best;
+  }
+
+  /** The fraction of replicates whose prediction at point j is not `c`. */
+  off(j: number, c: number): number {
+    const at = Number.isInteger(c) && c >= 0 && c < this.classes ? this.counts[j * this.classes + c] : 0;
+    return (this.replicates - at) / this.replicates;
+  }
+}
+
+/**
+ * Numeric predictions of replicates, added one row at a time and kept per point as a running
+ * mean and sum of squared deviations (Welford's update, exact for equal values).
+ */
+export class Moments {
+  readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+  replicates = 0;
+
+  constructor(readonly points: number) {
+    this.mean = new Float64Array(points);
+    this.m2 = new Float64Array(points);
+  }
+
+  add(row: ArrayLike<number>): void {
+    if (row.length !== this.points) throw new RangeError(`biasVarianceDecomp: replicate ${this.replicates} has ${row.length} predictions for ${this.points} points`);
+    const n = ++this.replicates;
+    for (let j = 0; j < row.length; j++) {
+      const delta = row[j] - this.mean[j];
+      this.mean[j] += delta / n;
+      this.m2[j] += delta * (row[j] - this.mean[j]);
     }
   }
-  const result: Decomposition = {
+
+  /** The population variance at point j. */
+  variance(j: number): number {
+    return this.m2[j] / this.replicates;
+  }
+}
+
+/** The '0-1' decomposition of votes against the labels (see biasVarianceDecomp). */
+export function decomposeVotes(votes: ClassVotes, labels: readonly number[]): Decomposition {
+  const points = labels.length;
+  const perPoint = { loss: new Array<number>(points), bias: new Array<number>(points), variance: new Array<number>(points) };
+  for (let j = 0; j < points; j++) {
+    const main = votes.main(j);
+    perPoint.loss[j] = votes.off(j, labels[j]);
+    perPoint.bias[j] = main !== labels[j] ? 1 : 0;
+    perPoint.variance[j] = votes.off(j, main);
+  }
+  return {
     loss: average(perPoint.loss), bias: average(perPoint.bias), variance: average(perPoint.variance), perPoint,
+    netVariance: average(perPoint.variance.map((v, j) => (perPoint.bias[j] ? -v : v))),
   };
-  if (loss === '0-1') result.netVariance = average(perPoint.variance.map((v, j) => (perPoint.bias[j] ? -v : v)));
-  return result;
+}
+
+/** The 'mse' decomposition of moments against the targets: per point loss = bias² + variance. */
+export function decomposeMoments(moments: Moments, targets: readonly number[]): Decomposition {
+  const points = targets.length;
+  const perPoint = { loss: new Array<number>(points), bias: new Array<number>(points), variance: new Array<number>(points) };
+  for (let j = 0; j < points; j++) {
+    perPoint.bias[j] = (moments.mean[j] - targets[j]) ** 2;
+    perPoint.variance[j] = moments.variance(j);
+    perPoint.loss[j] = perPoint.bias[j] + perPoint.variance[j];
+  }
+  return { loss: average(perPoint.loss), bias: average(perPoint.bias), variance: average(perPoint.variance), perPoint };
 }
 
 /**
@@ -70,21 +150,38 @@ export function biasVarianceDecomp(predictions: number[][], labels: number[], lo
 export function varianceSplit(predictions: number[][], groups: readonly (number | string)[]): { data: number; seed: number } {
   checkShape(predictions, predictions[0]?.length ?? 0);
   if (groups.length !== predictions.length) throw new RangeError(`varianceSplit: ${groups.length} groups for ${predictions.length} replicates`);
-  const byGroup = new Map<number | string, number[]>();
-  groups.forEach((g, r) => byGroup.set(g, [...(byGroup.get(g) ?? []), r]));
-  const n = predictions.length;
-  const points = predictions[0].length;
-  let data = 0, seed = 0;
-  for (let j = 0; j < points; j++) {
-    const overall = average(predictions.map((row) => row[j]));
-    for (const rows of byGroup.values()) {
-      const preds = rows.map((r) => predictions[r][j]);
-      const m = average(preds);
-      data += (rows.length / n) * (m - overall) ** 2;
-      seed += (rows.length / n) * average(preds.map((p) => (p - m) ** 2));
-    }
+  const split = new GroupedMoments(predictions[0].length);
+  predictions.forEach((row, r) => split.add(groups[r], row));
+  return split.split();
+}
+
+/** Moments per group of replicates (per training sample), for varianceSplit one row at a time. */
+export class GroupedMoments {
+  private readonly groups = new Map<number | string, Moments>();
+  private readonly all: Moments;
+
+  constructor(readonly points: number) {
+    this.all = new Moments(points);
   }
-  return { data: data / points, seed: seed / points };
+
+  add(group: number | string, row: ArrayLike<number>): void {
+    let g = this.groups.get(group);
+    if (!g) this.groups.set(group, (g = new Moments(this.points)));
+    g.add(row);
+    this.all.add(row);
+  }
+
+  split(): { data: number; seed: number } {
+    const n = this.all.replicates;
+    let data = 0, seed = 0;
+    for (let j = 0; j < this.points; j++) {
+      for (const g of this.groups.values()) {
+        data += (g.replicates / n) * (g.mean[j] - this.all.mean[j]) ** 2;
+        seed += (g.replicates / n) * g.variance(j);
+      }
+    }
+    return { data: data / this.points, seed: seed / this.points };
+  }
 }
 
 /**
@@ -93,15 +190,15 @@ export function varianceSplit(predictions: number[][], groups: readonly (number 
  */
 export function pointVariance(predictions: number[][], loss: BiasVarianceLoss): number[] {
   checkShape(predictions, predictions[0]?.length ?? 0);
-  return predictions[0].map((_, j) => {
-    const preds = predictions.map((row) => row[j]);
-    if (loss === '0-1') {
-      const main = modeLowest(preds);
-      return fraction(preds, (p) => p !== main);
-    }
-    const m = average(preds);
-    return average(preds.map((p) => (p - m) ** 2));
-  });
+  const points = predictions[0].length;
+  if (loss === '0-1') {
+    const votes = new ClassVotes(points, classCount(predictions));
+    for (const row of predictions) votes.add(row);
+    return Array.from({ length: points }, (_, j) => votes.off(j, votes.main(j)));
+  }
+  const moments = new Moments(points);
+  for (const row of predictions) moments.add(row);
+  return Array.from({ length: points }, (_, j) => moments.variance(j));
 }
 
 function checkShape(predictions: number[][], points: number) {
@@ -110,23 +207,15 @@ function checkShape(predictions: number[][], points: number) {
   if (bad >= 0) throw new RangeError(`biasVarianceDecomp: replicate ${bad} has ${predictions[bad].length} predictions for ${points} points`);
 }
 
+/** Classes are 0…k−1: k is one more than the largest class any row names. */
+function classCount(rows: readonly (readonly number[])[]): number {
+  let top = 0;
+  for (const row of rows) for (const c of row) if (c > top) top = c;
+  return top + 1;
+}
+
 function average(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
   return s / xs.length;
-}
-
-function fraction(xs: readonly number[], test: (x: number) => boolean): number {
-  let k = 0;
-  for (const x of xs) if (test(x)) k++;
-  return k / xs.length;
-}
-
-/** The most frequent value, the lowest of those tied (numpy's argmax of bincount). */
-function modeLowest(xs: readonly number[]): number {
-  const counts = new Map<number, number>();
-  for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
-  let best = NaN, bestCount = 0;
-  for (const [x, c] of counts) if (c > bestCount || (c === bestCount && x < best)) { best = x; bestCount = c; }
-  return best;
 }

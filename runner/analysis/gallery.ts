@@ -13,23 +13,51 @@ import type { CellSummary, Mistake } from '../records/summary.ts';
 const GALLERY_SIZE = 12;
 
 export function confidentMistakes(results: readonly Pick<TrialResult, 'valProba' | 'valLabels'>[], limit = GALLERY_SIZE): Mistake[] {
-  const withProba = results.filter((r) => r.valProba?.length);
-  if (!withProba.length) return [];
-  const labels = withProba[0].valLabels;
-  const mistakes: Mistake[] = [];
-  labels.forEach((label, index) => {
-    const classes = withProba[0].valProba[index].length;
-    let predicted = 0;
-    let best = -1;
-    for (let c = 0; c < classes; c++) {
-      let p = 0;
-      for (const r of withProba) p += r.valProba[index][c];
-      if (p > best) [best, predicted] = [p, c];
+  const sums = new MistakeSums();
+  for (const r of results) sums.add(r);
+  return sums.mistakes(limit);
+}
+
+/**
+ * The trials' validation probabilities summed per image and class as they are added, so a cell's
+ * gallery needs images × classes numbers however many trials it has. The first trial with
+ * probabilities sets the labels and the class count; a trial of another shape is left out.
+ */
+export class MistakeSums {
+  private sums?: Float64Array;
+  private labels: number[] = [];
+  private classes = 0;
+  private trials = 0;
+
+  add(r: Pick<TrialResult, 'valProba' | 'valLabels'>): void {
+    if (!r.valProba?.length) return;
+    if (!this.sums) {
+      this.labels = r.valLabels;
+      this.classes = r.valProba[0].length;
+      this.sums = new Float64Array(this.labels.length * this.classes);
     }
-    if (predicted !== label) mistakes.push({ index, label, predicted, confidence: Math.round((best / withProba.length) * 1000) / 1000 });
-  });
-  // most confident first; ties by validation order, so the gallery is the same on every rebuild
-  return mistakes.sort((a, b) => b.confidence - a.confidence || a.index - b.index).slice(0, limit);
+    if (r.valProba.length !== this.labels.length || r.valProba.some((p) => p.length !== this.classes)) return;
+    const { sums, classes } = this;
+    r.valProba.forEach((p, i) => { for (let c = 0; c < classes; c++) sums[i * classes + c] += p[c]; });
+    this.trials++;
+  }
+
+  mistakes(limit = GALLERY_SIZE): Mistake[] {
+    const { sums, classes } = this;
+    if (!sums) return [];
+    const mistakes: Mistake[] = [];
+    this.labels.forEach((label, index) => {
+      let predicted = 0;
+      let best = -1;
+      for (let c = 0; c < classes; c++) {
+        const p = sums[index * classes + c];
+        if (p > best) [best, predicted] = [p, c];
+      }
+      if (predicted !== label) mistakes.push({ index, label, predicted, confidence: Math.round((best / this.trials) * 1000) / 1000 });
+    });
+    // most confident first; ties by validation order, so the gallery is the same on every rebuild
+    return mistakes.sort((a, b) => b.confidence - a.confidence || a.index - b.index).slice(0, limit);
+  }
 }
 
 /** The pixels of every validation image some cell's gallery shows: index → base64 of bytes 0–255 (row-major h × w × c). */

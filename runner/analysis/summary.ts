@@ -2,34 +2,32 @@ import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { DataSpec, Trial } from '../records/config.ts';
 import type { Manifest } from '../records/manifest.ts';
-import type { History, TrialResult } from '../records/result.ts';
+import type { TrialResult } from '../records/result.ts';
 import type { Store } from '../store/store.ts';
 import { readManifest } from '../store/manifest.ts';
 import { cellCacheKey, summaryKey, trialIdFromKey, trialKey, trialsPrefix } from '../store/keys.ts';
 import { readTrialResult, ResultFormatError } from '../records/result-codec.ts';
-import { encodeArray, quantizedArray } from '../records/typed-array.ts';
 import { fitgridVersion } from '../version.ts';
-import type { CellSummary, CurveSeries, ImagesSummary, Stat, SweepSummary, TrialSummary } from '../records/summary.ts';
+import type { CellSummary, ImagesSummary, SweepSummary } from '../records/summary.ts';
 import path from 'node:path';
 import type { Dataset } from '../data/types.ts';
 import { loadDataset } from '../data/load.ts';
 import { imageSamples, isImageData } from './image-samples.ts';
-import { confidentMistakes, galleryPixels } from './gallery.ts';
-import { ciOf } from './stats.ts';
-import { analyzeCell, finishAnalysis, type CellFacts } from './analyze.ts';
-import { argmin, downsampleIndices } from './downsample.ts';
+import { galleryPixels } from './gallery.ts';
+import { finishAnalysis, type CellFacts } from './analyze.ts';
+import { CellFold, type CellTotals, type CurvePlan } from './cell-fold.ts';
+import { MAX_CURVE_POINTS } from './curves.ts';
 import { axisEffects } from './axis-effects.ts';
 import {
-  augmentationLabel, cellLabel, setupDifferences, dataDescription, isNoRemedy, modelDescription, optimizerLabel, remedyWords,
+  augmentationLabel, setupDifferences, dataDescription, isNoRemedy, modelDescription, optimizerLabel, remedyWords,
 } from '../grid/labels.ts';
 
 const SUMMARY_FORMAT = 2;
-/** Most points per curve in summary.json; the full histories stay in the store. */
-export const MAX_CURVE_POINTS = 500;
 /**
  * Curve points summary.json spends on all trials together, and on all cells' mean curves: a
  * large sweep draws each of its curves with fewer points (never fewer than MIN_CURVE_POINTS),
- * so the summary grows with trials by a few kilobytes each, not by whole histories.
+ * and beyond that keeps the curves of only the first few finished trials of each cell, so the
+ * summary grows with cells × curve points, not with trials × epochs.
  */
 const TRIAL_CURVE_BUDGET = 250_000;
 const CELL_CURVE_BUDGET = 500_000;
@@ -37,7 +35,7 @@ export const MIN_CURVE_POINTS = 50;
 /** Trial results read from the store at once. */
 const READ_CONCURRENCY = 32;
 /** Bumped when what a cached cell holds changes, so that older cache entries are not reused. */
-const CACHE_LAYOUT = 2;
+const CACHE_LAYOUT = 3;
 /** Unreadable results named in summary.json (all are counted). */
 const MAX_PROBLEMS = 50;
 
@@ -152,38 +150,30 @@ export function summarize(manifest: Manifest, results: (TrialResult | undefined)
   return fold.finish(images);
 }
 
-interface PendingCell { index: number; trials: Trial[]; results: TrialResult[]; arrived: number; totals: CellTotals }
-
-/** What one cell's results add to the sweep's totals (kept with the cell in the cache). */
-interface CellTotals {
-  backends: string[];
-  engines: string[];
-  trainSeconds: number;
-  firstStart: number | null;
-  lastFinish: number | null;
-  valCount?: number;
-  trainCount?: number;
-  problems: { key: string; reason: string }[];
-}
+/**
+ * A cell whose trials are still arriving. Its fold takes results in the manifest's order: one
+ * that arrives early waits in `early` (at most the reads in flight) until those before it are in.
+ */
+interface PendingCell { index: number; trials: Trial[]; fold?: CellFold; next: number; early: Map<number, TrialResult | null>; position?: Map<string, number> }
 
 /** A completed cell as the cache keeps it: the summary's cell before the sweep-wide pass, and what that pass needs. */
 interface CachedCell { key: string; cell: CellSummary; facts: CellFacts; totals: CellTotals }
 
-const noTotals = (): CellTotals => ({ backends: [], engines: [], trainSeconds: 0, firstStart: null, lastFinish: null, problems: [] });
-
 /**
- * Trial results, added one at a time in any order, folded into per-cell summaries. A cell is
- * summarised and analysed as soon as its last trial arrives (stored, unreadable or missing)
- * and its results are dropped; what the sweep-wide analysis needs of it is kept as CellFacts.
+ * Trial results, added one at a time in any order, folded into per-cell summaries (CellFold)
+ * as they arrive. A cell is finished as soon as its last trial is in (stored, unreadable or
+ * missing); what the sweep-wide analysis needs of it is kept as CellFacts.
  */
 class SummaryFold {
   private readonly pending = new Map<string, PendingCell>();
   private readonly firstTrials: Trial[] = [];
   private readonly cells: (CellSummary | undefined)[] = [];
   private readonly facts: (CellFacts | undefined)[] = [];
-  private readonly trialPoints: number;
-  private readonly meanPoints: number;
+  /** Curve points per trial and per cell mean, and the finished trials per cell that keep theirs (the first in seed order). */
+  private readonly plan: CurvePlan;
   private classCount: number | undefined;
+  /** The class count when neither the data nor any result says it. */
+  private readonly fallbackClasses: number;
   private valCount: number | undefined;
   private trainCount: number | undefined;
   private readonly backends = new Set<string>();
@@ -210,28 +200,44 @@ class SummaryFold {
       return x.reduce((d, xi, i) => d || xi - y[i], 0);
     });
     groups.forEach((trials, index) => {
-      this.pending.set(trials[0].cellId, { index, trials, results: [], arrived: 0, totals: noTotals() });
+      this.pending.set(trials[0].cellId, { index, trials, next: 0, early: new Map() });
       this.firstTrials.push(trials[0]);
     });
     this.classCount = data?.classNames.length;
+    this.fallbackClasses = classNamesOf(grid.data, undefined).length;
     const points = (budget: number, count: number) => Math.max(MIN_CURVE_POINTS, Math.min(MAX_CURVE_POINTS, Math.floor(budget / Math.max(1, count))));
-    this.trialPoints = points(TRIAL_CURVE_BUDGET, manifest.trials.length);
-    this.meanPoints = points(CELL_CURVE_BUDGET, groups.length);
+    const trials = Math.max(1, Math.floor(TRIAL_CURVE_BUDGET / MIN_CURVE_POINTS / Math.max(1, groups.length)));
+    const drawn = groups.reduce((n, cell) => n + Math.min(cell.length, trials), 0);
+    this.plan = { trial: points(TRIAL_CURVE_BUDGET, drawn), mean: points(CELL_CURVE_BUDGET, groups.length), trials };
   }
 
   /** One trial of the manifest and its result, or undefined when it is not stored (yet). */
   add(trial: Trial, result: TrialResult | undefined): void {
     const cell = this.pending.get(trial.cellId);
-    if (!cell) return;
-    if (result) cell.results.push(result);
-    if (++cell.arrived === cell.trials.length) this.complete(cell);
+    const at = cell && (cell.position ??= new Map(cell.trials.map((t, i) => [t.trialId, i]))).get(trial.trialId);
+    if (!cell || at === undefined) return;
+    cell.early.set(at, result ?? null);
+    while (cell.early.has(cell.next)) {
+      const r = cell.early.get(cell.next);
+      cell.early.delete(cell.next++);
+      if (r) this.foldOf(cell).add(r);
+    }
+    if (cell.next === cell.trials.length) this.complete(cell);
   }
 
   /** A stored result that could not be read: named in the summary and counted as missing. */
   unreadable(trial: Trial, key: string, reason: string): void {
-    this.pending.get(trial.cellId)?.totals.problems.push({ key, reason });
+    const cell = this.pending.get(trial.cellId);
+    if (cell) this.foldOf(cell).totals.problems.push({ key, reason });
     this.onUnreadable?.(key, reason);
     this.add(trial, undefined);
+  }
+
+  private foldOf(cell: PendingCell): CellFold {
+    return (cell.fold ??= new CellFold(cell.trials, {
+      grid: this.manifest.grid, plan: this.plan, classes: this.classCount, fallbackClasses: this.fallbackClasses,
+      onUnreadable: (key, reason) => this.onUnreadable?.(key, reason),
+    }));
   }
 
   /** Called once per stored result found unreadable, as it is found. */
@@ -254,20 +260,7 @@ class SummaryFold {
   onComplete?: (cellId: string, cached: Omit<CachedCell, 'key'>) => void;
 
   /** The number of curve points per trial and per cell mean: they shape a cached cell too. */
-  get curvePoints() { return { trial: this.trialPoints, mean: this.meanPoints, classes: this.classCount ?? null }; }
-
-  private note(totals: CellTotals, r: TrialResult): void {
-    if (!totals.backends.includes(r.backend)) totals.backends.push(r.backend);
-    if (!totals.engines.includes(r.engine)) totals.engines.push(r.engine);
-    totals.trainSeconds += r.seconds;
-    const finished = Date.parse(r.finishedAt);
-    if (Number.isFinite(finished)) {
-      totals.lastFinish = Math.max(totals.lastFinish ?? -Infinity, finished);
-      totals.firstStart = Math.min(totals.firstStart ?? Infinity, finished - r.seconds * 1000);
-    }
-    if (totals.valCount === undefined && r.valLabels?.length) totals.valCount = r.valLabels.length;
-    if (this.classCount === undefined && r.valProba?.length) this.classCount = r.valProba[0].length;
-  }
+  get curvePoints() { return { ...this.plan, classes: this.classCount ?? null }; }
 
   private merge(t: CellTotals): void {
     for (const b of t.backends) this.backends.add(b);
@@ -282,56 +275,21 @@ class SummaryFold {
   }
 
   private complete(pending: PendingCell): void {
-    this.pending.delete(pending.trials[0].cellId);
-    // results arrive in any order: keep the manifest's (seed) order
-    const byId = new Map(pending.results.map((r) => [r.trialId, r]));
-    let results = pending.trials.map((t) => byId.get(t.trialId)).filter((r): r is TrialResult => r !== undefined);
-    const points = this.cellPoints(results, pending.totals);
-    results = results.filter((r) => !points.unreadable.has(r));
-    for (const r of results) this.note(pending.totals, r);
-    if (points.points) pending.totals.trainCount ??= points.points.train.length;
-    const classCount = this.classCount ?? classNames(this.manifest.grid.data, results).length;
-    const { cell, surface } = cellSummary(pending.trials, results, classCount, { trial: this.trialPoints, mean: this.meanPoints }, points.points);
-    const facts = analyzeCell(cell, { trials: pending.trials, results }, this.manifest.grid, classCount);
-    if (surface) {
-      const shape = [surface.n, surface.n];
-      const variance = facts.surfaceVariance;
-      cell.surface = {
-        ...surface,
-        values: classCount <= 2 ? quantizedArray(surface.values, 1, shape) : encodeArray(Uint8Array.from(surface.values), shape),
-        ...(variance ? { variance: quantizedArray(variance, Math.max(0, ...variance.filter(Number.isFinite)), shape) } : {}),
-      };
+    const cellId = pending.trials[0].cellId;
+    this.pending.delete(cellId);
+    const fold = this.foldOf(pending);
+    // a cell completed before all its trials arrived (finish): what did arrive, in order
+    for (let i = pending.next; i < pending.trials.length; i++) {
+      const r = pending.early.get(i);
+      if (r) fold.add(r);
     }
-    delete facts.surfaceVariance;
+    const { cell, facts } = fold.finish();
+    this.classCount ??= fold.classesSeen;
     // before the sweep-wide pass adds to the cell: the cache keeps what its trials alone decide
-    this.onComplete?.(pending.trials[0].cellId, { cell, facts, totals: pending.totals });
+    this.onComplete?.(cellId, { cell, facts, totals: fold.totals });
     this.cells[pending.index] = cell;
     this.facts[pending.index] = facts;
-    this.merge(pending.totals);
-  }
-
-  /**
-   * The training points a cell draws: those of its first ok result whose points decode. Stored
-   * points are decoded on first read (see the codec), so a damaged array shows only here: such a
-   * result is named and counted as missing, like one that cannot be read at all. Results after the
-   * chosen one are never decoded.
-   */
-  private cellPoints(results: TrialResult[], totals: CellTotals): { points?: TrialResult['points']; unreadable: Set<TrialResult> } {
-    const unreadable = new Set<TrialResult>();
-    for (const r of results) {
-      if (r.status !== 'ok') continue;
-      try {
-        const points = r.points;
-        if (points) return { points, unreadable };
-      } catch (error) {
-        if (!(error instanceof ResultFormatError)) throw error;
-        const key = trialKey(r.trialId);
-        totals.problems.push({ key, reason: error.message });
-        this.onUnreadable?.(key, error.message);
-        unreadable.add(r);
-      }
-    }
-    return { unreadable };
+    this.merge(fold.totals);
   }
 
   /** The summary of everything added; cells still waiting for trials are completed as they are. */
@@ -405,99 +363,6 @@ function trialsByCell(trials: readonly Trial[]): Map<string, Trial[]> {
   return byCell;
 }
 
-type RawSurface = Omit<NonNullable<CellSummary['surface']>, 'values' | 'variance'> & { values: number[] };
-
-function cellSummary(trials: Trial[], results: TrialResult[], classCount: number, points: { trial: number; mean: number },
-  trainingPoints: TrialResult['points']): { cell: CellSummary; surface?: RawSurface } {
-  const first = trials[0];
-  const ok = results.filter((r) => r.status === 'ok');
-  // results come in the manifest's order (SummaryFold.complete)
-  const trialSummaries = results.map((r) => trialSummary(r, points.trial));
-  const okSummaries = trialSummaries.filter((t) => t.status === 'ok');
-  const stat = (f: (t: TrialSummary) => number): Stat => ciOf(okSummaries.map(f));
-  const cell: CellSummary = {
-    cellId: first.cellId,
-    label: cellLabel(first.config),
-    axes: {
-      l2: first.config.l2, dropout: first.config.dropout,
-      augmentation: augmentationLabel(first.config.augmentation), patience: first.config.patience,
-    },
-    trials: trialSummaries,
-    counts: {
-      ok: ok.length,
-      diverged: results.filter((r) => r.status === 'diverged').length,
-      failed: results.filter((r) => r.status === 'failed').length,
-      missing: trials.length - results.length,
-    },
-    stats: {
-      loss: stat((t) => t.final.loss), acc: stat((t) => t.final.acc),
-      val_loss: stat((t) => t.final.val_loss), val_acc: stat((t) => t.final.val_acc),
-      best_val_loss: stat((t) => t.best.val_loss), best_val_acc: stat((t) => t.best.val_acc),
-      gap_loss: stat((t) => t.final.val_loss - t.final.loss),
-      gap_acc: stat((t) => t.final.acc - t.final.val_acc),
-      bestEpoch: stat((t) => t.bestEpoch), stoppedEpoch: stat((t) => t.stoppedEpoch),
-      seconds: stat((t) => t.seconds),
-    },
-  };
-  if (ok.length) cell.meanCurves = curves(meanHistory(ok.map((r) => r.history)), -1, points.mean);
-  const surfaces = ok.filter((r) => r.surface);
-  let surface: RawSurface | undefined;
-  if (surfaces.length) {
-    const s = surfaces[0].surface!;
-    const binary = classCount <= 2;
-    surface = {
-      x0: s.x0, x1: s.x1, y0: s.y0, y1: s.y1, n: s.n,
-      // p(class 1) averages; a predicted class index does not, so multi-class takes the mode
-      values: binary ? meanOf(surfaces.map((r) => r.surface!.values)) : s.values.map((_, i) => mode(surfaces.map((r) => r.surface!.values[i]))),
-    };
-  }
-  if (trainingPoints) {
-    // stored as float32: six digits say all they hold, without float32's tail of decimals
-    const round = (ps: [number, number, number][]) => ps.map(([x, y, label]) => [significant(x, 6), significant(y, 6), label] as [number, number, number]);
-    cell.points = { train: round(trainingPoints.train), val: round(trainingPoints.val) };
-  }
-  if (classCount > 2 && ok.some((r) => r.valProba?.length)) cell.confusion = confusion(ok, classCount);
-  if (isImageData(trials[0].config.data)) cell.mistakes = confidentMistakes(ok);
-  return { cell, ...(surface ? { surface } : {}) };
-}
-
-function trialSummary(r: TrialResult, maxPoints: number): TrialSummary {
-  const h = r.history;
-  const best = argmin(h.val_loss);
-  return {
-    trialId: r.trialId, seed: r.seed, replicate: r.replicate, status: r.status,
-    ...(r.error ? { error: r.error } : {}),
-    engine: r.engine, backend: r.backend, device: r.device, seconds: r.seconds,
-    bestEpoch: r.bestEpoch, stoppedEpoch: r.stoppedEpoch,
-    final: r.final,
-    best: best < 0 ? { val_loss: NaN, val_acc: NaN } : { val_loss: h.val_loss[best], val_acc: h.val_acc[best] },
-    curves: curves(h, r.bestEpoch - 1, maxPoints),
-  };
-}
-
-/** Downsamples a history to at most `max` points, keeping first, last, min val_loss and the best epoch. */
-export function curves(h: History, bestIndex = -1, max = MAX_CURVE_POINTS): CurveSeries {
-  const idx = downsampleIndices(h.val_loss.length, [argmin(h.val_loss), bestIndex], max);
-  // Six significant digits: the site draws and prints them, the store keeps the full values.
-  const pick = (xs: number[]) => idx.map((i) => significant(xs[i], 6));
-  return { epoch: idx.map((i) => i + 1), loss: pick(h.loss), val_loss: pick(h.val_loss), acc: pick(h.acc), val_acc: pick(h.val_acc) };
-}
-
-/** Epoch-wise mean over the trials still running at that epoch (early-stopped trials drop out). */
-export function meanHistory(hs: History[]): History {
-  const at = (key: keyof History) => meanOf(hs.map((h) => h[key]));
-  return { loss: at('loss'), val_loss: at('val_loss'), acc: at('acc'), val_acc: at('val_acc') };
-}
-
-/** Index-wise mean of arrays of any lengths, each index over the arrays long enough to have it. */
-function meanOf(xs: readonly number[][]): number[] {
-  const length = Math.max(0, ...xs.map((x) => x.length));
-  const sums = new Float64Array(length);
-  const counts = new Uint32Array(length);
-  for (const x of xs) for (let i = 0; i < x.length; i++) { sums[i] += x[i]; counts[i] += 1; }
-  return Array.from(sums, (v, i) => v / counts[i]);
-}
-
 function compareToBaseline(firstTrials: Trial[], cells: CellSummary[]): Pick<SweepSummary, 'baselineCellId' | 'bestRemedy'> {
   const valLoss = (c: CellSummary) => c.stats.val_loss.mean;
   const baseIndex = firstTrials.findIndex((t) => isNoRemedy(t.config));
@@ -523,17 +388,6 @@ function compareToBaseline(firstTrials: Trial[], cells: CellSummary[]): Pick<Swe
   return { baselineCellId: base.cellId, bestRemedy: { cellId: c.cellId, label: c.label, text } };
 }
 
-function confusion(results: TrialResult[], classes: number): number[][] {
-  const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  for (const r of results) {
-    r.valLabels.forEach((y, i) => {
-      const p = r.valProba[i];
-      m[y][p.indexOf(Math.max(...p))]++;
-    });
-  }
-  return m;
-}
-
 function inputShape(d: DataSpec): number[] {
   switch (d.kind) {
     case 'moons': case 'circles': return [2];
@@ -541,10 +395,6 @@ function inputShape(d: DataSpec): number[] {
     case 'images': return [d.height, d.width, d.channels];
     case 'csv': case 'idx': return [0]; // the column count is known only to whoever reads the CSV
   }
-}
-
-function classNames(d: DataSpec, results: (TrialResult | undefined)[]): string[] {
-  return classNamesOf(d, results.find((r) => r?.valProba?.length)?.valProba[0].length);
 }
 
 function classNamesOf(d: DataSpec, count: number | undefined): string[] {
@@ -561,10 +411,4 @@ function trainCount(d: DataSpec, val: number): number {
   return 0;
 }
 
-const significant = (x: number, digits: number) => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : x);
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-function mode(xs: number[]): number {
-  const counts = new Map<number, number>();
-  for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
-}

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { firstLine } from '../errors.ts';
 
 /**
  * A headless Chromium for whatever drives the report in a browser (its tests, the render
@@ -100,7 +101,7 @@ export async function findBrowser(env: NodeJS.ProcessEnv = process.env): Promise
     try {
       return { browser: await launch({ source: path, executablePath: path, args: COMMON_ARGS }), source: path };
     } catch (error) {
-      throw new Error(`FITGRID_CHROMIUM=${path} does not launch: ${String((error as Error).message).split('\n')[0]}`);
+      throw new Error(`FITGRID_CHROMIUM=${path} does not launch: ${firstLine(error)}`);
     }
   }
   if (from.has('system')) {
@@ -108,7 +109,7 @@ export async function findBrowser(env: NodeJS.ProcessEnv = process.env): Promise
       try {
         return { browser: await launch({ source: path, executablePath: path, args: COMMON_ARGS }), source: path };
       } catch (error) {
-        tried.push(`${path}: ${String((error as Error).message).split('\n')[0]}`);
+        tried.push(`${path}: ${firstLine(error)}`);
       }
     }
   }
@@ -118,7 +119,7 @@ export async function findBrowser(env: NodeJS.ProcessEnv = process.env): Promise
       if (bundled) return { browser: await launch(bundled), source: bundled.source };
       tried.push(`@sparticuz/chromium: no build for ${process.platform}-${process.arch}`);
     } catch (error) {
-      tried.push(`@sparticuz/chromium: ${String((error as Error).message).split('\n')[0]}`);
+      tried.push(`@sparticuz/chromium: ${firstLine(error)}`);
     }
   }
   return { why: `no browser could be launched${tried.length ? ` (${tried.join('; ')})` : ` (searched: ${[...from].join(', ') || 'nothing'})`}` };

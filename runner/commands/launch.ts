@@ -3,7 +3,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { Manifest } from '../records/manifest.ts';
 import type { Store } from '../store/store.ts';
 import { manifestKey, packListKey } from '../store/keys.ts';
-import { UserError } from '../errors.ts';
+import { UserError, firstLine } from '../errors.ts';
 import { buildRoutedRequests, submit, type LaunchSettings, type LaunchTarget } from '../exec/batch/submit.ts';
 import { recordLaunch } from '../exec/batch/jobs.ts';
 import { prepareSweep } from '../exec/prepare.ts';
@@ -73,7 +73,7 @@ export async function readStackOutputs(stack: string, client?: CloudFormationCli
   } catch (error) {
     const e = error as { name?: string; message?: string };
     if (e.name === 'ValidationError' || e.name === 'AccessDenied' || e.name === 'AccessDeniedException' || e.name === 'CredentialsProviderError')
-      throw new UserError(`cannot read CloudFormation stack "${stack}": ${e.message?.split('\n')[0]}`, { field: 'stack' }, 1);
+      throw new UserError(`cannot read CloudFormation stack "${stack}": ${firstLine(e)}`, { field: 'stack' }, 1);
     throw error;
   }
 }
@@ -248,6 +248,6 @@ async function writeManifestOrExplain(store: Store, manifest: Manifest): Promise
     await writeManifest(store, manifest);
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`cannot write to the store ${store.url}: ${(error as Error).message.split('\n')[0]}`);
+    throw new UserError(`cannot write to the store ${store.url}: ${firstLine(error)}`);
   }
 }

@@ -3,7 +3,7 @@ import type { Grid, Trial } from '../records/config.ts';
 import type { Manifest, Pack } from '../records/manifest.ts';
 import type { Store } from '../store/store.ts';
 import { dataKey, trialIdFromKey, trialsPrefix } from '../store/keys.ts';
-import { UserError } from '../errors.ts';
+import { UserError, firstLine } from '../errors.ts';
 import { writeManifest, type ManifestWrite } from '../store/manifest.ts';
 
 export interface Prepared {
@@ -60,7 +60,7 @@ export async function prepareSweep(gridPath: string, store: Store, packSize?: nu
     }
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`cannot write to the store ${store.url}: ${(error as Error).message.split('\n')[0]}`);
+    throw new UserError(`cannot write to the store ${store.url}: ${firstLine(error)}`);
   }
   const ids = new Set(trials.map((t) => t.trialId));
   let keys: string[] = [];
@@ -70,7 +70,7 @@ export async function prepareSweep(gridPath: string, store: Store, packSize?: nu
   } catch (error) {
     // A dry run still shows its plan when the store cannot be read (offline, no credentials).
     if (manifestWrite !== 'dry-run') throw error;
-    storeUnreadable = (error as Error).message.split('\n')[0];
+    storeUnreadable = firstLine(error);
   }
   const stored = new Set(keys.map(trialIdFromKey).filter((id): id is string => id !== undefined && ids.has(id)));
   const missingPacks = packs.filter((p) => p.trialIds.some((id) => !stored.has(id))).map((p) => p.index);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ZodIssue } from 'zod';
-import { UserError } from '../errors.ts';
+import { UserError, firstLine } from '../errors.ts';
 import { canonicalJson, isPlainObject } from './canonical.ts';
 import { dataRoots, resolveDataFile } from './data-roots.ts';
 import { DEFAULT_LIMITS, estimateTrialMiB, overLimit, widestLayer, type DataFileShape, type Limits } from './limits.ts';
@@ -239,7 +239,7 @@ function parseYaml(text: string, file: string): { doc: Document; lines: LineCoun
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   const error = doc.errors[0];
   if (error) {
-    const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    const message = firstLine(error).replace(/ at line \d+, column \d+:?$/, '');
     throw new UserError(`YAML does not parse: ${message}`, { file, line: error.linePos?.[0].line });
   }
   return { doc, lines };
@@ -284,7 +284,7 @@ function toPlain(doc: Document, file: string): unknown {
     return doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (error) {
     if (error instanceof ReferenceError) {
-      throw new UserError(`YAML aliases expand too far (over ${MAX_ALIASES} alias uses): ${error.message.split('\n')[0]}`, { file });
+      throw new UserError(`YAML aliases expand too far (over ${MAX_ALIASES} alias uses): ${firstLine(error)}`, { file });
     }
     throw error;
   }

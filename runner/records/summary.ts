@@ -53,7 +53,11 @@ export interface TrialSummary {
   final: { loss: number; acc: number; val_loss: number; val_acc: number };
   /** Best (minimum) val_loss over the run and the val_acc at that epoch. */
   best: { val_loss: number; val_acc: number };
-  curves: CurveSeries;
+  /**
+   * Downsampled curves, for finished trials only, and in a large sweep only for the first few
+   * finished trials of each cell (see the summary's TRIAL_CURVE_BUDGET); the store keeps every history.
+   */
+  curves?: CurveSeries;
 }
 
 /** The value of each remedy axis for a cell, in display form (e.g. l2 "0.001", augmentation "jitter 0.05"). */

@@ -9,7 +9,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { UserError } from '../errors.ts';
 import { contentTypeFor } from './content-type.ts';
-import { byBytes } from './folder.ts';
+import { sortByBytes } from './folder.ts';
 import { checkKey, checkPrefix } from './key-check.ts';
 import type { PutOptions, Store } from './store.ts';
 
@@ -191,7 +191,7 @@ export class S3Store implements Store {
       for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(this.location.prefix.length));
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
-    return keys.sort(byBytes);
+    return sortByBytes(keys);
   }
 
   /** Bounded retry on top of the SDK's: connection errors outlast its few quick attempts. */

@@ -1,5 +1,6 @@
 import { describe as group, expect, it } from 'vitest';
-import { buildSummary, curves, MAX_CURVE_POINTS, meanHistory, MIN_CURVE_POINTS, summarize, writeSummary } from '../../runner/analysis/summary.ts';
+import { buildSummary, MIN_CURVE_POINTS, summarize, writeSummary } from '../../runner/analysis/summary.ts';
+import { curves, MAX_CURVE_POINTS, meanHistory } from '../../runner/analysis/curves.ts';
 import { encodeTrialResult, readTrialResult } from '../../runner/records/result-codec.ts';
 import { downsampleIndices } from '../../runner/analysis/downsample.ts';
 import { manifestKey, summaryKey, trialKey } from '../../runner/store/keys.ts';
@@ -7,6 +8,7 @@ import type { SweepSummary } from '../../runner/records/summary.ts';
 import { UserError } from '../../runner/errors.ts';
 import { MemoryStore } from '../helpers/memory-store.ts';
 import { makeGrid, makeManifest, makeResult, makeTrial } from '../fixtures/summary/make.ts';
+import { generateImageSweep, generateSweep } from '../fixtures/summary/generate.ts';
 
 /**
  * Written by hand: the no-remedy cell (two ok seeds, one of them overfitting), a dropout cell
@@ -104,10 +106,11 @@ group('buildSummary', () => {
   it('keeps each trial with its best values and curves, failed ones with their error', () => {
     const [s0] = summary.cells[0].trials;
     expect(s0.best).toEqual({ val_loss: 0.5, val_acc: 0.7 });
-    expect(s0.curves.epoch).toEqual([1, 2, 3, 4]);
-    expect(s0.curves.val_loss).toEqual([0.7, 0.5, 0.6, 0.9]);
+    expect(s0.curves?.epoch).toEqual([1, 2, 3, 4]);
+    expect(s0.curves?.val_loss).toEqual([0.7, 0.5, 0.6, 0.9]);
     const failed = summary.cells[2].trials.find((t) => t.status === 'failed');
     expect(failed?.error).toBe('boom');
+    expect(failed?.curves).toBeUndefined(); // nothing draws a failed trial's curves
     expect(summary.cells[0].meanCurves?.val_loss.map((x) => +x.toFixed(12))).toEqual([0.7, 0.55, 0.625, 0.8]);
   });
 
@@ -197,14 +200,52 @@ group('buildSummary', () => {
     const trials = [makeTrial(grid, { l2: 0, dropout: 0, augmentation: null, patience: null }, 0)];
     const long = Array.from({ length: 3000 }, (_, i) => 1 / (i + 1));
     const result = makeResult(trials[0], { loss: long, val_loss: long, acc: long, val_acc: long });
-    const few = summarize(makeManifest(grid, trials), [result]).cells[0].trials[0].curves.epoch.length;
+    const few = summarize(makeManifest(grid, trials), [result]).cells[0].trials[0].curves?.epoch.length;
     expect(few).toBeLessThanOrEqual(MAX_CURVE_POINTS);
     expect(few).toBeGreaterThan(MAX_CURVE_POINTS - 5);
     // the same trial in a manifest of 100,000 trials (the others not stored yet)
     const many = { ...makeManifest(grid, trials), trials: [...trials, ...Array.from({ length: 99_999 }, (_, i) => ({ ...trials[0], trialId: `x${i}` }))] };
-    const points = summarize(many, [result]).cells[0].trials[0].curves.epoch.length;
+    const points = summarize(many, [result]).cells[0].trials[0].curves?.epoch.length;
     expect(points).toBeLessThanOrEqual(MIN_CURVE_POINTS);
     expect(points).toBeGreaterThan(MIN_CURVE_POINTS - 5);
+  });
+
+  it('keeps the curves of only the first finished seeds of each cell once the sweep has many cells', () => {
+    // 3,000 cells of 4 seeds: the curve budget leaves each cell the curves of one finished trial
+    const l2 = Array.from({ length: 3000 }, (_, i) => i / 1000);
+    const grid = makeGrid({ axes: { l2, dropout: [0], augmentation: [null], patience: [null] }, seeds: [0, 1, 2, 3] });
+    const trials = l2.flatMap((v) => [0, 1, 2, 3].map((seed) => makeTrial(grid, { l2: v, dropout: 0, augmentation: null, patience: null }, seed)));
+    const h = (v: number) => ({ loss: [0.9, v], val_loss: [0.8, v + 0.1], acc: [0.5, 0.8], val_acc: [0.5, 0.7] });
+    const results = trials.map((t, i) => (i >= 4 ? undefined : i === 0
+      ? makeResult(t, { loss: [], val_loss: [], acc: [], val_acc: [] }, { status: 'failed', error: 'boom', stoppedEpoch: 0, bestEpoch: 0, final: { loss: NaN, acc: NaN, val_loss: NaN, val_acc: NaN } })
+      : makeResult(t, h(0.1 * i))));
+    const cell = summarize(makeManifest(grid, trials), results).cells[0];
+    // seed 0 failed: seed 1 is the first finished one and the only one with curves
+    expect(cell.trials.map((t) => [t.seed, t.curves !== undefined])).toEqual([[0, false], [1, true], [2, false], [3, false]]);
+    // the mean is still over every finished seed
+    expect(cell.meanCurves?.loss[1]).toBeCloseTo(0.2, 12);
+  });
+
+  it('gives the same cells whatever order the stored results arrive in', async () => {
+    for (const sweep of [generateSweep({ name: 'shuffled' }), generateImageSweep()]) {
+      const store = new MemoryStore();
+      store.putJson(manifestKey(sweep.manifest.sweep), sweep.manifest);
+      for (const r of sweep.results) store.putJson(trialKey(r.trialId), r);
+      // each read answers after a pseudo-random delay, so results complete out of the manifest's order
+      let state = 7;
+      const get = store.get.bind(store);
+      const order: string[] = [];
+      store.get = async (key: string) => {
+        state = (state * 1103515245 + 12345) % 2 ** 31;
+        await new Promise((resolve) => setTimeout(resolve, state % 7));
+        if (key.startsWith('trials/')) order.push(key);
+        return get(key);
+      };
+      const built = await buildSummary(store, sweep.manifest.sweep, { cache: false });
+      const inOrder = sweep.manifest.trials.map((t) => trialKey(t.trialId)).filter((k) => order.includes(k));
+      expect(order).not.toEqual(inOrder);
+      expect(built.cells).toEqual(summarize(sweep.manifest, sweep.results).cells);
+    }
   });
 
   it('takes unchanged cells from the cache of the last report and re-reads only cells with new trials', async () => {

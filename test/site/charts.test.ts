@@ -10,7 +10,7 @@ import { pngDataUrl, ramp } from '../../site/src/charts/png.ts';
 import { boundary } from '../../site/src/charts/boundary.ts';
 import { heatmap } from '../../site/src/charts/heatmap.ts';
 import { confusion } from '../../site/src/charts/confusion.ts';
-import { cellCurves, risesAfterMinimum } from '../../site/src/charts/curves.ts';
+import { cellCurves, cellCurvesLight, drawnSeedsNote, risesAfterMinimum } from '../../site/src/charts/curves.ts';
 import { jsonForScript } from '../../site/src/lib/summary.ts';
 import { relativizeUrls } from '../../runner/report/site-build.ts';
 import { summarize } from '../../runner/analysis/summary.ts';
@@ -92,6 +92,23 @@ describe('chart helpers', () => {
     const lines = doc.querySelectorAll('g[aria-label="line"]');
     expect(lines.length).toBe(4);
     expect(doc.querySelectorAll('g[aria-label="dot"] > *').length).toBe(2); // each seed's kept epoch
+  });
+
+  it('draws only the seeds whose curves a large sweep kept, and says so', () => {
+    const cell = summary.cells[0];
+    expect(drawnSeedsNote(cell)).toBe('');
+    const [first, ...rest] = cell.trials;
+    const few = { ...cell, trials: [first, ...rest.map(({ curves: _c, ...t }) => t)] };
+    const paths = (c: typeof cell) => svgOf(cellCurves(c, 'loss')).querySelectorAll('g[aria-label="line"] path').length;
+    expect(cell.counts.ok).toBeGreaterThan(1);
+    expect(paths(cell)).toBe(2 * cell.counts.ok + 2); // each seed's training and validation, and the two means
+    expect(paths(few)).toBe(4);
+    const doc = svgOf(cellCurves(few, 'loss'));
+    expect(doc.querySelectorAll('g[aria-label="dot"] > *').length).toBe(1);
+    const light = svgOf(cellCurvesLight(few, 'loss'));
+    expect(light.querySelectorAll('title').length).toBeGreaterThan(0);
+    expect([...light.querySelectorAll('title')].map((t) => t.textContent).filter((t) => t?.startsWith('seed ')).length).toBe(3); // two lines and the dot of one seed
+    expect(drawnSeedsNote(few)).toBe(`Thin lines: the first of the cell's ${cell.counts.ok} finished seeds (a sweep this large keeps a few per cell); the mean is over all of them.`);
   });
 
   it('flags the no-remedy cell as rising after its minimum, and not a strongly regularised one', () => {

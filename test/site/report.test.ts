@@ -24,6 +24,7 @@ const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url
 let tmp: string;
 let siteDir: string;
 let imageSite: string;
+let manySite: string;
 let built: ReportResult;
 let printed: string[];
 let http: Awaited<ReturnType<typeof serveDir>>;
@@ -50,9 +51,10 @@ beforeAll(async () => {
   mkdirSync(staleStaging, { recursive: true });
   const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
-    [built, imageSite] = await Promise.all([
+    [built, imageSite, manySite] = await Promise.all([
       report({ sweep: 'demo', store }),
       buildSite(imageSummary, join(tmp, 'image-site')).then(dirname),
+      buildSite(manyCells(20), join(tmp, 'many-site')).then(dirname),
     ]);
     printed = write.mock.calls.map((c) => String(c[0]));
   } finally {
@@ -62,6 +64,17 @@ beforeAll(async () => {
   http = await serveDir(siteDir);
   if (testBrowser) browser = testBrowser.browser;
 });
+
+/** The demo sweep's 16 cells copied into `copies` groups: a sweep of hundreds of cells for the pages that list cells. */
+function manyCells(copies: number) {
+  const { manifest, results } = generateSweep({ name: 'many' });
+  const s = summarize(manifest, results);
+  s.cells = Array.from({ length: copies }, (_, k) => s.cells.map((c) => ({
+    ...structuredClone(c), cellId: k ? `${c.cellId}-g${k}` : c.cellId, label: `${c.label} · group ${k}`,
+  }))).flat();
+  s.counts.cells = s.cells.length;
+  return s;
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -322,16 +335,48 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
   it('overlays the curves of the cells picked on the compare page, up to four', async () => {
     const { page } = await open(fileUrl('compare.html'));
     const lines = () => page.locator('#chart svg polyline').count();
-    expect(await lines()).toBe(4); // two cells preselected: training and validation each
+    await expect.poll(lines).toBe(4); // two cells preselected: training and validation each
     const boxes = page.locator('#picker input[type=checkbox]');
+    expect(await boxes.count()).toBe(built.summary.cells.length);
     const unchecked = page.locator('#picker input[type=checkbox]:not(:checked)');
     await unchecked.first().check();
-    expect(await lines()).toBe(6);
+    await expect.poll(lines).toBe(6);
     await unchecked.first().check();
-    expect(await lines()).toBe(8);
+    await expect.poll(lines).toBe(8);
     expect(await page.locator('#picker input:disabled').count()).toBe((await boxes.count()) - 4);
     await page.selectOption('#metric', 'acc');
-    expect(await page.locator('#chart svg text', { hasText: 'Accuracy' }).count()).toBe(1);
+    await expect.poll(() => page.locator('#chart svg text', { hasText: 'Accuracy' }).count()).toBe(1);
+    await page.close();
+  });
+
+  it('lists the featured cells of a large sweep on the compare page, finds any other, and loads only the curves picked', async () => {
+    const { page, problems } = await open(pathToFileURL(join(manySite, 'compare.html')).href);
+    const lines = () => page.locator('#chart svg polyline').count();
+    await expect.poll(lines).toBe(4);
+    const boxes = page.locator('#picker input[type=checkbox]');
+    expect(await boxes.count()).toBe(12); // the baseline and the 11 best of 320 cells
+    await expect(page.locator('#find-note').textContent()).resolves.toContain('12 of 320 cells listed');
+    const curveFiles = readdirSync(join(manySite, 'data', 'curves'));
+    expect(curveFiles).toHaveLength(4); // 100 cells a file
+    const loaded = () => page.locator('script[src^="data/curves/"]').evaluateAll((ss) => ss.map((s) => s.getAttribute('src')));
+    const before = await loaded();
+    expect(before.length).toBeLessThan(curveFiles.length);
+    // group 19 lies in the last curves file; its baseline copy is found by words of its label
+    await page.fill('#find', 'group 19 l2 0.001 dropout 0.5 none early');
+    const found = await page.locator('#picker label.pick').evaluateAll((ls) => ls.map((l) => l.textContent ?? ''));
+    expect(found).toHaveLength(3); // the two cells picked, and the one match
+    expect(found.filter((t) => t.includes('group 19'))).toEqual([expect.stringContaining('l2 0.001 · dropout 0.5 · none · no early stopping · group 19 · val loss ')]);
+    await page.locator('#picker label.pick', { hasText: 'group 19' }).first().locator('input').check();
+    await expect.poll(lines).toBe(6);
+    expect(await loaded()).toContain('data/curves/3.js');
+    // the cells already picked stay listed whatever the search shows
+    await page.fill('#find', 'no such words');
+    expect(await page.locator('#picker input:checked').count()).toBe(3);
+    await expect(page.locator('#found-note').textContent()).resolves.toBe('No cell matches these words.');
+    await page.fill('#find', 'group');
+    expect(await boxes.count()).toBe(40 + 1); // the first 40 matches, and the picked cell of group 19
+    await expect(page.locator('#found-note').textContent()).resolves.toContain('more match');
+    expect(problems).toEqual([]);
     await page.close();
   });
 

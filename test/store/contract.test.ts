@@ -90,6 +90,13 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     expect(await store.list('nothing/')).toEqual([]);
   });
 
+  test('list sorts by UTF-8 bytes as S3 does, not by UTF-16 code units', async () => {
+    const store = await open();
+    // U+FF5E is one UTF-16 unit above the emoji's first surrogate, but below it in UTF-8
+    for (const k of ['order/\u{1F600}.json', 'order/\u{FF5E}.json', 'order/z.json']) await store.put(k, k);
+    expect(await store.list('order/')).toEqual(['order/z.json', 'order/\u{FF5E}.json', 'order/\u{1F600}.json']);
+  });
+
   test.each([
     ['../escape.json'],
     ['trials/../../escape.json'],

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../errors.ts';
+import { UserError, firstLine } from '../../errors.ts';
 import type { Placement } from '../../train/train-pack.ts';
 
 /** One engine's measured speed on the calibration machine, in CPU time so that a loaded machine still gives a fair figure. */
@@ -58,7 +58,7 @@ async function readJson<T>(file: string, what: string): Promise<T> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new UserError(`cannot read the ${what} ${file}: ${(error as Error).message.split('\n')[0]}`, { file });
+    throw new UserError(`cannot read the ${what} ${file}: ${firstLine(error)}`, { file });
   }
   try {
     return JSON.parse(text) as T;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BatchClient, KeyValuePair, RetryStrategy, SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import type { Manifest } from '../../records/manifest.ts';
-import { UserError } from '../../errors.ts';
+import { UserError, firstLine } from '../../errors.ts';
 import { EXIT_INFRA } from '../../records/events.ts';
 
 /** AWS Batch allows 2..10,000 children per array job. */
@@ -145,7 +145,7 @@ export function buildRoutedRequests(manifest: Manifest, targets: LaunchTarget[],
 /** Batch and credential errors a user can fix, as one line each. */
 export function batchError(error: unknown, settings: Pick<LaunchSettings, 'queue' | 'jobDefinition'>): Error {
   const e = error as { name?: string; message?: string };
-  const message = (e?.message ?? String(error)).split('\n')[0];
+  const message = firstLine(error);
   if (e?.name === 'ClientException') {
     const hint = /does not exist|not found|not valid/i.test(message ?? '')
       ? ` (check that job queue "${settings.queue}" and job definition "${settings.jobDefinition}" exist in this account and region)`

@@ -8,7 +8,7 @@ import { buildResult, surfaceGrid, trainingSet, truncateHistory } from '../resul
 import { toClassProba } from '../metrics.ts';
 import { fusedSupports, kernelJob } from './jobs.ts';
 import { runJobs, threadCount } from './pool.ts';
-import type { KernelResult } from './kernel.d.mts';
+import { kernelVariant, type KernelResult } from './kernel.mjs';
 
 /**
  * The fused engine: each training (a trial, or the trials of a patience group, which share one
@@ -19,7 +19,7 @@ import type { KernelResult } from './kernel.d.mts';
 export const trainPackFused: TrainPack = async (trials, data, options) => {
   requireSupport(fusedEngine, trials, data);
   const threads = threadCount();
-  const backend = { name: 'wasm', device: `${os.cpus()[0]?.model?.trim() || 'CPU'} (fused wasm simd128, ${threads} threads)` };
+  const backend = { name: 'wasm', device: `${os.cpus()[0]?.model?.trim() || 'CPU'} (fused wasm ${kernelVariant === 'relaxed' ? 'SIMD128 + relaxed SIMD' : 'SIMD128'}, ${threads} threads)` };
   const grid = surfaceGrid(data);
   const results = new Map<string, TrialResult>();
   const jobs = planTrainings(trials).map((training) => {

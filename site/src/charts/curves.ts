@@ -1,4 +1,4 @@
-import type { CellSummary, CurveSeries } from '../lib/summary.ts';
+import type { CellSummary, CurveSeries, TrialSummary } from '../lib/summary.ts';
 import { Plot, render, trainColor, valColor } from './plot.ts';
 import { lineChart, type Dot, type Series } from './svg.ts';
 
@@ -8,6 +8,16 @@ interface Row { epoch: number; value: number; trial: string }
 const rows = (c: CurveSeries, key: keyof CurveSeries, trial: string): Row[] =>
   c.epoch.map((epoch, i) => ({ epoch, value: c[key][i], trial })).filter((r) => Number.isFinite(r.value));
 
+type Drawn = TrialSummary & { curves: CurveSeries };
+/** The finished trials whose curves the summary kept (a large sweep keeps a cell's first few). */
+const drawn = (cell: CellSummary): Drawn[] => cell.trials.filter((t): t is Drawn => t.status === 'ok' && t.curves !== undefined);
+
+/** Says which seeds the thin lines are when the summary kept the curves of only some of them. */
+export function drawnSeedsNote(cell: CellSummary): string {
+  const n = drawn(cell).length;
+  return n < cell.counts.ok ? `Thin lines: the first ${n > 1 ? `${n} ` : ''}of the cell's ${cell.counts.ok} finished seeds (a sweep this large keeps a few per cell); the mean is over all of them.` : '';
+}
+
 const metricLabel = (m: Metric) => (m === 'loss' ? 'Loss (cross-entropy)' : 'Accuracy');
 
 /**
@@ -15,7 +25,7 @@ const metricLabel = (m: Metric) => (m === 'loss' ? 'Loss (cross-entropy)' : 'Acc
  * solid vermillion, each seed's kept (best) epoch as a dot on its validation curve.
  */
 export function cellCurves(cell: CellSummary, metric: Metric, o: { yDomain?: [number, number]; xDomain?: [number, number]; width?: number; height?: number } = {}): string {
-  const ok = cell.trials.filter((t) => t.status === 'ok');
+  const ok = drawn(cell);
   const train = ok.flatMap((t) => rows(t.curves, metric, t.trialId));
   const val = ok.flatMap((t) => rows(t.curves, `val_${metric}`, t.trialId));
   const mean = cell.meanCurves;
@@ -52,14 +62,17 @@ export function risesAfterMinimum(cell: CellSummary, tolerance = 0.1): { epoch: 
 /** The y extent of a metric over every cell, so small multiples share one scale. */
 export function extent(cells: CellSummary[], metric: Metric): [number, number] {
   let lo = Infinity, hi = -Infinity;
-  for (const c of cells) for (const t of c.trials) if (t.status === 'ok') {
-    for (const v of [...t.curves[metric], ...t.curves[`val_${metric}`]]) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const series = (c: CurveSeries) => [c[metric], c[`val_${metric}`]];
+  for (const c of cells) {
+    for (const xs of [...drawn(c).flatMap((t) => series(t.curves)), ...(c.meanCurves ? series(c.meanCurves) : [])]) {
+      for (const v of xs) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    }
   }
   return lo <= hi ? [Math.min(0, lo), metric === 'acc' ? Math.max(1, hi) : hi] : [0, 1];
 }
 
 export function epochExtent(cells: CellSummary[]): [number, number] {
-  const last = Math.max(1, ...cells.flatMap((c) => c.trials.map((t) => t.curves.epoch.at(-1) ?? 1)));
+  const last = Math.max(1, ...cells.flatMap((c) => [...drawn(c).map((t) => t.curves), ...(c.meanCurves ? [c.meanCurves] : [])].map((k) => k.epoch.at(-1) ?? 1)));
   return [1, last];
 }
 
@@ -68,7 +81,7 @@ export function epochExtent(cells: CellSummary[]): [number, number] {
  * kept-epoch dots, at a small fraction of the cost (a sweep has thousands of these pages).
  */
 export function cellCurvesLight(cell: CellSummary, metric: Metric, o: { yDomain?: [number, number]; xDomain?: [number, number]; width?: number; height?: number } = {}): string {
-  const ok = cell.trials.filter((t) => t.status === 'ok');
+  const ok = drawn(cell);
   const pts = (c: CurveSeries, key: keyof CurveSeries) => c.epoch.map((e, i) => [e, c[key][i]] as [number, number]);
   const series: Series[] = ok.flatMap((t) => [
     { points: pts(t.curves, metric), stroke: trainColor, width: 0.8, opacity: 0.45, dash: '3,2', title: `seed ${t.seed}, training` },

@@ -74,7 +74,8 @@ export function lineChart(o: {
 }): string {
   const width = o.width ?? 300, height = o.height ?? 190;
   const x = linear(o.xDomain, [44, width - 20]);
-  const y = linear(o.yDomain, [height - 30, 20]);
+  // room under the plot for the tick labels and, below them, the axis label
+  const y = linear(o.yDomain, [height - 34, 20]);
   const body = o.series.map((s) => {
     const d = pathOf(s.points.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b)).map(([a, b]) => [x(a), y(b)]));
     if (!d) return '';

@@ -3,7 +3,7 @@ import type { CellSummary, Stat, SweepSummary } from './summary.ts';
 import { createHash } from 'node:crypto';
 import { boundaryDots, boundaryLight } from '../charts/boundary.ts';
 import { confusion, image } from '../charts/confusion.ts';
-import { cellCurvesLight, curveKey } from '../charts/curves.ts';
+import { cellCurvesLight, curveKey, drawnSeedsNote } from '../charts/curves.ts';
 import { gallery } from '../charts/gallery.ts';
 import { esc } from '../charts/svg.ts';
 import { ciTitle, int, num, pct, seconds, withCi } from './format.ts';
@@ -43,6 +43,7 @@ export function cellPageBody(s: SweepSummary, index: number): string {
   parts.push(c.ok
     ? `${curveKey()}<div class="grid cell-charts">${(['loss', 'acc'] as const).map((m) =>
       `<figure class="chart-${m}" data-cell="${cell.cellId}">${cellCurvesLight(cell, m, { width: 460, height: 260 })}</figure>`).join('')}</div>`
+      + (drawnSeedsNote(cell) ? `<p class="muted">${esc(drawnSeedsNote(cell))}</p>` : '')
     : '<p class="muted">No finished trials in this cell.</p>');
   if (cell.surface) {
     parts.push('<h2>Decision boundary</h2>');

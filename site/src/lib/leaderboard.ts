@@ -36,17 +36,37 @@ export function leaderboardRows(s: SweepSummary) {
 
 /** Curve points per cell on the compare page: all of a small sweep's, fewer as cells multiply. */
 const comparePoints = (cells: number) => Math.max(40, Math.min(200, Math.floor(100_000 / Math.max(1, cells))));
+/**
+ * Cells per curves file of the compare page (data/curves/<k>.js): the page loads only the files
+ * of the cells picked, so opening it costs the same at 20 cells as at 20,000.
+ */
+const COMPARE_CHUNK = 100;
 
-/** Each cell's mean curves for the compare page (data/curves.js), evenly thinned to comparePoints. */
-export function compareRows(s: SweepSummary) {
-  const cells = s.cells.filter((c) => c.meanCurves);
+/** The cells the compare page can overlay (those with mean curves), in the summary's order. */
+const comparable = (s: SweepSummary) => s.cells.filter((c) => c.meanCurves);
+
+/**
+ * What the compare page lists and searches without loading any curve: per cell its id, label,
+ * mean validation loss (4 significant digits, null when none) and the curves file that holds it.
+ */
+export function compareIndex(s: SweepSummary): [string, string, number | null, number][] {
+  return comparable(s).map((c, i) => [c.cellId, c.label, round4(c.stats.val_loss.mean), Math.floor(i / COMPARE_CHUNK)]);
+}
+
+/** The mean curves of the k-th COMPARE_CHUNK comparable cells, evenly thinned to comparePoints. */
+export function compareChunk(s: SweepSummary, k: number) {
+  const cells = comparable(s);
   const max = comparePoints(cells.length);
-  return cells.map((c) => {
+  return cells.slice(k * COMPARE_CHUNK, (k + 1) * COMPARE_CHUNK).map((c) => {
     const m = c.meanCurves!;
     const n = m.epoch.length;
-    const idx = n <= max ? m.epoch.map((_, i) => i) : [...new Set(Array.from({ length: max }, (_, k) => Math.round((k * (n - 1)) / (max - 1))))];
-    // four significant digits: a chart a few hundred pixels high shows no finer difference
-    const pick = (xs: number[]) => idx.map((i) => (Number.isFinite(xs[i]) ? Number(xs[i]!.toPrecision(4)) : null));
+    const idx = n <= max ? m.epoch.map((_, i) => i) : [...new Set(Array.from({ length: max }, (_, j) => Math.round((j * (n - 1)) / (max - 1))))];
+    const pick = (xs: number[]) => idx.map((i) => round4(xs[i]));
     return { id: c.cellId, label: c.label, epoch: idx.map((i) => m.epoch[i]), loss: pick(m.loss), val_loss: pick(m.val_loss), acc: pick(m.acc), val_acc: pick(m.val_acc) };
   });
 }
+
+export const compareChunkCount = (s: SweepSummary) => Math.ceil(comparable(s).length / COMPARE_CHUNK);
+
+// four significant digits: a chart a few hundred pixels high shows no finer difference
+const round4 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? Number(x.toPrecision(4)) : null);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CellSummary, SweepSummary } from '../../../runner/records/summary.ts';
 
-export type { CellSummary, SweepSummary, Stat, CurveSeries } from '../../../runner/records/summary.ts';
+export type { CellSummary, SweepSummary, Stat, CurveSeries, TrialSummary } from '../../../runner/records/summary.ts';
 
 // The build glue defines this per build (vite `define`), so concurrent builds never share it.
 declare const __FITGRID_SUMMARY__: string;
