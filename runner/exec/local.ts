@@ -39,7 +39,7 @@ const formatSeconds = (s: number) =>
   s < 60 ? `${s.toFixed(1)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 
 /** Per-pack progress folded into one fractional count of trials, for the bar and its ETA. */
-class Progress {
+export class Progress {
   private packs = new Map<number, { todo: number; finished: number; fraction: number }>();
   trained = 0;
   failed = 0;
@@ -49,7 +49,10 @@ class Progress {
     const pack = this.packs.get(event.pack) ?? { todo: 0, finished: 0, fraction: 0 };
     this.packs.set(event.pack, pack);
     if (event.event === 'start') pack.todo = event.todo;
-    if (event.event === 'progress') pack.fraction = event.epochs > 0 ? event.epoch / event.epochs : 0;
+    // An engine that trains a pack's trials together (packed) reports how far all of them are;
+    // those that finish trials one by one or a batch at a time (layers, fused, conv) report the
+    // trials done, and count the rest as not started: their epoch is that of the trials done.
+    if (event.event === 'progress') pack.fraction = event.trialsDone === 0 && event.epochs > 0 ? event.epoch / event.epochs : 0;
     if (event.event === 'trial') {
       pack.finished += 1;
       this.trained += 1;
