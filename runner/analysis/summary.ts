@@ -22,7 +22,8 @@ import {
   augmentationLabel, setupDifferences, dataDescription, isNoRemedy, modelDescription, optimizerLabel, remedyWords,
 } from '../grid/labels.ts';
 
-const SUMMARY_FORMAT = 2;
+// 3: a trial row may come without curves (large sweeps keep those of a few seeds per cell)
+const SUMMARY_FORMAT = 3;
 /**
  * Curve points summary.json spends on all trials together, and on all cells' mean curves: a
  * large sweep draws each of its curves with fewer points (never fewer than MIN_CURVE_POINTS),
