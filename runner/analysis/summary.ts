@@ -33,6 +33,8 @@ const SUMMARY_FORMAT = 3;
 const TRIAL_CURVE_BUDGET = 250_000;
 const CELL_CURVE_BUDGET = 500_000;
 export const MIN_CURVE_POINTS = 50;
+/** Finished trials of a cell that keep their own curves at most: a chart of more thin lines shows none of them. */
+const MAX_CURVE_TRIALS = 20;
 /** Trial results read from the store at once. */
 const READ_CONCURRENCY = 32;
 /** Bumped when what a cached cell holds changes, so that older cache entries are not reused. */
@@ -207,7 +209,7 @@ class SummaryFold {
     this.classCount = data?.classNames.length;
     this.fallbackClasses = classNamesOf(grid.data, undefined).length;
     const points = (budget: number, count: number) => Math.max(MIN_CURVE_POINTS, Math.min(MAX_CURVE_POINTS, Math.floor(budget / Math.max(1, count))));
-    const trials = Math.max(1, Math.floor(TRIAL_CURVE_BUDGET / MIN_CURVE_POINTS / Math.max(1, groups.length)));
+    const trials = Math.min(MAX_CURVE_TRIALS, Math.max(1, Math.floor(TRIAL_CURVE_BUDGET / MIN_CURVE_POINTS / Math.max(1, groups.length))));
     const drawn = groups.reduce((n, cell) => n + Math.min(cell.length, trials), 0);
     this.plan = { trial: points(TRIAL_CURVE_BUDGET, drawn), mean: points(CELL_CURVE_BUDGET, groups.length), trials };
   }

@@ -203,8 +203,8 @@ group('buildSummary', () => {
     const few = summarize(makeManifest(grid, trials), [result]).cells[0].trials[0].curves?.epoch.length;
     expect(few).toBeLessThanOrEqual(MAX_CURVE_POINTS);
     expect(few).toBeGreaterThan(MAX_CURVE_POINTS - 5);
-    // the same trial in a manifest of 100,000 trials (the others not stored yet)
-    const many = { ...makeManifest(grid, trials), trials: [...trials, ...Array.from({ length: 99_999 }, (_, i) => ({ ...trials[0], trialId: `x${i}` }))] };
+    // the same trial in a manifest of 100,000 trials in 5,000 cells (the others not stored yet)
+    const many = { ...makeManifest(grid, trials), trials: [...trials, ...Array.from({ length: 99_999 }, (_, i) => ({ ...trials[0], trialId: `x${i}`, cellId: `c${i % 5000}` }))] };
     const points = summarize(many, [result]).cells[0].trials[0].curves?.epoch.length;
     expect(points).toBeLessThanOrEqual(MIN_CURVE_POINTS);
     expect(points).toBeGreaterThan(MIN_CURVE_POINTS - 5);
@@ -224,6 +224,15 @@ group('buildSummary', () => {
     expect(cell.trials.map((t) => [t.seed, t.curves !== undefined])).toEqual([[0, false], [1, true], [2, false], [3, false]]);
     // the mean is still over every finished seed
     expect(cell.meanCurves?.loss[1]).toBeCloseTo(0.2, 12);
+  });
+
+  it('keeps the curves of at most 20 seeds of a cell, however few cells the sweep has', () => {
+    const seeds = Array.from({ length: 30 }, (_, i) => i);
+    const grid = makeGrid({ axes: { l2: [0], dropout: [0], augmentation: [null], patience: [null] }, seeds });
+    const trials = seeds.map((seed) => makeTrial(grid, { l2: 0, dropout: 0, augmentation: null, patience: null }, seed));
+    const results = trials.map((t) => makeResult(t, { loss: [0.9, 0.5], val_loss: [0.8, 0.6], acc: [0.5, 0.8], val_acc: [0.5, 0.7] }));
+    const cell = summarize(makeManifest(grid, trials), results).cells[0];
+    expect(cell.trials.map((t) => t.curves !== undefined)).toEqual(seeds.map((i) => i < 20));
   });
 
   it('gives the same cells whatever order the stored results arrive in', async () => {

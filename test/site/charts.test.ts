@@ -12,6 +12,7 @@ import { heatmap } from '../../site/src/charts/heatmap.ts';
 import { confusion } from '../../site/src/charts/confusion.ts';
 import { cellCurves, cellCurvesLight, drawnSeedsNote, risesAfterMinimum } from '../../site/src/charts/curves.ts';
 import { jsonForScript } from '../../site/src/lib/summary.ts';
+import { cellPageBody, LISTED_TRIALS } from '../../site/src/lib/cell-page.ts';
 import { relativizeUrls } from '../../runner/report/site-build.ts';
 import { summarize } from '../../runner/analysis/summary.ts';
 import { generateSweep } from '../fixtures/summary/generate.ts';
@@ -108,7 +109,19 @@ describe('chart helpers', () => {
     const light = svgOf(cellCurvesLight(few, 'loss'));
     expect(light.querySelectorAll('title').length).toBeGreaterThan(0);
     expect([...light.querySelectorAll('title')].map((t) => t.textContent).filter((t) => t?.startsWith('seed ')).length).toBe(3); // two lines and the dot of one seed
-    expect(drawnSeedsNote(few)).toBe(`Thin lines: the first of the cell's ${cell.counts.ok} finished seeds (a sweep this large keeps a few per cell); the mean is over all of them.`);
+    expect(drawnSeedsNote(few)).toBe(`Thin lines: the first of the cell's ${cell.counts.ok} finished seeds (the summary keeps the curves of a few seeds per cell); the mean is over all of them.`);
+  });
+
+  it('lists the first trials of a cell with thousands, then those that failed, and says so', () => {
+    const cell = summary.cells[0];
+    const [ok] = cell.trials;
+    const trials = Array.from({ length: 3000 }, (_, i) => ({ ...ok, trialId: `t${i}`, seed: i, ...(i % 500 === 7 ? { status: 'failed' as const, error: `boom ${i}` } : {}) }));
+    const doc = svgOf(cellPageBody({ ...summary, cells: [{ ...cell, trials }] }, 0));
+    const rows = [...doc.querySelectorAll('table.trials tbody tr')].map((r) => r.getAttribute('id'));
+    // the first LISTED_TRIALS by seed (t7 among them), then the failed ones after them
+    expect(rows).toEqual([...trials.slice(0, LISTED_TRIALS).map((t) => `trial-${t.trialId}`), ...[507, 1007, 1507, 2007, 2507].map((i) => `trial-t${i}`)]);
+    expect(doc.querySelector('.trials-note')?.textContent).toBe(`${LISTED_TRIALS + 5} of the cell's 3000 stored trials: the first ${LISTED_TRIALS} by seed, then 5 that failed or diverged. fitgrid export writes every trial and epoch as a table.`);
+    expect(svgOf(cellPageBody(summary, 0)).querySelector('.trials-note')).toBeNull();
   });
 
   it('flags the no-remedy cell as rising after its minimum, and not a strongly regularised one', () => {

@@ -15,7 +15,7 @@ const drawn = (cell: CellSummary): Drawn[] => cell.trials.filter((t): t is Drawn
 /** Says which seeds the thin lines are when the summary kept the curves of only some of them. */
 export function drawnSeedsNote(cell: CellSummary): string {
   const n = drawn(cell).length;
-  return n < cell.counts.ok ? `Thin lines: the first ${n > 1 ? `${n} ` : ''}of the cell's ${cell.counts.ok} finished seeds (a sweep this large keeps a few per cell); the mean is over all of them.` : '';
+  return n < cell.counts.ok ? `Thin lines: the first ${n > 1 ? `${n} ` : ''}of the cell's ${cell.counts.ok} finished seeds (the summary keeps the curves of a few seeds per cell); the mean is over all of them.` : '';
 }
 
 const metricLabel = (m: Metric) => (m === 'loss' ? 'Loss (cross-entropy)' : 'Accuracy');

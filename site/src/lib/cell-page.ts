@@ -118,12 +118,21 @@ function imagePanels(s: SweepSummary, cell: CellSummary): string {
   return out.join('');
 }
 
+/** Trials a cell page lists in seed order; beyond them only those that failed or diverged (up to as many again). */
+export const LISTED_TRIALS = 250;
+
 function trials(cell: CellSummary): string {
-  const rows = cell.trials.map((t) => `<tr id="${trialAnchor(t.trialId)}">`
+  const first = cell.trials.slice(0, LISTED_TRIALS);
+  const troubled = cell.trials.slice(LISTED_TRIALS).filter((t) => t.status !== 'ok').slice(0, LISTED_TRIALS);
+  const listed = [...first, ...troubled];
+  const rows = listed.map((t) => `<tr id="${trialAnchor(t.trialId)}">`
     + `<td>seed ${t.seed}${t.replicate !== null ? `, bootstrap ${t.replicate}` : ''}</td>`
     + `<td class="${t.status === 'ok' ? '' : 'verdict-failed'}"${t.error ? ` title="${esc(t.error)}"` : ''}>${t.status}${t.error ? `: ${esc(t.error)}` : ''}</td>`
     + `<td>${num(t.final.val_loss, 4)}</td><td>${pct(t.final.val_acc)}</td><td>${num(t.final.loss, 4)}</td><td>${num(t.best.val_loss, 4)}</td>`
     + `<td>${t.bestEpoch}</td><td>${t.stoppedEpoch}</td><td>${esc(`${t.engine}, ${t.backend}`)}</td><td>${seconds(t.seconds)}</td><td><code>${t.trialId}</code></td></tr>`).join('');
-  return '<h2>Trials</h2><div class="scroll"><table class="trials"><thead><tr><th>Seed</th><th>Status</th><th>Val loss</th><th>Val acc</th><th>Train loss</th><th>Best val loss</th><th>Kept epoch</th><th>Stopped epoch</th><th>Ran on</th><th>Time</th><th>Trial id</th></tr></thead>'
+  const note = listed.length < cell.trials.length
+    ? `<p class="muted trials-note">${listed.length} of the cell's ${cell.trials.length} stored trials: the first ${first.length} by seed${troubled.length ? `, then ${troubled.length} that failed or diverged` : ''}. <code>fitgrid export</code> writes every trial and epoch as a table.</p>`
+    : '';
+  return `<h2>Trials</h2>${note}<div class="scroll"><table class="trials"><thead><tr><th>Seed</th><th>Status</th><th>Val loss</th><th>Val acc</th><th>Train loss</th><th>Best val loss</th><th>Kept epoch</th><th>Stopped epoch</th><th>Ran on</th><th>Time</th><th>Trial id</th></tr></thead>`
     + `<tbody>${rows}</tbody></table></div>`;
 }
