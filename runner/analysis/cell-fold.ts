@@ -90,17 +90,18 @@ export class CellFold {
     this.summaries.push(trialSummary(r, keepCurves ? this.options.plan.trial : 0));
     if (r.status !== 'ok') return true;
     this.history.add(r.history);
+    const bestValLoss = Math.min(...r.history.val_loss);
     this.paired.push({
       seed: r.seed, replicate: r.replicate,
       metrics: {
-        val_loss: r.final.val_loss, val_acc: r.final.val_acc, best_val_loss: Math.min(...r.history.val_loss),
+        val_loss: r.final.val_loss, val_acc: r.final.val_acc, best_val_loss: bestValLoss,
         gap_loss: r.final.val_loss - r.final.loss, gap_acc: r.final.acc - r.final.val_acc,
       },
     });
     this.addSurface(r);
     this.mistakes?.add(r);
     if (r.valProba?.length) this.addConfusion(r);
-    if (r.valProba?.length === r.valLabels?.length && r.valLabels.length > 0) this.addPredictions(r);
+    if (r.valProba?.length === r.valLabels?.length && r.valLabels.length > 0) this.addPredictions(r, bestValLoss);
     return true;
   }
 
@@ -155,9 +156,11 @@ export class CellFold {
    * A finished trial's validation predictions into the decomposition (replicates = the cell's
    * finished trials with predictions for the first one's points), the verdict's inputs with them.
    */
-  private addPredictions(r: TrialResult): void {
-    this.rises.push(r.final.val_loss - Math.min(...r.history.val_loss));
-    this.bySeed.set(r.seed, [...(this.bySeed.get(r.seed) ?? []), r.final.val_loss]);
+  private addPredictions(r: TrialResult, bestValLoss: number): void {
+    this.rises.push(r.final.val_loss - bestValLoss);
+    const seedLosses = this.bySeed.get(r.seed);
+    if (seedLosses) seedLosses.push(r.final.val_loss);
+    else this.bySeed.set(r.seed, [r.final.val_loss]);
     if (!this.predictions) {
       const points = r.valLabels.length, classes = r.valProba[0].length;
       this.predictions = {
@@ -252,20 +255,15 @@ export class CellFold {
     const s = this.surface;
     if (!s) return undefined;
     const shape = [s.extent.n, s.extent.n];
-    const votes = s.votes;
-    const values = s.moments ? quantizedArray(Array.from(s.moments.mean), 1, shape) : encodeArray(Uint8Array.from({ length: s.length }, (_, j) => votes!.main(j)), shape);
-    const variance = this.surfaceVariance();
-    return { ...s.extent, values, ...(variance ? { variance: quantizedArray(variance, Math.max(0, ...variance.filter(Number.isFinite)), shape) } : {}) };
-  }
-
-  /** How much the seeds disagree at each surface point, when two or more surfaces agree in size. */
-  private surfaceVariance(): number[] | undefined {
-    const s = this.surface;
-    const replicates = s?.moments?.replicates ?? s?.votes?.replicates ?? 0;
-    if (!s || replicates < 2) return undefined;
-    const at = (j: number) => (s.moments ? s.moments.variance(j) : s.votes!.off(j, s.votes!.main(j)));
+    const { moments, votes } = s;
+    const modes = votes && Uint8Array.from({ length: s.length }, (_, j) => votes.main(j));
+    const values = moments ? quantizedArray(Array.from(moments.mean), 1, shape) : encodeArray(modes!, shape);
+    // how much the seeds disagree at each point, with two or more surfaces of the same size
+    const replicates = moments?.replicates ?? votes?.replicates ?? 0;
+    const at = (j: number) => (moments ? moments.variance(j) : votes!.off(j, modes![j]));
     // display-only: six decimals halve its share of summary.json and change no contour
-    return Array.from({ length: s.length }, (_, j) => Math.round(at(j) * 1e6) / 1e6);
+    const variance = replicates < 2 ? undefined : Array.from({ length: s.length }, (_, j) => Math.round(at(j) * 1e6) / 1e6);
+    return { ...s.extent, values, ...(variance ? { variance: quantizedArray(variance, Math.max(0, ...variance.filter(Number.isFinite)), shape) } : {}) };
   }
 }
 

@@ -40,10 +40,11 @@ export function cellPageBody(s: SweepSummary, index: number): string {
   parts.push(facts(cell));
   parts.push(numbers(cell));
   parts.push('<h2>Learning curves</h2>');
+  const seedsNote = drawnSeedsNote(cell);
   parts.push(c.ok
     ? `${curveKey()}<div class="grid cell-charts">${(['loss', 'acc'] as const).map((m) =>
       `<figure class="chart-${m}" data-cell="${cell.cellId}">${cellCurvesLight(cell, m, { width: 460, height: 260 })}</figure>`).join('')}</div>`
-      + (drawnSeedsNote(cell) ? `<p class="muted">${esc(drawnSeedsNote(cell))}</p>` : '')
+      + (seedsNote ? `<p class="muted">${esc(seedsNote)}</p>` : '')
     : '<p class="muted">No finished trials in this cell.</p>');
   if (cell.surface) {
     parts.push('<h2>Decision boundary</h2>');

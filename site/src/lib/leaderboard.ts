@@ -10,7 +10,8 @@ export const METRICS = [
   ['stoppedEpoch', 'Stopped epoch', 'int'],
 ] as const;
 
-const round = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(5)) : null);
+/** A number to `digits` significant digits for the page scripts, null when there is none. */
+const round = (x: number | undefined, digits = 5) => (x !== undefined && Number.isFinite(x) ? Number(x.toPrecision(digits)) : null);
 /** [mean, half-width of the 95% interval] (null when not finite), the n behind it. */
 const pair = (st: Stat | undefined) => (st ? [round(st.mean), st.n > 1 ? round(st.ci[1] - st.mean) : 0, st.n] : [null, 0, 0]);
 
@@ -50,7 +51,7 @@ const comparable = (s: SweepSummary) => s.cells.filter((c) => c.meanCurves);
  * mean validation loss (4 significant digits, null when none) and the curves file that holds it.
  */
 export function compareIndex(s: SweepSummary): [string, string, number | null, number][] {
-  return comparable(s).map((c, i) => [c.cellId, c.label, round4(c.stats.val_loss.mean), Math.floor(i / COMPARE_CHUNK)]);
+  return comparable(s).map((c, i) => [c.cellId, c.label, round(c.stats.val_loss.mean, 4), Math.floor(i / COMPARE_CHUNK)]);
 }
 
 /** The mean curves of the k-th COMPARE_CHUNK comparable cells, evenly thinned to comparePoints. */
@@ -61,12 +62,10 @@ export function compareChunk(s: SweepSummary, k: number) {
     const m = c.meanCurves!;
     const n = m.epoch.length;
     const idx = n <= max ? m.epoch.map((_, i) => i) : [...new Set(Array.from({ length: max }, (_, j) => Math.round((j * (n - 1)) / (max - 1))))];
-    const pick = (xs: number[]) => idx.map((i) => round4(xs[i]));
+    // four significant digits: a chart a few hundred pixels high shows no finer difference
+    const pick = (xs: number[]) => idx.map((i) => round(xs[i], 4));
     return { id: c.cellId, label: c.label, epoch: idx.map((i) => m.epoch[i]), loss: pick(m.loss), val_loss: pick(m.val_loss), acc: pick(m.acc), val_acc: pick(m.val_acc) };
   });
 }
 
 export const compareChunkCount = (s: SweepSummary) => Math.ceil(comparable(s).length / COMPARE_CHUNK);
-
-// four significant digits: a chart a few hundred pixels high shows no finer difference
-const round4 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? Number(x.toPrecision(4)) : null);
