@@ -3,8 +3,8 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../errors.ts';
 import type { ChildArgs } from './report-child.ts';
+import { createS3rver } from './s3rver.ts';
 import type { RenderFigures } from './render.ts';
 
 export interface ReportBenchOptions {
@@ -128,16 +128,9 @@ async function child(args: ChildArgs, env: NodeJS.ProcessEnv = process.env): Pro
 
 /** Writes `count` synthetic results to s3rver (started here, on 127.0.0.1) and times a child reading them back. */
 async function s3Read(grid: string, count: number, log: (line: string) => void): Promise<StepFigures & { results: number; perSecond: number }> {
-  let S3rver: new (options: object) => { run(): Promise<{ port: number }>; close(): Promise<void> };
-  try {
-    // @ts-expect-error s3rver ships no types; it is a development dependency, absent from production installs
-    S3rver = (await import('s3rver')).default;
-  } catch {
-    throw new UserError('the S3 read benchmark needs s3rver (a development dependency): run `npm install`, or pass --s3 0');
-  }
   const directory = await mkdtemp(path.join(tmpdir(), 'fitgrid-bench-s3-'));
   const bucket = 'fitgrid-bench';
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const server = await createS3rver({ directory, bucket });
   const { port } = await server.run();
   const env = {
     AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1',

@@ -1,13 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-// @ts-expect-error s3rver ships no types
-import S3rver from 's3rver';
 import { afterAll, beforeAll } from 'vitest';
+import { createS3rver, type S3rver } from '../../runner/bench/s3rver.ts';
 import { root } from './cli.ts';
 
 export interface S3Server {
@@ -41,10 +39,10 @@ export async function startS3(options: { bucket?: string; prefix?: string } = {}
   const prefix = options.prefix ?? 'runs';
   const directory = await mkdtemp(path.join(tmpdir(), 'fitgrid-s3rver-'));
   let port = 0;
-  let instance: { run(): Promise<AddressInfo>; httpServer?: Server } | undefined;
+  let instance: S3rver | undefined;
 
   const start = async () => {
-    instance = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket }] });
+    instance = await createS3rver({ directory, bucket, port });
     port = (await instance!.run()).port;
   };
   const stop = async () => {

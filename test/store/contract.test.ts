@@ -50,6 +50,18 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     expect(text(await store.get('k.txt'))).toBe('two');
   });
 
+  test('a get during an overwrite returns the old or the new value whole, and one after it the new', async () => {
+    const store = await open();
+    for (let round = 0; round < 8; round++) {
+      const old = `${round}`.repeat(1 << 20);
+      const next = `${round + 1}`.repeat(1 << 20);
+      await store.put('trials/big.json', old);
+      const [, ...during] = await Promise.all([store.put('trials/big.json', next), ...Array.from({ length: 4 }, () => store.get('trials/big.json'))]);
+      for (const seen of during) expect([old, next]).toContain(text(seen));
+      expect(text(await store.get('trials/big.json'))).toBe(next);
+    }
+  });
+
   test('put with ifAbsent leaves an existing key untouched and writes a missing one', async () => {
     const store = await open();
     await store.put('trials/t.json', 'first');
