@@ -40,31 +40,38 @@ const formatSeconds = (s: number) =>
 
 /** Per-pack progress folded into one fractional count of trials, for the bar and its ETA. */
 export class Progress {
-  private packs = new Map<number, { todo: number; finished: number; fraction: number }>();
+  private packs = new Map<number, { todo: number; finished: number; running: number; fraction: number }>();
   trained = 0;
   failed = 0;
   diverged = 0;
   constructor(readonly total: number, readonly skipped: number) {}
   apply(event: WorkerEvent) {
-    const pack = this.packs.get(event.pack) ?? { todo: 0, finished: 0, fraction: 0 };
+    const pack = this.packs.get(event.pack) ?? { todo: 0, finished: 0, running: 0, fraction: 0 };
     this.packs.set(event.pack, pack);
     if (event.event === 'start') pack.todo = event.todo;
-    // An engine that trains a pack's trials together (packed) reports how far all of them are;
-    // those that finish trials one by one or a batch at a time (layers, fused, conv) report the
-    // trials done, and count the rest as not started: their epoch is that of the trials done.
-    if (event.event === 'progress') pack.fraction = event.trialsDone === 0 && event.epochs > 0 ? event.epoch / event.epochs : 0;
+    // An engine that trains a pack's trials together (packed) reports how far all of them are; layers
+    // says which few trials its epoch is that of; fused and conv report only the trials done, and
+    // the rest count as not started.
+    if (event.event === 'progress') {
+      pack.fraction = event.epochs > 0 ? event.epoch / event.epochs : 0;
+      pack.running = event.training ?? (event.trialsDone === 0 ? Infinity : 0);
+    }
     if (event.event === 'trial') {
       pack.finished += 1;
+      pack.running = 0;
       this.trained += 1;
       if (event.status === 'failed') this.failed += 1;
       if (event.status === 'diverged') this.diverged += 1;
     }
-    if (event.event === 'end') pack.fraction = 1;
+    if (event.event === 'end') {
+      pack.fraction = 1;
+      pack.running = Infinity;
+    }
   }
   /** Trials done, counting the running part of packs (their trials finish together). */
   get value(): number {
     let value = this.skipped;
-    for (const p of this.packs.values()) value += p.finished + (p.todo - p.finished) * Math.min(p.fraction, 0.999);
+    for (const p of this.packs.values()) value += p.finished + Math.min(p.running, p.todo - p.finished) * Math.min(p.fraction, 0.999);
     return value;
   }
 }

@@ -1,6 +1,7 @@
 import type { EngineChoice, EngineName, Trial } from '../records/config.ts';
 import type { Dataset } from '../data/types.ts';
 import type { TrialResult } from '../records/result.ts';
+import type { PackProgress } from '../records/events.ts';
 
 export interface TrainOptions {
   sweep: string;
@@ -9,7 +10,7 @@ export interface TrainOptions {
   /** Called as each trial finishes, so the worker can store it at once (nothing is lost on a kill). */
   onResult?: (result: TrialResult) => Promise<void> | void;
   /** Epoch progress of the pack, for progress bars and logs. */
-  onProgress?: (progress: { epoch: number; epochs: number; trialsDone: number; trials: number }) => void;
+  onProgress?: (progress: PackProgress) => void;
   signal?: AbortSignal;
 }
 

@@ -17,4 +17,16 @@ describe('the progress bar of `fitgrid run`', () => {
     for (const trialId of ['a', 'b']) p.apply({ event: 'trial', pack: 0, trialId, status: 'ok', seconds: 1 });
     expect(p.value).toBe(2 + 2); // skipped and finished; before, 8 × 0.999 more
   });
+
+  it('counts the epoch of an engine that trains one training at a time for that training\'s trials only', () => {
+    const p = new Progress(10, 0);
+    p.apply({ event: 'start', pack: 0, trials: 10, todo: 10, skipped: 0 });
+    // layers, halfway through its first training (2 trials sharing it), 8 trials waiting
+    p.apply({ event: 'progress', pack: 0, epoch: 150, epochs: 300, trialsDone: 0, trials: 10, training: 2 });
+    expect(p.value).toBe(1); // before, 10 × 0.5: the ETA read as if half the pack were done
+    for (const trialId of ['a', 'b']) p.apply({ event: 'trial', pack: 0, trialId, status: 'ok', seconds: 1 });
+    expect(p.value).toBe(2);
+    p.apply({ event: 'progress', pack: 0, epoch: 30, epochs: 300, trialsDone: 2, trials: 10, training: 1 });
+    expect(p.value).toBeCloseTo(2.1, 10);
+  });
 });

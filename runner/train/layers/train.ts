@@ -30,7 +30,7 @@ export const trainPackLayers: TrainPack = async (trials, data, options) => {
       backend,
       sweep: options.sweep,
       signal: options.signal,
-      onEpoch: (epoch, epochs) => options.onProgress?.({ epoch, epochs, trialsDone: done, trials: trials.length }),
+      onEpoch: (epoch, epochs) => options.onProgress?.({ epoch, epochs, trialsDone: done, trials: trials.length, training: members.length }),
     });
     for (const [j, result] of trained.entries()) {
       await options.onResult?.(result);

@@ -123,18 +123,20 @@ describe('trainTrialLayers', () => {
 describe('trainPackLayers', () => {
   test('records a diverging trial as diverged and trains the others of the pack', async () => {
     const seen: TrialResult[] = [];
-    const progress: number[] = [];
+    const progress: [number, number | undefined][] = [];
     const trials = [
       trial({ epochs: 5, model: small }),
       trial({ epochs: 5, model: small, l2: 0.01, optimizer: { kind: 'sgd', learningRate: 1e20, momentum: 0 } }),
       trial({ epochs: 5, model: small, seed: 1 }),
     ];
-    const results = await trainPackLayers(trials, data, { sweep: 's', onResult: (r) => void seen.push(r), onProgress: (p) => progress.push(p.trialsDone) });
+    const results = await trainPackLayers(trials, data, { sweep: 's', onResult: (r) => void seen.push(r), onProgress: (p) => progress.push([p.trialsDone, p.training]) });
     expect(results.map((r) => r.status)).toEqual(['ok', 'diverged', 'ok']);
     expect(results[1].error).toMatch(/epoch \d+/);
     expect(results[1].history.loss.every(Number.isFinite)).toBe(true);
     expect(seen.map((r) => r.trialId)).toEqual(trials.map((t) => t.trialId));
-    expect(progress.at(-1)).toBe(2);
+    // each of the three trainings holds one trial, and its epochs say so
+    expect(progress.at(-1)).toEqual([2, 1]);
+    expect(new Set(progress.map(([, training]) => training))).toEqual(new Set([1]));
   });
 
   test('turns a trial that throws into a failed result', async () => {
