@@ -115,30 +115,15 @@ const minutes = (seconds: number) => (seconds < 90 ? `${Math.round(seconds)} s` 
 export async function launch(options: LaunchOptions): Promise<void> {
   const output = options.output ?? terminal;
   const print = (line: string) => output.print(line);
-  const outputs = options.stack ? await readStackOutputs(options.stack, options.cloudformation) : {};
-  const from = options.stack ? ` (not in stack "${options.stack}"'s outputs either)` : '';
-  const storeUrl = options.store ?? outputs.StoreUrl;
-  if (!storeUrl || !/^s3:\/\//i.test(storeUrl))
-    throw new UserError(`Expected \`--store\` to be s3://bucket/prefix (Batch workers cannot reach a local folder), got ${storeUrl ?? 'nothing'}${from}`, { field: 'store' });
-  const queues = resolveQueues(options, outputs, from);
-  if (!queues.all && !queues.cpu && !queues.gpu)
-    throw new UserError(`Expected \`--cpu-queue\`/\`--gpu-queue\` (or \`--queue\`) to name an AWS Batch job queue${from}`, { field: 'queue' });
-  const stackNumber = (value: string | undefined) => (value && Number.isInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined);
-  const cpuVcpus = options.cpuVcpus ?? stackNumber(outputs.CpuWorkerVcpus) ?? DEFAULT_CPU_VCPUS;
-  const cpuMemoryMiB = options.cpuMemoryMiB ?? stackNumber(outputs.CpuWorkerMemoryMiB) ?? DEFAULT_CPU_MEMORY_MIB;
-  const gpuInstanceType = options.gpuInstanceType ?? 'g4dn.xlarge';
-  if (options.targetMinutes !== undefined && !(options.targetMinutes > 0))
-    throw new UserError(`Expected \`--target-minutes\` to be a number above 0, got ${options.targetMinutes}`, { field: 'target-minutes' });
-  const targetSeconds = 60 * (options.targetMinutes ?? DEFAULT_TARGET_MINUTES);
-  const { calibration, file: calibrationFile } = await loadCalibration(options.calibration);
-  const prices = withPriceOverrides(await loadPrices(), options.price, gpuInstanceType);
+  const setup = await resolveSetup(options);
+  const { storeUrl, queues, cpuVcpus, calibration } = setup;
 
   const store = await (options.openStore ?? (await import('../store/open.ts')).openStore)(storeUrl);
   let cloud: CloudPlan | undefined;
   // Planned without writing: a grid this launch cannot place leaves the store untouched.
   const { manifest, stored, missingPacks, storeUnreadable } = await prepareSweep(options.grid, store, options.packSize, {
     write: false,
-    packs: async (grid, trials) => (cloud = await planCloud(grid, trials, { calibration, targetSeconds, cpuVcpus, gpuBytes: GPU_PACK_BYTES, packSize: options.packSize })).packs,
+    packs: async (grid, trials) => (cloud = await planCloud(grid, trials, { calibration, targetSeconds: setup.targetSeconds, cpuVcpus, gpuBytes: GPU_PACK_BYTES, packSize: options.packSize })).packs,
     dataRoots: options.dataRoot ?? [],
   });
   const plan = cloud!;
@@ -153,39 +138,17 @@ export async function launch(options: LaunchOptions): Promise<void> {
   print(`sweep "${sweep}": ${manifest.trials.length} trials in ${manifest.packs.length} packs; ${stored.size} trials already done; ${missingPacks.length} pack(s) to run`);
   const byId = new Map(manifest.trials.map((t) => [t.trialId, t]));
   const secondsOf = (p: number) => packSeconds(plan.groups[plan.groupOfPack[p]], manifest.packs[p].trialIds.filter((id) => !stored.has(id)).map((id) => byId.get(id)!), cpuVcpus);
-  for (const target of targets) printCost(target, secondsOf, { cpuVcpus, cpuMemoryMiB, gpuInstanceType, calibration, prices, plan, print });
-  if (targets.length > 0) print(`estimates from ${calibrationFile} (${calibrationLabel(calibration)}) and ${prices.region} prices retrieved ${prices.retrieved}; the report job is not counted`);
+  for (const target of targets) printCost(target, secondsOf, { ...setup, plan, print });
+  if (targets.length > 0) print(`estimates from ${setup.calibrationFile} (${calibrationLabel(calibration)}) and ${setup.prices.region} prices retrieved ${setup.prices.retrieved}; the report job is not counted`);
   if (missingPacks.length === 0) {
     print(`nothing to launch: every trial is stored. Build the report with \`fitgrid report ${sweep} --store ${storeUrl}\``);
     return;
   }
 
-  // The stack's report job definition is a Fargate one when the stack has a CPU queue: it must run there.
-  const reportQueue = queues.all ? (options.reportJobDefinition ? undefined : outputs.CpuJobQueueName) : queues.cpu?.queue;
-  const first = targets[0];
-  const settings: LaunchSettings = {
-    storeUrl, queue: first.queue, jobDefinition: first.jobDefinition, timeout: options.timeout ?? 3600, attempts: options.attempts ?? 3,
-    backend: options.backend ?? 'tensorflow',
-    reportQueue: reportQueue ?? first.queue,
-    reportOnFargate: reportQueue !== undefined,
-    ...(options.reportJobDefinition ?? outputs.ReportJobDefinitionName ? { reportJobDefinition: options.reportJobDefinition ?? outputs.ReportJobDefinitionName } : {}),
-  };
+  const settings = launchSettings(options, setup, targets[0]);
   const requests = buildRoutedRequests(manifest, targets, settings);
   if (options.dryRun) {
-    const placeholders = requests.workers.map((w) => `<jobId of ${w.jobName}>`);
-    const queueOf = new Map(targets.flatMap((t) => t.packs.map((p) => [p, t.queue] as const)));
-    print(JSON.stringify({
-      dryRun: true,
-      routing: missingPacks.map((p) => {
-        const group = plan.groups[plan.groupOfPack[p]];
-        return { pack: p, placement: group.placement, engine: group.engine, queue: queueOf.get(p), trials: manifest.packs[p].trialIds.length, estimatedSeconds: Math.round(secondsOf(p)) };
-      }),
-      writes: [
-        { store: storeUrl, key: manifestKey(sweep) },
-        ...requests.packLists.map((list) => ({ store: storeUrl, key: packListKey(sweep, list.id), body: { packs: list.packs } })),
-      ],
-      requests: [...requests.workers, requests.report(placeholders)].map((input) => ({ command: 'SubmitJob', input })),
-    }, null, 2));
+    print(dryRunJson({ manifest, missingPacks, plan, targets, requests, storeUrl, secondsOf }));
     return;
   }
   await writeManifestOrExplain(store, manifest);
@@ -197,6 +160,66 @@ export async function launch(options: LaunchOptions): Promise<void> {
   for (const w of record.workers) print(`submitted ${w.jobName}: ${w.jobId} (${w.size} ${w.size === 1 ? 'job' : 'children'} on ${w.queue})`);
   if (record.report) print(`submitted ${record.report.jobName}: ${record.report.jobId} (report, after the workers)`);
   print(`follow it with: fitgrid status ${sweep} --store ${storeUrl} --watch`);
+}
+
+/** What a launch runs with, from the flags, the stack's outputs and the defaults; a missing store or queue is a mistake. */
+async function resolveSetup(options: LaunchOptions) {
+  const outputs = options.stack ? await readStackOutputs(options.stack, options.cloudformation) : {};
+  const from = options.stack ? ` (not in stack "${options.stack}"'s outputs either)` : '';
+  const storeUrl = options.store ?? outputs.StoreUrl;
+  if (!storeUrl || !/^s3:\/\//i.test(storeUrl))
+    throw new UserError(`Expected \`--store\` to be s3://bucket/prefix (Batch workers cannot reach a local folder), got ${storeUrl ?? 'nothing'}${from}`, { field: 'store' });
+  const queues = resolveQueues(options, outputs, from);
+  if (!queues.all && !queues.cpu && !queues.gpu)
+    throw new UserError(`Expected \`--cpu-queue\`/\`--gpu-queue\` (or \`--queue\`) to name an AWS Batch job queue${from}`, { field: 'queue' });
+  const stackNumber = (value: string | undefined) => (value && Number.isInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined);
+  if (options.targetMinutes !== undefined && !(options.targetMinutes > 0))
+    throw new UserError(`Expected \`--target-minutes\` to be a number above 0, got ${options.targetMinutes}`, { field: 'target-minutes' });
+  const gpuInstanceType = options.gpuInstanceType ?? 'g4dn.xlarge';
+  const { calibration, file: calibrationFile } = await loadCalibration(options.calibration);
+  return {
+    outputs, storeUrl, queues, gpuInstanceType, calibration, calibrationFile,
+    cpuVcpus: options.cpuVcpus ?? stackNumber(outputs.CpuWorkerVcpus) ?? DEFAULT_CPU_VCPUS,
+    cpuMemoryMiB: options.cpuMemoryMiB ?? stackNumber(outputs.CpuWorkerMemoryMiB) ?? DEFAULT_CPU_MEMORY_MIB,
+    targetSeconds: 60 * (options.targetMinutes ?? DEFAULT_TARGET_MINUTES),
+    prices: withPriceOverrides(await loadPrices(), options.price, gpuInstanceType),
+  };
+}
+
+function launchSettings(options: LaunchOptions, setup: Awaited<ReturnType<typeof resolveSetup>>, first: LaunchTarget): LaunchSettings {
+  const { queues, outputs } = setup;
+  // The stack's report job definition is a Fargate one when the stack has a CPU queue: it must run there.
+  const reportQueue = queues.all ? (options.reportJobDefinition ? undefined : outputs.CpuJobQueueName) : queues.cpu?.queue;
+  const reportJobDefinition = options.reportJobDefinition ?? outputs.ReportJobDefinitionName;
+  return {
+    storeUrl: setup.storeUrl, queue: first.queue, jobDefinition: first.jobDefinition, timeout: options.timeout ?? 3600, attempts: options.attempts ?? 3,
+    backend: options.backend ?? 'tensorflow',
+    reportQueue: reportQueue ?? first.queue,
+    reportOnFargate: reportQueue !== undefined,
+    ...(reportJobDefinition ? { reportJobDefinition } : {}),
+  };
+}
+
+/** `--dry-run`'s output: where each pack would go, what would be written and the requests, as JSON. */
+function dryRunJson(context: {
+  manifest: Manifest; missingPacks: number[]; plan: CloudPlan; targets: LaunchTarget[]; storeUrl: string;
+  requests: ReturnType<typeof buildRoutedRequests>; secondsOf: (pack: number) => number;
+}): string {
+  const { manifest, plan, requests } = context;
+  const placeholders = requests.workers.map((w) => `<jobId of ${w.jobName}>`);
+  const queueOf = new Map(context.targets.flatMap((t) => t.packs.map((p) => [p, t.queue] as const)));
+  return JSON.stringify({
+    dryRun: true,
+    routing: context.missingPacks.map((p) => {
+      const group = plan.groups[plan.groupOfPack[p]];
+      return { pack: p, placement: group.placement, engine: group.engine, queue: queueOf.get(p), trials: manifest.packs[p].trialIds.length, estimatedSeconds: Math.round(context.secondsOf(p)) };
+    }),
+    writes: [
+      { store: context.storeUrl, key: manifestKey(manifest.sweep) },
+      ...requests.packLists.map((list) => ({ store: context.storeUrl, key: packListKey(manifest.sweep, list.id), body: { packs: list.packs } })),
+    ],
+    requests: [...requests.workers, requests.report(placeholders)].map((input) => ({ command: 'SubmitJob', input })),
+  }, null, 2);
 }
 
 /**
