@@ -54,9 +54,8 @@ export interface BuildOptions {
 /**
  * Reads a sweep's manifest, then its stored results with bounded concurrency, folding each into
  * its cell as it arrives: memory holds the cells in flight, never every result at once. A cell
- * whose stored trials are exactly those an earlier report summarised is taken from the cache
- * that report left (results are never rewritten), so a report after a few new trials re-reads
- * only their cells.
+ * whose stored trials are exactly those an earlier report summarised, unchanged since, is taken
+ * from the cache that report left, so a report after a few new trials re-reads only their cells.
  */
 export async function buildSummary(store: Store, sweep: string, options: BuildOptions = {}): Promise<SweepSummary> {
   const manifest = await readManifest(store, sweep);
@@ -71,7 +70,10 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
   fold.onUnreadable = options.onUnreadable;
   const limit = pLimit(READ_CONCURRENCY);
   const useCache = options.cache ?? true;
-  const present = new Set((await store.list(trialsPrefix)).map(trialIdFromKey));
+  // each stored result's stamp: a result written again (a damaged file, a rerun into the store)
+  // changes its cell's cache key, so the cache never stands in for what is stored now
+  const stamps = new Map([...await store.listStamped(trialsPrefix)].map(([key, stamp]) => [trialIdFromKey(key), stamp]));
+  const present = new Set(stamps.keys());
   const byCell = trialsByCell(manifest.trials);
   const keys = new Map<string, string>();
   const writes: Promise<void>[] = [];
@@ -101,7 +103,7 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
   };
   // cells in manifest order, each cell's trials together, so cells complete one after another
   await Promise.all([...byCell].map(([cellId, trials]) => limit(async () => {
-    const stored = trials.filter((t) => present.has(t.trialId)).map((t) => t.trialId);
+    const stored = trials.filter((t) => present.has(t.trialId)).map((t) => `${t.trialId} ${stamps.get(t.trialId)}`);
     if (useCache && stored.length) {
       const key = cacheKey(stored, fold.curvePoints);
       keys.set(cellId, key);
@@ -122,9 +124,9 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
   return summary;
 }
 
-/** What decides a cached cell: the trials stored for it, and everything else that shapes it. */
-function cacheKey(trialIds: string[], shape: object): string {
-  return createHash('sha256').update(JSON.stringify([SUMMARY_FORMAT, CACHE_LAYOUT, fitgridVersion, shape, trialIds])).digest('hex');
+/** What decides a cached cell: the trials stored for it (with their stamps), and everything else that shapes it. */
+function cacheKey(storedTrials: string[], shape: object): string {
+  return createHash('sha256').update(JSON.stringify([SUMMARY_FORMAT, CACHE_LAYOUT, fitgridVersion, shape, storedTrials])).digest('hex');
 }
 
 function parseCached(bytes: Uint8Array): CachedCell | undefined {

@@ -59,10 +59,19 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     // once uploaded, a temporary copy is only clutter; without --publish it is the only copy
     if (temporary) await rm(out, { recursive: true, force: true });
   }
-  const { ok, trials, cells, missing } = summary.counts;
-  const unreadable = summary.unreadable?.count ?? 0;
-  const gaps = missing ? ` (${missing} missing${unreadable ? `, ${unreadable} of them unreadable` : ''}: still training? report again later)` : '';
-  output.print(`${ok} of ${trials} trials in ${cells} cells reported${gaps}\n`);
+  output.print(`${reportedLine(summary)}\n`);
   output.print(`${result.url ?? index}\n`);
   return result;
+}
+
+/** `N of M trials in C cells reported`, and why any are missing. */
+export function reportedLine(summary: Pick<SweepSummary, 'counts' | 'unreadable'>): string {
+  const { ok, trials, cells, missing } = summary.counts;
+  const unreadable = summary.unreadable?.count ?? 0;
+  // an unreadable result blocks its trial (a run skips what is stored): only deleting it trains it again
+  const why = [
+    missing > unreadable ? `${missing - unreadable} not stored yet: still training? report again later` : '',
+    unreadable ? `${unreadable} unreadable, named above: delete them and run the sweep again to train them anew` : '',
+  ].filter(Boolean).join('; ');
+  return `${ok} of ${trials} trials in ${cells} cells reported${missing ? ` (${missing} missing: ${why})` : ''}`;
 }

@@ -179,8 +179,12 @@ export class S3Store implements Store {
   }
 
   async list(prefix: string): Promise<string[]> {
+    return sortByBytes([...(await this.listStamped(prefix)).keys()]);
+  }
+
+  async listStamped(prefix: string): Promise<Map<string, string>> {
     checkPrefix(prefix);
-    const keys: string[] = [];
+    const stamped = new Map<string, string>();
     let ContinuationToken: string | undefined;
     do {
       const page = await this.retry(`list ${prefix}`, () =>
@@ -188,10 +192,10 @@ export class S3Store implements Store {
           new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: this.location.prefix + prefix, ContinuationToken }),
         ),
       );
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(this.location.prefix.length));
+      for (const o of page.Contents ?? []) if (o.Key) stamped.set(o.Key.slice(this.location.prefix.length), `${o.Size}:${o.ETag}`);
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
-    return sortByBytes(keys);
+    return stamped;
   }
 
   /** Bounded retry on top of the SDK's: connection errors outlast its few quick attempts. */

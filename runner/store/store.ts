@@ -7,6 +7,8 @@
  *   It overwrites unless `ifAbsent` is set, in which case an existing key is left untouched.
  * - `get` returns `undefined` for a missing key; any other failure throws.
  * - `list(prefix)` returns every key starting with `prefix`, sorted, no matter how many.
+ * - `listStamped(prefix)` returns the same keys, each with a stamp that changes whenever its
+ *   object is written again (size, modification time and inode in a folder, size and ETag on S3).
  * - Keys are relative, never contain `..`, `\`, a leading `/` or empty segments; others throw.
  */
 export interface Store {
@@ -16,6 +18,7 @@ export interface Store {
   get(key: string): Promise<Uint8Array | undefined>;
   exists(key: string): Promise<boolean>;
   list(prefix: string): Promise<string[]>;
+  listStamped(prefix: string): Promise<Map<string, string>>;
 }
 
 export interface PutOptions {

@@ -279,6 +279,23 @@ group('buildSummary', () => {
     expect({ ...grown, generatedAt: '' }).toEqual({ ...(await buildSummary(store, 'fixture', { cache: false })), generatedAt: '' });
   });
 
+  it('reads a cached cell again when one of its results was written again since (here: truncated), and names it', async () => {
+    const { store, trials } = handMadeStore();
+    await buildSummary(store, 'fixture');
+    const key = trialKey(trials[2].trialId);
+    store.objects.set(key, store.objects.get(key)!.slice(0, 100));
+    const reads: string[] = [];
+    const named: string[] = [];
+    const get = store.get.bind(store);
+    store.get = async (k: string) => { reads.push(k); return get(k); };
+    const again = await buildSummary(store, 'fixture', { onUnreadable: (k) => named.push(k) });
+    // only the damaged result's cell is read again, and the damage is reported, not hidden by the cache
+    expect(reads.filter((k) => k.startsWith('trials/')).sort()).toEqual([key, trialKey(trials[3].trialId)].sort());
+    expect(named).toEqual([key]);
+    expect(again.unreadable?.count).toBe(1);
+    expect(again.cells[0].counts.missing).toBe(1);
+  });
+
   it('throws a UserError for a sweep that is not in the store', async () => {
     await expect(buildSummary(new MemoryStore(), 'nope')).rejects.toThrow(UserError);
   });

@@ -73,6 +73,9 @@ function manyCells(copies: number) {
     ...structuredClone(c), cellId: k ? `${c.cellId}-g${k}` : c.cellId, label: `${c.label} · group ${k}`,
   }))).flat();
   s.counts.cells = s.cells.length;
+  // a sweep still training, two of whose stored results cannot be read
+  s.counts.missing = 5;
+  s.unreadable = { count: 2, examples: [{ key: 'trials/aaaa.json', reason: 'not complete JSON (100 bytes; truncated?)' }, { key: 'trials/bbbb.json', reason: 'unknown encoding 7' }] };
   return s;
 }
 
@@ -378,6 +381,21 @@ describe.runIf(testBrowser)('the report site in a browser', () => {
     await expect(page.locator('#found-note').textContent()).resolves.toContain('more match');
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('says on the overview how many trials are not stored yet and which stored results could not be read', async () => {
+    const { page, problems } = await open(pathToFileURL(join(manySite, 'index.html')).href);
+    expect(problems).toEqual([]);
+    const note = await page.locator('#missing').textContent();
+    expect(note).toContain('5 of');
+    expect(note).toContain('3 not stored yet: the sweep may still be training');
+    expect(note).toContain('2 stored but unreadable (below): delete those files and run the sweep again');
+    expect(await page.locator('details.unreadable li').allTextContents()).toEqual(['trials/aaaa.json: not complete JSON (100 bytes; truncated?)', 'trials/bbbb.json: unknown encoding 7']);
+    await page.close();
+    // a complete sweep says nothing of the kind
+    const demo = await open(fileUrl('index.html'));
+    expect(await demo.page.locator('#missing').count()).toBe(0);
+    await demo.page.close();
   });
 
   it('shows a grid description with a script tag as text and runs no script from it', async () => {

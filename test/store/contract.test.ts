@@ -62,6 +62,19 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     }
   });
 
+  test('listStamped lists what list does, and a key written again gets a new stamp', async () => {
+    const store = await open();
+    await store.put('trials/a.json', 'aaaa');
+    await store.put('trials/b.json', 'bbbb');
+    await store.put('other/c.json', 'c');
+    const before = await store.listStamped('trials/');
+    expect([...before.keys()].sort()).toEqual(await store.list('trials/'));
+    await store.put('trials/a.json', 'AAAA'); // the same size, at once
+    const after = await store.listStamped('trials/');
+    expect(after.get('trials/a.json')).not.toBe(before.get('trials/a.json'));
+    expect(after.get('trials/b.json')).toBe(before.get('trials/b.json'));
+  });
+
   test('put with ifAbsent leaves an existing key untouched and writes a missing one', async () => {
     const store = await open();
     await store.put('trials/t.json', 'first');
