@@ -73,7 +73,6 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
   // each stored result's stamp: a result written again (a damaged file, a rerun into the store)
   // changes its cell's cache key, so the cache never stands in for what is stored now
   const stamps = new Map([...await store.listStamped(trialsPrefix)].map(([key, stamp]) => [trialIdFromKey(key), stamp]));
-  const present = new Set(stamps.keys());
   const byCell = trialsByCell(manifest.trials);
   const keys = new Map<string, string>();
   const writes: Promise<void>[] = [];
@@ -88,7 +87,7 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
     };
   }
   const read = async (t: Trial) => {
-    if (!present.has(t.trialId)) return fold.add(t, undefined);
+    if (!stamps.has(t.trialId)) return fold.add(t, undefined);
     const key = trialKey(t.trialId);
     const bytes = await store.get(key);
     if (!bytes) return fold.add(t, undefined);
@@ -103,7 +102,7 @@ export async function buildSummary(store: Store, sweep: string, options: BuildOp
   };
   // cells in manifest order, each cell's trials together, so cells complete one after another
   await Promise.all([...byCell].map(([cellId, trials]) => limit(async () => {
-    const stored = trials.filter((t) => present.has(t.trialId)).map((t) => `${t.trialId} ${stamps.get(t.trialId)}`);
+    const stored = trials.filter((t) => stamps.has(t.trialId)).map((t) => `${t.trialId} ${stamps.get(t.trialId)}`);
     if (useCache && stored.length) {
       const key = cacheKey(stored, fold.curvePoints);
       keys.set(cellId, key);
