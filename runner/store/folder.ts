@@ -76,23 +76,28 @@ export class FolderStore implements Store {
   }
 
   async list(prefix: string): Promise<string[]> {
-    checkPrefix(prefix);
-    // Walk only the folder the prefix names; the rest of the prefix filters file names.
-    const dirKey = prefix.slice(0, prefix.lastIndexOf('/') + 1);
-    const keys: string[] = [];
-    await this.walk(dirKey, keys);
-    return sortByBytes(keys.filter((k) => k.startsWith(prefix)));
+    return sortByBytes(await this.keysUnder(prefix));
   }
 
   async listStamped(prefix: string): Promise<Map<string, string>> {
     const stamped = new Map<string, string>();
-    for (const key of await this.list(prefix)) {
+    // unsorted: a map needs no order, and sorting 100,000 keys by bytes takes ~0.2 s
+    for (const key of await this.keysUnder(prefix)) {
       // One synchronous stat a key: 100,000 take ~0.5 s, six times less than through the thread pool.
       // Every put renames a new file into place, so the inode tells a rewrite within one clock tick.
       const s = statSync(this.localPath(key), { throwIfNoEntry: false });
       if (s) stamped.set(key, `${s.size}:${s.mtimeMs}:${s.ino}`);
     }
     return stamped;
+  }
+
+  private async keysUnder(prefix: string): Promise<string[]> {
+    checkPrefix(prefix);
+    // Walk only the folder the prefix names; the rest of the prefix filters file names.
+    const dirKey = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const keys: string[] = [];
+    await this.walk(dirKey, keys);
+    return keys.filter((k) => k.startsWith(prefix));
   }
 
   private async walk(dirKey: string, out: string[]): Promise<void> {
